@@ -1,0 +1,2 @@
+namespace StyleFilter.Gpu;
+public static class GpuProbe { }

@@ -1,0 +1,61 @@
+namespace StyleFilter;
+
+/// <summary>Pixel layouts a host hands over. Numbers match SF_FORMAT_* in stylefilter.h.</summary>
+public enum PixelFormat
+{
+    Rgba8 = 1,
+    Bgra8 = 2,
+    Rgba32F = 3,
+}
+
+/// <summary>A host's frame in CPU memory: pointer, size and row stride in bytes (rows may be padded).</summary>
+public readonly record struct FrameBuffer(nint Data, int Width, int Height, int Stride, PixelFormat Format)
+{
+    /// <summary>Largest side accepted (16K); anything bigger is a host bug, not a frame.</summary>
+    public const int MaxSide = 16384;
+
+    public static int BytesPerPixel(PixelFormat format) => format switch
+    {
+        PixelFormat.Rgba8 or PixelFormat.Bgra8 => 4,
+        PixelFormat.Rgba32F => 16,
+        _ => throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown pixel format {(int)format}"),
+    };
+
+    /// <summary>Throws a readable InvalidArgument error when the description cannot be a real frame.</summary>
+    public void Validate(string role)
+    {
+        if (Data == 0) throw new StyleFilterException(StatusCode.InvalidArgument, $"{role} frame has a null data pointer");
+        if (Width <= 0 || Height <= 0) throw new StyleFilterException(StatusCode.InvalidArgument, $"{role} frame is {Width}x{Height}: sides must be positive");
+        if (Width > MaxSide || Height > MaxSide) throw new StyleFilterException(StatusCode.InvalidArgument, $"{role} frame is {Width}x{Height}: larger than {MaxSide}");
+        var rowBytes = (long)Width * BytesPerPixel(Format);
+        if (Stride < rowBytes) throw new StyleFilterException(StatusCode.InvalidArgument, $"{role} frame stride {Stride} is smaller than a row ({rowBytes} bytes)");
+        if (Format == PixelFormat.Rgba32F && Stride % 4 != 0) throw new StyleFilterException(StatusCode.InvalidArgument, $"{role} float frame stride {Stride} is not a multiple of 4");
+    }
+
+    /// <summary>Bytes a buffer must span for this description.</summary>
+    public long SpanBytes => (long)Stride * (Height - 1) + (long)Width * BytesPerPixel(Format);
+}
+
+/// <summary>Where inference should run. Numbers match SF_DEVICE_* in stylefilter.h.</summary>
+public enum ExecutionDevice
+{
+    Auto = 0,
+    Cpu = 1,
+    Cuda = 2,
+    TensorRT = 3,
+    DirectML = 4,
+}
+
+/// <summary>Fixed at engine creation.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Full path of libonnxruntime; null searches STYLEFILTER_ORT_LIBRARY, then beside the engine.</summary>
+    public string? OrtLibraryPath { get; init; }
+    /// <summary>Threads ONNX Runtime may use inside one operator; 0 lets it choose (all cores).</summary>
+    public int IntraOpThreads { get; init; }
+    public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
+}
+
+/// <summary>What the engine has done so far; latency covers a whole Process call.</summary>
+public readonly record struct EngineStats(
+    long Frames, double MeanMs, double P50Ms, double P99Ms, string Provider, long HistoryResets, long PassThroughFrames);

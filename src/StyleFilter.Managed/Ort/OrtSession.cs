@@ -1,0 +1,170 @@
+using System.Runtime.InteropServices;
+using static StyleFilter.Ort.OrtApi;
+
+namespace StyleFilter.Ort;
+
+/// <summary>Name, element type and shape of a model input or output; -1 marks a dynamic dimension.</summary>
+public sealed record TensorInfo(string Name, int ElementType, long[] Shape)
+{
+    public const int Float = 1; // ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+    public bool IsFloat => ElementType == Float;
+    public override string ToString() => $"{Name}[{string.Join('x', Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
+}
+
+/// <summary>How a session is created: threads and the execution provider to ask for.</summary>
+public sealed record SessionConfig(int IntraOpThreads = 0);
+
+/// <summary>An ONNX Runtime inference session with its input/output signature read from the model.</summary>
+public sealed unsafe class OrtSession : IDisposable
+{
+    private static readonly Lazy<nint> SharedEnv = new(CreateEnv, LazyThreadSafetyMode.ExecutionAndPublication);
+    private nint _session;
+    private readonly nint[] _inputNames;   // UTF-8 copies owned by us, handed to Run without marshalling
+    private readonly nint[] _outputNames;
+
+    public IReadOnlyList<TensorInfo> Inputs { get; }
+    public IReadOnlyList<TensorInfo> Outputs { get; }
+    public string Source { get; }
+
+    private OrtSession(nint session, string source)
+    {
+        _session = session;
+        Source = source;
+        Inputs = ReadSignature(isInput: true);
+        Outputs = ReadSignature(isInput: false);
+        _inputNames = Inputs.Select(i => Marshal.StringToCoTaskMemUTF8(i.Name)).ToArray();
+        _outputNames = Outputs.Select(o => Marshal.StringToCoTaskMemUTF8(o.Name)).ToArray();
+    }
+
+    public static OrtSession FromFile(string path, SessionConfig config)
+    {
+        if (!File.Exists(path)) throw new StyleFilterException(StatusCode.ModelError, $"model file not found: {path}");
+        return Create(config, path, (env, options) =>
+        {
+            var chars = PathToOrtChars(path);
+            try
+            {
+                nint session;
+                Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint*, nint>)Fn(Slot.CreateSession))(env, chars, options, &session), $"loading model '{path}'");
+                return session;
+            }
+            finally { FreeOrtChars(chars); }
+        });
+    }
+
+    public static OrtSession FromBytes(byte[] model, string source, SessionConfig config) =>
+        Create(config, source, (env, options) =>
+        {
+            nint session;
+            fixed (byte* p = model)
+                Check(((delegate* unmanaged[Cdecl]<nint, byte*, nuint, nint, nint*, nint>)Fn(Slot.CreateSessionFromArray))(env, p, (nuint)model.Length, options, &session), $"loading model '{source}'");
+            return session;
+        });
+
+    private static OrtSession Create(SessionConfig config, string source, Func<nint, nint, nint> open)
+    {
+        EnsureLoaded();
+        nint options;
+        Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.CreateSessionOptions))(&options), "CreateSessionOptions");
+        try
+        {
+            Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetSessionGraphOptimizationLevel))(options, 99), "SetSessionGraphOptimizationLevel");
+            if (config.IntraOpThreads > 0)
+                Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetIntraOpNumThreads))(options, config.IntraOpThreads), "SetIntraOpNumThreads");
+            nint session;
+            try { session = open(SharedEnv.Value, options); }
+            catch (OrtException e) { throw new StyleFilterException(StatusCode.ModelError, e.Message, e); }
+            return new OrtSession(session, source);
+        }
+        finally { Release(Slot.ReleaseSessionOptions, options); }
+    }
+
+    private static nint CreateEnv()
+    {
+        nint env;
+        var id = Marshal.StringToCoTaskMemUTF8("stylefilter");
+        try { Check(((delegate* unmanaged[Cdecl]<int, nint, nint*, nint>)Fn(Slot.CreateEnv))(3 /* ERROR */, id, &env), "CreateEnv"); }
+        finally { Marshal.FreeCoTaskMem(id); }
+        return env; // one environment per process, kept for its lifetime as ONNX Runtime recommends
+    }
+
+    private TensorInfo[] ReadSignature(bool isInput)
+    {
+        nuint count;
+        Check(((delegate* unmanaged[Cdecl]<nint, nuint*, nint>)Fn(isInput ? Slot.SessionGetInputCount : Slot.SessionGetOutputCount))(_session, &count), "signature count");
+        nint allocator;
+        Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.GetAllocatorWithDefaultOptions))(&allocator), "GetAllocatorWithDefaultOptions");
+        var result = new TensorInfo[(int)count];
+        for (nuint i = 0; i < count; i++)
+        {
+            nint namePtr, typeInfo;
+            Check(((delegate* unmanaged[Cdecl]<nint, nuint, nint, nint*, nint>)Fn(isInput ? Slot.SessionGetInputName : Slot.SessionGetOutputName))(_session, i, allocator, &namePtr), "name");
+            var name = Marshal.PtrToStringUTF8(namePtr) ?? "";
+            Check(((delegate* unmanaged[Cdecl]<nint, nint, nint>)Fn(Slot.AllocatorFree))(allocator, namePtr), "AllocatorFree");
+            Check(((delegate* unmanaged[Cdecl]<nint, nuint, nint*, nint>)Fn(isInput ? Slot.SessionGetInputTypeInfo : Slot.SessionGetOutputTypeInfo))(_session, i, &typeInfo), "type info");
+            try
+            {
+                int onnxType;
+                Check(((delegate* unmanaged[Cdecl]<nint, int*, nint>)Fn(Slot.GetOnnxTypeFromTypeInfo))(typeInfo, &onnxType), "GetOnnxTypeFromTypeInfo");
+                if (onnxType != 1 /* ONNX_TYPE_TENSOR */) { result[i] = new TensorInfo(name, 0, []); continue; }
+                nint tensorInfo;
+                Check(((delegate* unmanaged[Cdecl]<nint, nint*, nint>)Fn(Slot.CastTypeInfoToTensorInfo))(typeInfo, &tensorInfo), "CastTypeInfoToTensorInfo");
+                result[i] = new TensorInfo(name, ElementType(tensorInfo), Dimensions(tensorInfo));
+            }
+            finally { Release(Slot.ReleaseTypeInfo, typeInfo); }
+        }
+        return result;
+    }
+
+    internal static int ElementType(nint tensorInfo)
+    {
+        int type;
+        Check(((delegate* unmanaged[Cdecl]<nint, int*, nint>)Fn(Slot.GetTensorElementType))(tensorInfo, &type), "GetTensorElementType");
+        return type;
+    }
+
+    internal static long[] Dimensions(nint tensorInfo)
+    {
+        nuint rank;
+        Check(((delegate* unmanaged[Cdecl]<nint, nuint*, nint>)Fn(Slot.GetDimensionsCount))(tensorInfo, &rank), "GetDimensionsCount");
+        var dims = new long[(int)rank];
+        fixed (long* d = dims)
+            Check(((delegate* unmanaged[Cdecl]<nint, long*, nuint, nint>)Fn(Slot.GetDimensions))(tensorInfo, d, rank), "GetDimensions");
+        return dims;
+    }
+
+    public int InputIndex(string name) => IndexOf(Inputs, name);
+    public int OutputIndex(string name) => IndexOf(Outputs, name);
+    private static int IndexOf(IReadOnlyList<TensorInfo> list, string name)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i].Name == name) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// Runs the model. inputs[i] feeds Inputs[i]; outputs[j] receives Outputs[j]: a non-null value is written
+    /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates.
+    /// </summary>
+    public void Run(ReadOnlySpan<nint> inputs, Span<nint> outputs)
+    {
+        ObjectDisposedException.ThrowIf(_session == 0, this);
+        if (inputs.Length != _inputNames.Length || outputs.Length != _outputNames.Length)
+            throw new StyleFilterException(StatusCode.Internal, $"Run expects {_inputNames.Length} inputs and {_outputNames.Length} outputs");
+        fixed (nint* inNames = _inputNames)
+        fixed (nint* outNames = _outputNames)
+        fixed (nint* inValues = inputs)
+        fixed (nint* outValues = outputs)
+            Check(((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
+                _session, 0, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues), $"running '{Source}'");
+    }
+
+    public void Dispose()
+    {
+        Release(Slot.ReleaseSession, _session);
+        _session = 0;
+        foreach (var p in _inputNames) Marshal.FreeCoTaskMem(p);
+        foreach (var p in _outputNames) Marshal.FreeCoTaskMem(p);
+        Array.Clear(_inputNames);
+        Array.Clear(_outputNames);
+    }
+}
