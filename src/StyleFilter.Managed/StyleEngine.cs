@@ -1,25 +1,221 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StyleFilter.Models;
+using StyleFilter.Ort;
+using StyleFilter.Pipeline;
 
 namespace StyleFilter;
 
 /// <summary>
 /// One stylization engine: a loaded style, its parameters and the temporal history of one video stream.
-/// Not thread-safe: one caller at a time per engine (the C ABI serialises calls per engine). LoadStyle may run
-/// while another thread is inside Process: the new model is built first and swapped in afterwards.
+/// Safe to drive from several threads: frames are processed one at a time, parameters may change at any
+/// moment (they apply from the next frame), and LoadStyle builds the new model while the old one keeps
+/// serving frames, then swaps it in. Whatever goes wrong inside a frame, the output receives the input
+/// (pass-through) before the error is raised.
 /// </summary>
 public sealed class StyleEngine : IDisposable
 {
-    public StyleEngine(EngineOptions? options = null, ILoggerFactory? loggerFactory = null) => throw new NotImplementedException();
-    public StyleModelInfo? Style => throw new NotImplementedException();
-    public float Alpha { get; set; }
-    public float Smoothing { get; set; }
-    public bool PreserveColour { get; set; }
-    public float InferenceScale { get; set; }
-    public void LoadStyle(string nameOrPath) => throw new NotImplementedException();
-    public void Process(FrameBuffer input, FrameBuffer output) => throw new NotImplementedException();
-    public void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, PixelFormat format) => throw new NotImplementedException();
-    public void ResetHistory() => throw new NotImplementedException();
-    public EngineStats Stats => throw new NotImplementedException();
-    public void Dispose() { }
+    private readonly object _gate = new(); // held for a whole frame, for the model swap and for Dispose
+    private readonly ILogger _log;
+    private readonly SessionConfig _config;
+    private readonly TemporalBlender _blender = new();
+    private readonly Resampler _toModel = new(), _toFrame = new();
+    private readonly PlanarImage _input = new(), _stylised = new();
+    private readonly LatencyRecorder _latency = new();
+    private StyleModel? _model;
+    private bool _disposed;
+    private long _frames, _passThrough;
+    private volatile float _alpha = 1f, _smoothing = DefaultSmoothing, _scale = 1f;
+    private volatile bool _preserveColour;
+
+    public const float DefaultSmoothing = 0.5f;
+
+    public StyleEngine(EngineOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        options ??= new EngineOptions();
+        _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("StyleFilter");
+        if (options.IntraOpThreads < 0) throw new StyleFilterException(StatusCode.InvalidArgument, $"intra-op threads {options.IntraOpThreads} is negative");
+        if (!Enum.IsDefined(options.Device)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown device {(int)options.Device}");
+        OrtApi.EnsureLoaded(options.OrtLibraryPath);
+        _config = new SessionConfig(options.IntraOpThreads);
+        Device = options.Device;
+        _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtApi.Version, OrtApi.LoadedFrom);
+    }
+
+    /// <summary>The loaded style, or null before the first successful LoadStyle.</summary>
+    public StyleModelInfo? Style => _model?.Info;
+
+    /// <summary>Style strength: 0 returns the input untouched, 1 the full style.</summary>
+    public float Alpha { get => _alpha; set => _alpha = InRange(value, 0, 1, nameof(Alpha)); }
+
+    /// <summary>Temporal smoothing strength s (0 = every frame on its own, 1 = hold still areas fully).</summary>
+    public float Smoothing { get => _smoothing; set => _smoothing = InRange(value, 0, 1, nameof(Smoothing)); }
+
+    /// <summary>Keep the input's colours and take only the style's light and shade.</summary>
+    public bool PreserveColour { get => _preserveColour; set => _preserveColour = value; }
+
+    /// <summary>Fraction of the frame's size used for inference with models that accept any size.</summary>
+    public float InferenceScale
+    {
+        get => _scale;
+        set => _scale = value is > 0 and <= 1 ? value : throw new StyleFilterException(StatusCode.InvalidArgument, $"InferenceScale {value} must be in (0, 1]");
+    }
+
+    /// <summary>Where models run; applies from the next LoadStyle.</summary>
+    public ExecutionDevice Device { get; set; }
+
+    /// <summary>Loads a bundled style by name, or a model file / pack by path. The old style stays on failure.</summary>
+    public void LoadStyle(string nameOrPath)
+    {
+        ThrowIfDisposed();
+        var started = Stopwatch.GetTimestamp();
+        StyleModel model;
+        try
+        {
+            WarnIfDeviceUnavailable();
+            model = ModelLoader.Load(StyleCatalog.Resolve(nameOrPath), _config);
+        }
+        catch (StyleFilterException e)
+        {
+            _log.LogError("could not load style '{Style}': {Message}", nameOrPath, e.Message);
+            throw;
+        }
+        StyleModel? old;
+        lock (_gate)
+        {
+            if (_disposed) { model.Dispose(); ThrowIfDisposed(); }
+            old = _model;
+            _model = model;
+            _blender.Reset();
+        }
+        old?.Dispose();
+        _log.LogInformation("loaded style '{Name}' ({Kind}, input {Shape}) from {Source} in {Ms:F0} ms",
+            model.Info.Name, model.Info.Kind, model.Info.InputShape, model.Info.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Weights for a multi-style model, one per <see cref="StyleModelInfo.MixableStyles"/>; normalised to sum 1.</summary>
+    public void SetStyleMix(ReadOnlySpan<float> weights)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            (_model ?? throw new StyleFilterException(StatusCode.NoStyle, "no style loaded")).SetStyleMix(weights);
+        }
+    }
+
+    /// <summary>Forget earlier frames (a seek, a new clip): the next frame is stylised on its own.</summary>
+    public void ResetHistory()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            _blender.Reset();
+        }
+    }
+
+    /// <summary>Stylises one frame. Input and output have the same size; their formats and strides may differ.</summary>
+    public void Process(FrameBuffer input, FrameBuffer output)
+    {
+        input.Validate("input");
+        output.Validate("output");
+        if (input.Width != output.Width || input.Height != output.Height)
+            throw new StyleFilterException(StatusCode.InvalidArgument, $"input is {input.Width}x{input.Height} but output is {output.Width}x{output.Height}");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                var model = _model ?? throw new StyleFilterException(StatusCode.NoStyle, "no style loaded: the frame was passed through");
+                float alpha = _alpha;
+                if (alpha == 0) PixelConverter.Copy(input, output, _input);
+                else Stylise(model, input, output, alpha);
+            }
+            catch (Exception e)
+            {
+                PassThrough(input, output, e);
+                throw e as StyleFilterException ?? new StyleFilterException(StatusCode.Internal, $"frame failed: {e.Message}", e);
+            }
+            finally
+            {
+                _frames++;
+                _latency.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>Convenience for tightly packed buffers.</summary>
+    public unsafe void Process(ReadOnlySpan<byte> input, Span<byte> output, int width, int height, PixelFormat format)
+    {
+        int stride = checked(width * FrameBuffer.BytesPerPixel(format));
+        long needed = (long)stride * height;
+        if (input.Length < needed || output.Length < needed)
+            throw new StyleFilterException(StatusCode.InvalidArgument, $"a {width}x{height} {format} frame needs {needed} bytes; got {input.Length} in, {output.Length} out");
+        fixed (byte* i = input)
+        fixed (byte* o = output)
+            Process(new FrameBuffer((nint)i, width, height, stride, format), new FrameBuffer((nint)o, width, height, stride, format));
+    }
+
+    private void Stylise(StyleModel model, in FrameBuffer input, in FrameBuffer output, float alpha)
+    {
+        PixelConverter.Unpack(input, _input);
+        var (w, h) = model.InferenceSize(input.Width, input.Height, _scale);
+        var tensor = model.PrepareInput(w, h);
+        _toModel.Resize(_input, tensor, 3);
+        var result = model.Run(_blender, _smoothing);
+        _stylised.Resize(input.Width, input.Height, 3);
+        _toFrame.Resize(result, _stylised, 3, 0f, 255f);
+        if (_preserveColour) ColourOps.PreserveColour(_stylised, _input);
+        if (alpha < 1) ColourOps.Lerp(_stylised, _input, alpha);
+        PixelConverter.Pack(_stylised, _input, output);
+    }
+
+    private void PassThrough(in FrameBuffer input, in FrameBuffer output, Exception cause)
+    {
+        _passThrough++;
+        try { PixelConverter.Copy(input, output, _input); }
+        catch (Exception copy) { _log.LogError("pass-through copy failed: {Message}", copy.Message); }
+        // A broken model fails every frame: log the first failure and then one in a thousand.
+        if (_passThrough == 1 || _passThrough % 1000 == 0)
+            _log.LogError("frame {Frame} passed through unstyled ({Count} so far): {Message}", _frames, _passThrough, cause.Message);
+    }
+
+    public EngineStats Stats
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var (mean, p50, p99) = _latency.Summary();
+                return new EngineStats(_frames, mean, p50, p99, "CPU", _blender.Resets, _passThrough);
+            }
+        }
+    }
+
+    private void WarnIfDeviceUnavailable()
+    {
+        if (Device is ExecutionDevice.Auto or ExecutionDevice.Cpu) return;
+        _log.LogWarning("device {Device} was asked for, but this build runs ONNX Runtime on the CPU only; using CPU", Device);
+    }
+
+    private static float InRange(float value, float min, float max, string name) =>
+        value >= min && value <= max ? value : throw new StyleFilterException(StatusCode.InvalidArgument, $"{name} {value} must be in [{min}, {max}]");
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed) throw new StyleFilterException(StatusCode.InvalidHandle, "the engine has been destroyed");
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _model?.Dispose();
+            _model = null;
+            _blender.Dispose(); _toModel.Dispose(); _toFrame.Dispose(); _input.Dispose(); _stylised.Dispose();
+        }
+    }
 }

@@ -39,7 +39,7 @@ public static class StyleCatalog
             yield return new CatalogEntry(Path.GetFileNameWithoutExtension(file), file, StyleModelKind.SplitPack);
         foreach (var sub in Directory.EnumerateDirectories(dir))
         {
-            if (File.Exists(Path.Combine(sub, ModelPack.ManifestFileName)))
+            if (File.Exists(Path.Combine(sub, StyleFilter.Models.ModelPack.ManifestFileName)))
                 yield return new CatalogEntry(Path.GetFileName(sub), sub, StyleModelKind.SplitPack);
             else
                 foreach (var nested in Scan(sub)) yield return nested; // e.g. models/placeholder/*.onnx

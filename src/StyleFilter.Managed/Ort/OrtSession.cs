@@ -150,12 +150,14 @@ public sealed unsafe class OrtSession : IDisposable
         ObjectDisposedException.ThrowIf(_session == 0, this);
         if (inputs.Length != _inputNames.Length || outputs.Length != _outputNames.Length)
             throw new StyleFilterException(StatusCode.Internal, $"Run expects {_inputNames.Length} inputs and {_outputNames.Length} outputs");
+        nint status;
         fixed (nint* inNames = _inputNames)
         fixed (nint* outNames = _outputNames)
         fixed (nint* inValues = inputs)
         fixed (nint* outValues = outputs)
-            Check(((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
-                _session, 0, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues), $"running '{Source}'");
+            status = ((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
+                _session, 0, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues);
+        if (status != 0) Check(status, $"running '{Source}'"); // the message is built only on failure: Run is per frame
     }
 
     public void Dispose()

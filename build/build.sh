@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds everything: dependencies (setup.sh), the solution, the NativeAOT engine library with
+# ONNX Runtime beside it (out/native), the CLI (out/cli), the test models (out/test-models)
+# and the placeholder style (models/placeholder). Safe to run again; it redoes little.
+#   STYLEFILTER_VERBOSE=1  show compiler warnings too
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$REPO"
+
+"$REPO/build/setup.sh"
+
+DOTNET_QUIET=(-v q -nologo)
+if [ "${STYLEFILTER_VERBOSE:-0}" = "0" ]; then DOTNET_QUIET+=("-clp:ErrorsOnly"); fi
+
+log "dotnet build StyleFilter.sln (Release)"
+dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
+
+log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT)"
+dotnet publish src/StyleFilter.Native -c Release -o "$OUT/native" "${DOTNET_QUIET[@]}"
+cp -f "$ORT_DIR/lib/libonnxruntime.so" "$ORT_DIR/lib/libonnxruntime_providers_shared.so" "$OUT/native/"
+ln -sfn libonnxruntime.so "$OUT/native/libonnxruntime.so.1"
+if [ -f src/StyleFilter.Native/stylefilter.h ]; then
+    cp -f src/StyleFilter.Native/stylefilter.h "$OUT/native/"
+fi
+
+log "dotnet publish src/StyleFilter.Cli -> out/cli"
+dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
+
+# Generated models: regenerate only when make_models.py is newer than the folder's stamp.
+make_models() {  # make_models FLAG DIR
+    local flag="$1" dir="$2" stamp="$2/.stamp"
+    if [ ! -f "$stamp" ] || [ "$REPO/build/make_models.py" -nt "$stamp" ]; then
+        log "generating models: make_models.py $flag ${dir#"$REPO"/}"
+        rm -rf "$dir"
+        "$PY" "$REPO/build/make_models.py" "$flag" "$dir" >/dev/null
+        touch "$stamp"
+    fi
+}
+make_models --out "$OUT/test-models"
+make_models --placeholder "$REPO/models/placeholder"
+
+log "build done"

@@ -1,0 +1,64 @@
+using StyleFilter.Ort;
+using StyleFilter.Pipeline;
+
+namespace StyleFilter.Models;
+
+/// <summary>
+/// One graph image -> image, the "fast neural style" family (ONNX model zoo: input1/output1, 0..255 RGB).
+/// Temporal blending acts on the stylised output. An optional second 1-D float input carries style mix weights.
+/// </summary>
+internal sealed class SingleGraphModel : StyleModel
+{
+    private readonly SessionRunner _runner;
+    private readonly int _mixInput;
+
+    private SingleGraphModel(StyleModelInfo info, TensorInfo image, SessionRunner runner, int mixInput) : base(info, image, 4)
+    {
+        _runner = runner;
+        _mixInput = mixInput;
+    }
+
+    public static SingleGraphModel Create(OrtSession session, string name)
+    {
+        try
+        {
+            if (session.Inputs.Count == 0 || session.Outputs.Count == 0)
+                throw new StyleFilterException(StatusCode.ModelError, $"model '{name}' has no inputs or no outputs");
+            var image = RequireImage(session.Inputs[0], name, "input");
+            RequireImage(session.Outputs[0], name, "output");
+            int mixInput = -1;
+            for (int i = 1; i < session.Inputs.Count; i++)
+            {
+                var extra = session.Inputs[i];
+                if (mixInput < 0 && extra.IsFloat && extra.Shape.Length == 1) { mixInput = i; continue; }
+                throw new StyleFilterException(StatusCode.ModelError, $"model '{name}' has an unexpected input '{extra.Name}' ({Describe(extra)})");
+            }
+            var styles = mixInput >= 0 && session.Inputs[mixInput].Shape[0] > 1
+                ? Enumerable.Range(1, (int)session.Inputs[mixInput].Shape[0]).Select(i => $"style {i}").ToList()
+                : new List<string>();
+            var info = new StyleModelInfo(name, StyleModelKind.SingleGraph, session.Source, image.ToString(), styles);
+            return new SingleGraphModel(info, image, new SessionRunner(session), mixInput);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    protected override OrtTensor ImageInput(ReadOnlySpan<long> shape) => _runner.Input(0, shape);
+
+    private readonly PlanarImage _blendView = new();
+
+    protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing)
+    {
+        FeedMix(_runner, _mixInput);
+        _runner.Run();
+        var output = _runner.Output(0);
+        if (output.Shape.Length == 4 && output.Shape[1] == 3)
+            blender.Blend(WrapTensor(output, _blendView), input, smoothing);
+        return output;
+    }
+
+    public override void Dispose() => _runner.Dispose();
+}

@@ -1,0 +1,109 @@
+using StyleFilter.Ort;
+using StyleFilter.Pipeline;
+
+namespace StyleFilter.Models;
+
+/// <summary>
+/// A loaded style: turns the model's input image (0..255 RGB planes at inference size) into a stylised image,
+/// applying the temporal blend at the point that suits the model.
+/// </summary>
+internal abstract unsafe class StyleModel : IDisposable
+{
+    private readonly int _fixedWidth, _fixedHeight;
+    private readonly PlanarImage _inputView = new();
+    private readonly PlanarImage _outputView = new();
+    private readonly long[] _mixShape;
+    private float[] _mix;
+
+    public StyleModelInfo Info { get; }
+    /// <summary>Inference height and width must be multiples of this (the network's total downsampling).</summary>
+    public int Multiple { get; }
+
+    protected StyleModel(StyleModelInfo info, TensorInfo image, int multiple)
+    {
+        Info = info;
+        Multiple = Math.Max(1, multiple);
+        (_fixedHeight, _fixedWidth) = ((int)image.Shape[2], (int)image.Shape[3]);
+        _mixShape = [Math.Max(1, info.MixableStyles.Count)];
+        _mix = new float[_mixShape[0]];
+        _mix[0] = 1; // the first style until a host asks for a mix
+    }
+
+    public bool HasFixedSize => _fixedWidth > 0 && _fixedHeight > 0;
+
+    /// <summary>Fixed-size models run at their size; others at scale x the frame, rounded to the multiple.</summary>
+    public (int Width, int Height) InferenceSize(int frameWidth, int frameHeight, float scale)
+    {
+        if (HasFixedSize) return (_fixedWidth, _fixedHeight);
+        int Round(int side) => Math.Max(Multiple, (int)MathF.Round(side * scale / Multiple) * Multiple);
+        return (Round(frameWidth), Round(frameHeight));
+    }
+
+    /// <summary>The image tensor the next <see cref="Run"/> reads, sized for inference.</summary>
+    public PlanarImage PrepareInput(int width, int height)
+    {
+        Span<long> shape = [1, 3, height, width];
+        var tensor = ImageInput(shape);
+        _inputView.Wrap(tensor.Data, width, height, 3);
+        return _inputView;
+    }
+
+    /// <summary>Runs the model on the prepared input; the result is a view valid until the next call.</summary>
+    public PlanarImage Run(TemporalBlender blender, float smoothing)
+    {
+        var output = RunModel(blender, _inputView, smoothing);
+        var shape = output.Shape;
+        if (shape.Length != 4 || shape[1] != 3)
+            throw new StyleFilterException(StatusCode.ModelError, $"style '{Info.Name}' produced a [{string.Join(',', shape)}] tensor; expected 1x3xHxW");
+        _outputView.Wrap(output.Data, (int)shape[3], (int)shape[2], 3);
+        return _outputView;
+    }
+
+    /// <summary>Mix weights for multi-style models (one per <see cref="StyleModelInfo.MixableStyles"/>).</summary>
+    public void SetStyleMix(ReadOnlySpan<float> weights)
+    {
+        if (Info.MixableStyles.Count == 0) throw new StyleFilterException(StatusCode.Unsupported, $"style '{Info.Name}' has no style mix");
+        if (weights.Length != _mix.Length)
+            throw new StyleFilterException(StatusCode.InvalidArgument, $"style '{Info.Name}' mixes {_mix.Length} styles; got {weights.Length} weights");
+        float sum = 0;
+        foreach (var w in weights)
+        {
+            if (!float.IsFinite(w) || w < 0) throw new StyleFilterException(StatusCode.InvalidArgument, "style mix weights must be finite and >= 0");
+            sum += w;
+        }
+        if (sum <= 0) throw new StyleFilterException(StatusCode.InvalidArgument, "style mix weights must not all be 0");
+        for (int i = 0; i < _mix.Length; i++) _mix[i] = weights[i] / sum;
+    }
+
+    protected abstract OrtTensor ImageInput(ReadOnlySpan<long> shape);
+    protected abstract OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing);
+
+    /// <summary>Writes the current mix into a model's mix input, when it has one.</summary>
+    protected void FeedMix(SessionRunner runner, int inputIndex)
+    {
+        if (inputIndex < 0) return;
+        _mix.CopyTo(runner.Input(inputIndex, _mixShape).Span);
+    }
+
+    protected PlanarImage WrapTensor(OrtTensor tensor, PlanarImage view)
+    {
+        var s = tensor.Shape;
+        view.Wrap(tensor.Data, (int)s[3], (int)s[2], (int)s[1]);
+        return view;
+    }
+
+    public abstract void Dispose();
+
+    /// <summary>Checks that a model input or output is a 1x3xHxW float image (batch and sides may be dynamic).</summary>
+    internal static TensorInfo RequireImage(TensorInfo t, string model, string role)
+    {
+        bool ok = t.IsFloat && t.Shape.Length == 4 && t.Shape[0] is 1 or -1 && t.Shape[1] is 3 or -1;
+        if (!ok)
+            throw new StyleFilterException(StatusCode.ModelError,
+                $"model '{model}': {role} '{t.Name}' is {Describe(t)}; a style model takes and returns a float 1x3xHxW RGB image");
+        return t;
+    }
+
+    internal static string Describe(TensorInfo t) =>
+        $"{(t.IsFloat ? "float" : $"element type {t.ElementType}")} [{string.Join(',', t.Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
+}

@@ -1,0 +1,93 @@
+using Xunit;
+
+namespace StyleFilter.Tests;
+
+/// <summary>Temporal blending: off equals per-frame, still scenes settle, moving content and cuts are not smeared.</summary>
+public class TemporalTests
+{
+    private const int W = 64, H = 48;
+
+    [Theory]
+    [InlineData("zoo_dynamic.onnx")]
+    [InlineData("pack_basic")]
+    public void SmoothingZeroEqualsPerFrame(string model)
+    {
+        using var streamed = TestFrames.Engine(model, smoothing: 0);
+        using var single = TestFrames.Engine(model, smoothing: 0);
+        for (int t = 0; t < 5; t++)
+        {
+            var frame = TestFrames.Rgba(W, H, dx: t, noise: 6, seed: t);
+            var expected = TestFrames.Run(single, frame, W, H);
+            single.ResetHistory();
+            Assert.Equal(expected, TestFrames.Run(streamed, frame, W, H));
+        }
+    }
+
+    [Theory]
+    [InlineData("zoo_dynamic.onnx")]
+    [InlineData("pack_basic")]
+    public void StillNoisySceneSettles(string model)
+    {
+        double Flicker(float smoothing)
+        {
+            using var engine = TestFrames.Engine(model, smoothing);
+            byte[]? previous = null;
+            double last = 0;
+            for (int t = 0; t < 12; t++)
+            {
+                var output = TestFrames.Run(engine, TestFrames.Rgba(W, H, noise: 4, seed: t), W, H);
+                if (previous is not null) last = TestFrames.MeanAbsDiff(previous, output);
+                previous = output;
+            }
+            return last;
+        }
+        double perFrame = Flicker(0), smoothed = Flicker(0.9f);
+        Assert.True(smoothed < perFrame * 0.6, $"flicker per-frame {perFrame:F2} vs smoothed {smoothed:F2}");
+    }
+
+    [Fact]
+    public void IdenticalFramesGiveIdenticalOutput()
+    {
+        using var engine = TestFrames.Engine("pack_basic", smoothing: 0.9f);
+        var frame = TestFrames.Rgba(W, H);
+        var first = TestFrames.Run(engine, frame, W, H);
+        for (int t = 0; t < 5; t++) Assert.True(TestFrames.MaxAbsDiff(first, TestFrames.Run(engine, frame, W, H)) <= 1);
+    }
+
+    [Theory]
+    [InlineData("zoo_dynamic.onnx")]
+    [InlineData("pack_basic")]
+    public void SceneCutResetsTheHistory(string model)
+    {
+        using var engine = TestFrames.Engine(model, smoothing: 1f);
+        for (int t = 0; t < 4; t++) TestFrames.Run(engine, TestFrames.Rgba(W, H, seed: t), W, H);
+        var resets = engine.Stats.HistoryResets;
+        var cut = TestFrames.OtherRgba(W, H);
+        using var fresh = TestFrames.Engine(model, smoothing: 1f);
+        Assert.Equal(TestFrames.Run(fresh, cut, W, H), TestFrames.Run(engine, cut, W, H));
+        Assert.Equal(resets + 1, engine.Stats.HistoryResets);
+    }
+
+    [Fact]
+    public void MovingContentIsNotHeldBack()
+    {
+        // With full smoothing a moving picture must still follow the motion (the motion mask lets it through).
+        using var engine = TestFrames.Engine("identity.onnx", smoothing: 1f);
+        TestFrames.Run(engine, TestFrames.Rgba(W, H), W, H);
+        var moved = TestFrames.Rgba(W, H, dx: 8);
+        var output = TestFrames.Run(engine, moved, W, H);
+        double ghost = TestFrames.MeanAbsDiff(moved, output);
+        Assert.True(ghost < 3, $"moved blocks ghost: mean difference {ghost:F2}");
+    }
+
+    [Fact]
+    public void ExplicitResetForgetsTheHistory()
+    {
+        using var engine = TestFrames.Engine("zoo_dynamic.onnx", smoothing: 1f);
+        using var fresh = TestFrames.Engine("zoo_dynamic.onnx", smoothing: 1f);
+        TestFrames.Run(engine, TestFrames.Rgba(W, H, noise: 5, seed: 9), W, H);
+        engine.ResetHistory();
+        var frame = TestFrames.Rgba(W, H, noise: 5, seed: 10);
+        Assert.Equal(TestFrames.Run(fresh, frame, W, H), TestFrames.Run(engine, frame, W, H));
+    }
+}
