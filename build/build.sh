@@ -11,21 +11,8 @@ cd "$REPO"
 DOTNET_QUIET=(-v q -nologo)
 if [ "${STYLEFILTER_VERBOSE:-0}" = "0" ]; then DOTNET_QUIET+=("-clp:ErrorsOnly"); fi
 
-log "dotnet build StyleFilter.sln (Release)"
-dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
-
-log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT)"
-dotnet publish src/StyleFilter.Native -c Release -o "$OUT/native" "${DOTNET_QUIET[@]}"
-cp -f "$ORT_DIR/lib/libonnxruntime.so" "$ORT_DIR/lib/libonnxruntime_providers_shared.so" "$OUT/native/"
-ln -sfn libonnxruntime.so "$OUT/native/libonnxruntime.so.1"
-if [ -f src/StyleFilter.Native/stylefilter.h ]; then
-    cp -f src/StyleFilter.Native/stylefilter.h "$OUT/native/"
-fi
-
-log "dotnet publish src/StyleFilter.Cli -> out/cli"
-dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
-
-# Generated models: regenerate only when make_models.py is newer than the folder's stamp.
+# Generated models come first (the CLI and the native bundle copy models/ at build time); each folder
+# is regenerated only when make_models.py is newer than its stamp.
 make_models() {  # make_models FLAG DIR
     local flag="$1" dir="$2" stamp="$2/.stamp"
     if [ ! -f "$stamp" ] || [ "$REPO/build/make_models.py" -nt "$stamp" ]; then
@@ -37,5 +24,23 @@ make_models() {  # make_models FLAG DIR
 }
 make_models --out "$OUT/test-models"
 make_models --placeholder "$REPO/models/placeholder"
+
+log "dotnet build StyleFilter.sln (Release)"
+dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
+
+log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT)"
+dotnet publish src/StyleFilter.Native -c Release -o "$OUT/native" "${DOTNET_QUIET[@]}"
+cp -f "$ORT_DIR/lib/libonnxruntime.so" "$ORT_DIR/lib/libonnxruntime_providers_shared.so" "$OUT/native/"
+ln -sfn libonnxruntime.so "$OUT/native/libonnxruntime.so.1"
+cp -f src/StyleFilter.Native/stylefilter.h "$OUT/native/"
+# Bundled styles travel beside the engine library, where the style catalog looks for them.
+rm -rf "$OUT/native/models"
+mkdir -p "$OUT/native/models"
+cp -r models/. "$OUT/native/models/"
+rm -f "$OUT/native/models/README.md"
+
+log "dotnet publish src/StyleFilter.Cli -> out/cli"
+dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
+
 
 log "build done"

@@ -1,7 +1,355 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
 namespace StyleFilter.Native;
-public static class Exports
+
+/// <summary>
+/// The C entry points declared in stylefilter.h. Every export goes through <see cref="Call"/>, which turns
+/// any exception into a status code plus an sf_last_error message, so nothing ever unwinds into the host.
+/// </summary>
+public static unsafe class Exports
 {
-    [UnmanagedCallersOnly(EntryPoint = "sf_version")]
-    public static int Version() => 1;
+    private const int SfOk = 0;
+
+    // ---- plumbing -----------------------------------------------------------------------------------------
+
+    /// <summary>Runs body; maps StyleFilterException to its code and anything else to SF_ERR_INTERNAL.</summary>
+    private static int Call(string function, Action body)
+    {
+        try
+        {
+            LastError.Clear();
+            body();
+            return SfOk;
+        }
+        catch (StyleFilterException e)
+        {
+            var code = e.Code is > StatusCode.Ok and <= StatusCode.Internal ? e.Code : StatusCode.Internal;
+            return Fail(function, code, e.Message, e);
+        }
+        catch (Exception e)
+        {
+            return Fail(function, StatusCode.Internal, $"internal error: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    private static int Fail(string function, StatusCode code, string message, Exception e)
+    {
+        try
+        {
+            var text = $"{function}: {message}";
+            if (e.InnerException is { } inner && !message.Contains(inner.Message, StringComparison.Ordinal))
+                text += $" ({inner.Message})";
+            LastError.Set(text);
+            if (code == StatusCode.Internal) NativeLogging.Log.LogError(e, "{Message}", text);
+            else NativeLogging.Log.LogDebug("{Message} [{Code}]", text, code);
+        }
+        catch (Exception)
+        {
+            // Out of memory or similar: the status code still goes back.
+        }
+        return (int)code;
+    }
+
+    /// <summary>Looks the handle up, then runs body. The engine serialises frames and model swaps itself, so
+    /// parameter calls never wait for a frame in progress.</summary>
+    private static int WithEngine(string function, nint handle, Action<EngineEntry> body) =>
+        Call(function, () =>
+        {
+            var entry = EngineHandles.Get(handle);
+            entry.ThrowIfDestroyed();
+            body(entry);
+        });
+
+    private static StyleFilterException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+
+    private static string? Utf8(nint p) => p == 0 ? null : Marshal.PtrToStringUTF8(p);
+
+    private static void CheckStructSize(uint size, int v1Size, string what)
+    {
+        if (size < v1Size || size > Abi.MaxStructSize)
+            throw Invalid($"{what}.struct_size is {size}; set it to sizeof({what}) ({v1Size} bytes in ABI version {Abi.Version})");
+    }
+
+    /// <summary>Copies s as a NUL-terminated UTF-8 string into buffer, or fails without truncating.</summary>
+    private static void CopyOut(string s, byte* buffer, nuint size, string what)
+    {
+        if (buffer == null) throw Invalid($"{what} buffer is NULL");
+        if (size == 0) throw Invalid($"{what} buffer size is 0");
+        var needed = Encoding.UTF8.GetByteCount(s) + 1;
+        if ((ulong)needed > size)
+        {
+            buffer[0] = 0;
+            throw Invalid($"{what} buffer is {size} bytes; {needed} are needed");
+        }
+        var written = Encoding.UTF8.GetBytes(s, new Span<byte>(buffer, needed));
+        buffer[written] = 0;
+    }
+
+    // ---- process-wide -------------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_abi_version")]
+    public static uint AbiVersion() => Abi.Version;
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_last_error")]
+    public static byte* GetLastError()
+    {
+        try { return LastError.Pointer; }
+        catch (Exception) { return EmptyString; }
+    }
+
+    /// <summary>Fallback for sf_last_error when even the thread's buffer cannot be allocated.</summary>
+    private static readonly byte* EmptyString = (byte*)NativeMemory.AllocZeroed(1);
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_set_log_callback")]
+    public static int SetLogCallback(delegate* unmanaged[Cdecl]<nint, int, byte*, void> fn, nint user, int minLevel) =>
+        Call("sf_set_log_callback", () =>
+        {
+            if (fn != null && minLevel is < Abi.LogError or > Abi.LogDebug)
+                throw Invalid($"min_level {minLevel} is not a log level (SF_LOG_ERROR=1 .. SF_LOG_DEBUG=4)");
+            NativeLogging.Install(fn, user, minLevel);
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_list_styles")]
+    public static int ListStyles(byte* buffer, nuint size, nuint* needed) =>
+        Call("sf_list_styles", () =>
+        {
+            if (buffer == null && needed == null) throw Invalid("buffer and needed are both NULL");
+            var text = string.Join('\n', StyleCatalog.List().Select(e => e.Name.Replace('\n', ' ')));
+            var bytes = Encoding.UTF8.GetByteCount(text) + 1;
+            if (needed != null) *needed = (nuint)bytes;
+            if (buffer == null) return;
+            if ((ulong)bytes > size)
+            {
+                if (size > 0) buffer[0] = 0;
+                throw Invalid($"buffer is {size} bytes; {bytes} are needed");
+            }
+            var written = Encoding.UTF8.GetBytes(text, new Span<byte>(buffer, bytes));
+            buffer[written] = 0;
+        });
+
+    // ---- engine lifetime ----------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_create")]
+    public static int EngineCreate(SfEngineOptions* options, nint* result) =>
+        Call("sf_engine_create", () =>
+        {
+            if (result == null) throw Invalid("out (sf_engine**) is NULL");
+            *result = 0;
+            var opts = new EngineOptions();
+            if (options != null)
+            {
+                var o = *options;
+                CheckStructSize(o.StructSize, sizeof(SfEngineOptions), "sf_engine_options");
+                if (o.IntraOpThreads < 0 || o.IntraOpThreads > 1024)
+                    throw Invalid($"intra_op_threads {o.IntraOpThreads} is out of range (0 = automatic, up to 1024)");
+                if (o.Device is < (int)ExecutionDevice.Auto or > (int)ExecutionDevice.DirectML)
+                    throw Invalid($"device {o.Device} is not an sf_device (SF_DEVICE_AUTO=0 .. SF_DEVICE_DIRECTML=4)");
+                opts = new EngineOptions
+                {
+                    OrtLibraryPath = Utf8(o.OrtLibraryPath),
+                    IntraOpThreads = o.IntraOpThreads,
+                    Device = (ExecutionDevice)o.Device,
+                };
+            }
+            var engine = new StyleEngine(opts, NativeLogging.Factory);
+            try
+            {
+                var entry = EngineHandles.Add(engine);
+                *result = entry.Handle;
+                NativeLogging.Log.LogInformation("engine 0x{Handle:x} created (device {Device}, intra-op threads {Threads})",
+                    (long)entry.Handle, opts.Device, opts.IntraOpThreads);
+            }
+            catch
+            {
+                engine.Dispose();
+                throw;
+            }
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_destroy")]
+    public static int EngineDestroy(nint handle) =>
+        Call("sf_engine_destroy", () =>
+        {
+            var entry = EngineHandles.Remove(handle);
+            // Calls that found the entry just before it left the table now fail with SF_ERR_INVALID_HANDLE;
+            // Dispose waits for a frame in progress and makes a concurrent load_style drop its new model.
+            entry.MarkDestroyed();
+            entry.Engine.Dispose();
+            NativeLogging.Log.LogInformation("engine 0x{Handle:x} destroyed", (long)handle);
+        });
+
+    // ---- styles and parameters ----------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_load_style")]
+    public static int EngineLoadStyle(nint handle, byte* nameOrPath) =>
+        WithEngine("sf_engine_load_style", handle, entry =>
+        {
+            if (nameOrPath == null) throw Invalid("name_or_path is NULL");
+            var name = Utf8((nint)nameOrPath);
+            if (string.IsNullOrWhiteSpace(name)) throw Invalid("name_or_path is empty");
+            entry.Engine.LoadStyle(name);
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_get_style_name")]
+    public static int EngineGetStyleName(nint handle, byte* buffer, nuint size) =>
+        WithEngine("sf_engine_get_style_name", handle, entry => CopyOut(entry.Engine.Style?.Name ?? "", buffer, size, "style name"));
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_set_param")]
+    public static int EngineSetParam(nint handle, int param, double value) =>
+        WithEngine("sf_engine_set_param", handle, entry =>
+        {
+            var name = ParamName(param);
+            if (!double.IsFinite(value)) throw Invalid($"{name} value {value} is not a finite number");
+            var engine = entry.Engine;
+            switch (param)
+            {
+                case Abi.ParamAlpha:
+                    if (value is < 0 or > 1) throw Invalid($"{name} {value} is outside 0..1");
+                    engine.Alpha = (float)value;
+                    break;
+                case Abi.ParamSmoothing:
+                    if (value is < 0 or > 1) throw Invalid($"{name} {value} is outside 0..1");
+                    engine.Smoothing = (float)value;
+                    break;
+                case Abi.ParamPreserveColour:
+                    if (value is not (0 or 1)) throw Invalid($"{name} {value} must be 0 or 1");
+                    engine.PreserveColour = value == 1;
+                    break;
+                case Abi.ParamInferenceScale:
+                    if (value is <= 0 or > 1) throw Invalid($"{name} {value} is outside (0, 1]");
+                    engine.InferenceScale = (float)value;
+                    break;
+                case Abi.ParamDevice:
+                    if (value != Math.Floor(value) || value is < (int)ExecutionDevice.Auto or > (int)ExecutionDevice.DirectML)
+                        throw Invalid($"{name} {value} is not an sf_device (SF_DEVICE_AUTO=0 .. SF_DEVICE_DIRECTML=4)");
+                    engine.Device = (ExecutionDevice)(int)value;
+                    NativeLogging.Log.LogInformation(
+                        "engine 0x{Handle:x}: device set to {Device}; the change takes effect on the next sf_engine_load_style",
+                        (long)handle, engine.Device);
+                    break;
+            }
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_get_param")]
+    public static int EngineGetParam(nint handle, int param, double* value) =>
+        WithEngine("sf_engine_get_param", handle, entry =>
+        {
+            var name = ParamName(param);
+            if (value == null) throw Invalid("value pointer is NULL");
+            var engine = entry.Engine;
+            *value = param switch
+            {
+                Abi.ParamAlpha => engine.Alpha,
+                Abi.ParamSmoothing => engine.Smoothing,
+                Abi.ParamPreserveColour => engine.PreserveColour ? 1 : 0,
+                Abi.ParamInferenceScale => engine.InferenceScale,
+                Abi.ParamDevice => (int)engine.Device,
+                _ => throw Invalid($"unknown parameter id {param}"),
+            };
+        });
+
+    private static string ParamName(int param) => param switch
+    {
+        Abi.ParamAlpha => "SF_PARAM_ALPHA",
+        Abi.ParamSmoothing => "SF_PARAM_SMOOTHING",
+        Abi.ParamPreserveColour => "SF_PARAM_PRESERVE_COLOUR",
+        Abi.ParamInferenceScale => "SF_PARAM_INFERENCE_SCALE",
+        Abi.ParamDevice => "SF_PARAM_DEVICE",
+        _ => throw Invalid($"unknown parameter id {param} (SF_PARAM_ALPHA=1 .. SF_PARAM_DEVICE=5)"),
+    };
+
+    // ---- processing ---------------------------------------------------------------------------------------
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_process_cpu")]
+    public static int EngineProcessCpu(nint handle, SfFrame* input, SfFrame* output) =>
+        WithEngine("sf_engine_process_cpu", handle, entry =>
+        {
+            if (input == null) throw Invalid("input frame pointer is NULL");
+            if (output == null) throw Invalid("output frame pointer is NULL");
+            var src = ToFrameBuffer(*input, "input");
+            var dst = ToFrameBuffer(*output, "output");
+            if (src.Width != dst.Width || src.Height != dst.Height)
+                throw Invalid($"input is {src.Width}x{src.Height} but output is {dst.Width}x{dst.Height}; sizes must match");
+
+            // In-place or overlapping buffers: the engine reads its input after writing parts of the output
+            // (pass-through, alpha, colour preservation), so give it a private copy of the input.
+            if (Overlaps(src, dst))
+            {
+                var bytes = (nuint)src.SpanBytes;
+                var copy = NativeMemory.Alloc(bytes);
+                try
+                {
+                    Buffer.MemoryCopy((void*)src.Data, copy, bytes, bytes);
+                    entry.Engine.Process(src with { Data = (nint)copy }, dst);
+                }
+                finally
+                {
+                    NativeMemory.Free(copy);
+                }
+                return;
+            }
+            entry.Engine.Process(src, dst);
+        });
+
+    private static FrameBuffer ToFrameBuffer(in SfFrame f, string role)
+    {
+        if (f.Format is < (int)PixelFormat.Rgba8 or > (int)PixelFormat.Rgba32F)
+            throw Invalid($"{role} frame format {f.Format} is not an sf_pixel_format (SF_FORMAT_RGBA8=1 .. SF_FORMAT_RGBA32F=3)");
+        var frame = new FrameBuffer(f.Data, f.Width, f.Height, f.Stride, (PixelFormat)f.Format);
+        frame.Validate(role);
+        return frame;
+    }
+
+    private static bool Overlaps(in FrameBuffer a, in FrameBuffer b)
+    {
+        var a0 = (ulong)a.Data; var a1 = a0 + (ulong)a.SpanBytes;
+        var b0 = (ulong)b.Data; var b1 = b0 + (ulong)b.SpanBytes;
+        return a0 < b1 && b0 < a1;
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_process_texture")]
+    public static int EngineProcessTexture(nint handle, SfTexture* input, SfTexture* output) =>
+        WithEngine("sf_engine_process_texture", handle, _ =>
+        {
+            if (input == null || output == null) throw Invalid("texture pointer is NULL");
+            throw new StyleFilterException(StatusCode.Unsupported,
+                "GPU texture processing is not implemented yet; read the texture back and use sf_engine_process_cpu");
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_reset_history")]
+    public static int EngineResetHistory(nint handle) =>
+        WithEngine("sf_engine_reset_history", handle, entry => entry.Engine.ResetHistory());
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_get_stats")]
+    public static int EngineGetStats(nint handle, SfStats* result) =>
+        WithEngine("sf_engine_get_stats", handle, entry =>
+        {
+            if (result == null) throw Invalid("stats pointer is NULL");
+            CheckStructSize(result->StructSize, sizeof(SfStats), "sf_stats");
+            var s = entry.Engine.Stats;
+            var filled = new SfStats
+            {
+                StructSize = (uint)sizeof(SfStats),
+                Frames = (ulong)Math.Max(0, s.Frames),
+                MeanMs = s.MeanMs,
+                P50Ms = s.P50Ms,
+                P99Ms = s.P99Ms,
+                HistoryResets = (ulong)Math.Max(0, s.HistoryResets),
+                PassThroughFrames = (ulong)Math.Max(0, s.PassThroughFrames),
+            };
+            var provider = new Span<byte>(filled.Provider, SfStats.ProviderBytes - 1);
+            Utf8Truncate(s.Provider ?? "", provider);
+            // struct_size keeps the caller's value: fields beyond version 1 are left as the caller set them.
+            filled.StructSize = result->StructSize;
+            *result = filled;
+        });
+
+    /// <summary>Writes as much of s as fits without splitting a UTF-8 sequence (the rest of dest stays zero).</summary>
+    private static void Utf8Truncate(string s, Span<byte> dest)
+    {
+        var encoder = Encoding.UTF8.GetEncoder();
+        encoder.Convert(s.AsSpan(), dest, flush: true, out _, out _, out _);
+    }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: build everything, make the sample clip (1024x576, known pan/zoom and a cut, with audio),
+# stylise it with the default bundled style and print the frame rate.
+#   STYLE=name|path   another style (see: dotnet out/cli/stylefilter.dll styles)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$REPO"
+
+# The placeholder is an untrained network made by build/make_models.py; it gives way to a trained
+# style as soon as one is bundled (see models/README.md).
+DEFAULT_STYLE=placeholder
+
+"$REPO/build/build.sh"
+
+cli() { dotnet "$OUT/cli/stylefilter.dll" "$@"; }
+sample="$OUT/samples/sample.mp4"
+if [ ! -f "$sample" ]; then
+    log "making the sample clip"
+    cli sample-clip --output "$sample"
+fi
+log "stylising $(basename "$sample") with style '${STYLE:-$DEFAULT_STYLE}'"
+cli render --input "$sample" --output "$OUT/samples/sample-stylised.mp4" --style "${STYLE:-$DEFAULT_STYLE}"

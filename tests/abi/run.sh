@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# ABI tests: builds the C programs in tests/abi/ with gcc and runs them.
+#   1. stylefilter.h compiles on its own as C99 (pedantic) and as C++.
+#   2. ort_api_slots: the OrtApi slot numbers in src/StyleFilter.Managed/Ort/OrtApi.cs (enum Slot) equal the
+#      offsets in ONNX Runtime's own onnxruntime_c_api.h.
+#   3. test_abi: drives out/native/stylefilter.so through stylefilter.h with the models in out/test-models.
+# Expects build/build.sh to have published out/native/ and generated out/test-models/.
+# Environment: STYLEFILTER_LIB (default out/native/stylefilter.so), STYLEFILTER_TEST_MODELS (default
+# out/test-models), ORT_INCLUDE (folder holding onnxruntime_c_api.h; default from the ORT cache).
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO"
+OUT="$REPO/out/abi"
+LIB="${STYLEFILTER_LIB:-$REPO/out/native/stylefilter.so}"
+MODELS="${STYLEFILTER_TEST_MODELS:-$REPO/out/test-models}"
+ORT_DIR="${STYLEFILTER_CACHE:-$HOME/.cache/stylefilter}/onnxruntime-1.29.0"
+BINDING="${ORT_BINDING:-src/StyleFilter.Managed/Ort/OrtApi.cs}"
+CFLAGS=(-std=c99 -O2 -g -Wall -Wextra -Werror)
+mkdir -p "$OUT"
+
+declare -a RESULTS=()
+FAILED=0
+step() { # name, status
+    if [ "$2" -eq 0 ]; then RESULTS+=("PASS  $1"); else RESULTS+=("FAIL  $1"); FAILED=1; fi
+}
+summary() {
+    echo
+    echo "== ABI test summary"
+    printf '  %s\n' "${RESULTS[@]}"
+    exit "$FAILED"
+}
+
+# ---- 1. the header on its own ---------------------------------------------------------------------------
+echo "== stylefilter.h compiles as C99 and C++"
+printf '#include "stylefilter.h"\nint main(void) { return SF_ABI_VERSION == 1 ? 0 : 1; }\n' > "$OUT/header_only.c"
+gcc "${CFLAGS[@]}" -pedantic -Isrc/StyleFilter.Native "$OUT/header_only.c" -o "$OUT/header_only_c" \
+    && g++ -std=c++11 -Wall -Wextra -Werror -pedantic -x c++ -Isrc/StyleFilter.Native "$OUT/header_only.c" -o "$OUT/header_only_cxx" \
+    && "$OUT/header_only_c" && "$OUT/header_only_cxx"
+step "stylefilter.h compiles standalone (C99 pedantic, C++11)" $?
+
+# ---- 2. ONNX Runtime slot numbers -------------------------------------------------------------------------
+echo "== OrtApi slot numbers vs onnxruntime_c_api.h"
+ORT_INCLUDE="${ORT_INCLUDE:-}"
+if [ -z "$ORT_INCLUDE" ]; then
+    for dir in "$ORT_DIR/include" \
+        "/tmp/ortdl/package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64_x86_64-simulator/onnxruntime.framework/Headers"; do
+        if [ -f "$dir/onnxruntime_c_api.h" ]; then ORT_INCLUDE="$dir"; break; fi
+    done
+fi
+slot_check() {
+    [ -n "$ORT_INCLUDE" ] || { echo "onnxruntime_c_api.h not found (run build/setup.sh, or set ORT_INCLUDE)"; return 1; }
+    echo "header: $ORT_INCLUDE/onnxruntime_c_api.h"
+    # "Name = N" pairs inside `enum Slot { ... }` of the C# binding.
+    sed -n '/enum Slot/,/}/p' "$BINDING" \
+        | grep -oE '[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=[[:space:]]*[0-9]+' \
+        | sed -E 's/[[:space:]]+//g' | sort > "$OUT/slots_binding.txt"
+    [ -s "$OUT/slots_binding.txt" ] || { echo "no 'Name = N' pairs found in enum Slot of $BINDING"; return 1; }
+    # The same names as an X-macro list, so every slot of the binding is looked up in the real header.
+    { echo '#define SLOTS(X) \'
+      sed -E 's/=.*//; s/.*/    X(&) \\/' "$OUT/slots_binding.txt"
+      echo '    /* end */'; } > "$OUT/ort_slot_list.h"
+    rm -f "$OUT/ort_api_slots" "$OUT/ort_api_slots_builtin"
+    gcc "${CFLAGS[@]}" -I"$ORT_INCLUDE" -DORT_SLOT_LIST_FILE="\"$OUT/ort_slot_list.h\"" \
+        tests/abi/ort_api_slots.c -o "$OUT/ort_api_slots" || { echo "a slot name of $BINDING is not a member of OrtApi"; return 1; }
+    "$OUT/ort_api_slots" > "$OUT/slots_header_raw.txt" || return 1
+    grep -v '^#' "$OUT/slots_header_raw.txt" | sort > "$OUT/slots_header.txt"
+    grep '^#' "$OUT/slots_header_raw.txt" || true
+    # Also build ort_api_slots.c with its built-in list.
+    gcc "${CFLAGS[@]}" -I"$ORT_INCLUDE" tests/abi/ort_api_slots.c -o "$OUT/ort_api_slots_builtin" \
+        && "$OUT/ort_api_slots_builtin" | grep -v '^#' | sort > "$OUT/slots_builtin.txt" || return 1
+    local rc=0
+    if diff -u --label "$BINDING (enum Slot)" --label "onnxruntime_c_api.h (offsetof)" \
+        "$OUT/slots_binding.txt" "$OUT/slots_header.txt"; then
+        echo "all $(wc -l < "$OUT/slots_binding.txt") slots match"
+    else
+        echo "slot numbers differ: fix enum Slot in $BINDING"; rc=1
+    fi
+    # The built-in list only matters for running ort_api_slots.c by hand: note (do not fail) when its names drift.
+    if ! diff -q <(cut -d= -f1 "$OUT/slots_binding.txt") <(cut -d= -f1 "$OUT/slots_builtin.txt") > /dev/null; then
+        echo "note: the built-in slot list in tests/abi/ort_api_slots.c names other slots than enum Slot:"
+        diff <(cut -d= -f1 "$OUT/slots_binding.txt") <(cut -d= -f1 "$OUT/slots_builtin.txt") | grep '^[<>]' | sed 's/^/  /'
+    fi
+    return $rc
+}
+slot_check
+step "OrtApi slots in $BINDING match onnxruntime_c_api.h" $?
+
+# ---- 3. the library through the header ----------------------------------------------------------------------
+echo "== test_abi"
+rm -f "$OUT/test_abi"
+gcc "${CFLAGS[@]}" -Isrc/StyleFilter.Native tests/abi/test_abi.c -o "$OUT/test_abi" -ldl -lm -pthread
+step "test_abi.c builds against stylefilter.h" $?
+if [ ! -x "$OUT/test_abi" ]; then
+    step "test_abi (not built)" 1
+elif [ ! -f "$LIB" ]; then
+    echo "$LIB not found: run build/build.sh first"
+    step "test_abi ($LIB missing)" 1
+elif [ ! -f "$MODELS/zoo_dynamic.onnx" ]; then
+    echo "$MODELS/zoo_dynamic.onnx not found: run /usr/bin/python3 build/make_models.py --out $MODELS"
+    step "test_abi (test models missing)" 1
+else
+    "$OUT/test_abi" "$LIB" "$MODELS"
+    rc=$?
+    step "test_abi against $(basename "$LIB") ($rc failed checks)" "$rc"
+fi
+
+summary
