@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace StyleFilter.Cli;
+
+/// <summary>stylefilter styles: the bundled styles a user can pick by name.</summary>
+public static class StylesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("styles", "List the bundled styles");
+        command.SetAction(parse => Cli.Run(parse, () =>
+        {
+            var styles = StyleCatalog.List();
+            if (styles.Count == 0)
+            {
+                var searched = StyleCatalog.SearchDirectories();
+                AnsiConsole.MarkupLine("[yellow]No bundled styles found.[/]");
+                AnsiConsole.MarkupLine(Markup.Escape(searched.Count == 0
+                    ? $"Looked for a 'models' folder beside {AppContext.BaseDirectory} (none exists); set STYLEFILTER_MODELS to a folder of styles."
+                    : $"Searched: {string.Join(", ", searched)}"));
+                AnsiConsole.MarkupLine("Any .onnx model, pack folder or .zip pack can still be used with [bold]--style PATH[/].");
+                return ExitCodes.Ok;
+            }
+            var table = new Table().AddColumn("Name").AddColumn("Kind").AddColumn("Path");
+            foreach (var s in styles)
+                table.AddRow(Markup.Escape(s.Name), s.Kind == StyleModelKind.SplitPack ? "pack" : "single graph", Markup.Escape(s.Path));
+            AnsiConsole.Write(table);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}
