@@ -18,9 +18,10 @@ public sealed class TemporalBlender : IDisposable
     public float SceneCutThreshold { get; set; } = 0.15f;
 
     private readonly PlanarImage _previous = new();      // F'_{t-1}
-    private readonly PlanarImage _colour = new();        // input colour at the tensor's resolution, this frame
-    private readonly PlanarImage _previousColour = new();
+    private PlanarImage _colour = new();                 // input colour at the tensor's resolution, this frame
+    private PlanarImage _previousColour = new();         // (the two swap roles each frame)
     private readonly PlanarImage _weight = new();        // m
+    private readonly BoxRanges _columns = new(), _rows = new();
     private bool _hasHistory;
 
     public long Resets { get; private set; }
@@ -41,8 +42,7 @@ public sealed class TemporalBlender : IDisposable
         if (continues && smoothing > 0) Mix(current, smoothing);
         _previous.Resize(current.Width, current.Height, current.Planes);
         current.CopyPlanesTo(_previous, current.Planes);
-        _previousColour.Resize(_colour.Width, _colour.Height, 3);
-        _colour.CopyPlanesTo(_previousColour, 3);
+        (_colour, _previousColour) = (_previousColour, _colour);
         _hasHistory = true;
     }
 
@@ -93,18 +93,33 @@ public sealed class TemporalBlender : IDisposable
     }
 
     /// <summary>Box-averaged RGB (0..1) of a 0..255 RGB image at a smaller (or equal) size.</summary>
-    internal static unsafe void BoxDownsample(PlanarImage rgb, int width, int height, PlanarImage target)
+    private unsafe void BoxDownsample(PlanarImage rgb, int width, int height, PlanarImage target)
     {
         target.Resize(width, height, 3);
+        if (rgb.Width == width && rgb.Height == height)
+        {
+            var scale = new Vector<float>(1f / 255f);
+            for (int c = 0; c < 3; c++)
+            {
+                ReadOnlySpan<float> src = rgb.PlaneSpan(c);
+                Span<float> dst = target.PlaneSpan(c);
+                int i = 0;
+                for (; i + Vector<float>.Count <= dst.Length; i += Vector<float>.Count) (new Vector<float>(src[i..]) * scale).CopyTo(dst[i..]);
+                for (; i < dst.Length; i++) dst[i] = src[i] / 255f;
+            }
+            return;
+        }
+        _columns.Prepare(rgb.Width, width);
+        _rows.Prepare(rgb.Height, height);
         for (int c = 0; c < 3; c++)
         {
             float* src = rgb.Plane(c), o = target.Plane(c);
             for (int y = 0; y < height; y++)
             {
-                int sy0 = (int)((long)y * rgb.Height / height), sy1 = Math.Max(sy0 + 1, (int)((long)(y + 1) * rgb.Height / height));
+                int sy0 = _rows.Start[y], sy1 = _rows.End[y];
                 for (int x = 0; x < width; x++)
                 {
-                    int sx0 = (int)((long)x * rgb.Width / width), sx1 = Math.Max(sx0 + 1, (int)((long)(x + 1) * rgb.Width / width));
+                    int sx0 = _columns.Start[x], sx1 = _columns.End[x];
                     float sum = 0;
                     for (int sy = sy0; sy < sy1; sy++)
                     {
@@ -113,6 +128,25 @@ public sealed class TemporalBlender : IDisposable
                     }
                     o[(long)y * width + x] = sum / ((sy1 - sy0) * (sx1 - sx0) * 255f);
                 }
+            }
+        }
+    }
+
+    /// <summary>Source index ranges of a box filter along one axis: output i averages [Start[i], End[i]).</summary>
+    private sealed class BoxRanges
+    {
+        private int _source = -1, _target = -1;
+        public int[] Start = [], End = [];
+
+        public void Prepare(int source, int target)
+        {
+            if (source == _source && target == _target) return;
+            (_source, _target) = (source, target);
+            (Start, End) = (new int[target], new int[target]);
+            for (int i = 0; i < target; i++)
+            {
+                Start[i] = Math.Min((int)((long)i * source / target), source - 1);
+                End[i] = Math.Clamp((int)((long)(i + 1) * source / target), Start[i] + 1, source); // never empty
             }
         }
     }
