@@ -2,6 +2,7 @@
 # The main job: build everything, make the sample clip (1024x576, known pan/zoom and a cut, with audio),
 # stylise it with the default bundled style and print the frame rate.
 #   STYLE=name|path   another style (see: dotnet out/cli/stylefilter.dll styles)
+#   SCALE=0.5         inference size as a fraction of the frame (half size suits a CPU; 1 on a GPU)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
@@ -18,4 +19,5 @@ if [ ! -f "$sample" ]; then
     cli sample-clip --output "$sample"
 fi
 log "stylising $(basename "$sample") with style '${STYLE:-$DEFAULT_STYLE}'"
-cli render --input "$sample" --output "$OUT/samples/sample-stylised.mp4" --style "${STYLE:-$DEFAULT_STYLE}"
+cli render --input "$sample" --output "$OUT/samples/sample-stylised.mp4" --style "${STYLE:-$DEFAULT_STYLE}" \
+    --scale "${SCALE:-0.5}"
