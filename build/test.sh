@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything (build.sh) and runs the test suites: the managed xunit tests and, when
-# present, the C ABI tests. Exits non-zero when anything fails.
+# Builds everything (build.sh) and runs every test suite: the managed xunit tests, the C ABI tests,
+# and the OpenFX, OBS and training suites. Exits non-zero when anything fails.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
@@ -13,12 +13,14 @@ if ! dotnet test tests/StyleFilter.Tests -c Release --no-build -nologo; then
     failed+=("managed tests (tests/StyleFilter.Tests)")
 fi
 
-if [ -f tests/abi/run.sh ]; then
-    log "C ABI tests (tests/abi/run.sh)"
-    if ! bash tests/abi/run.sh; then
-        failed+=("ABI tests (tests/abi/run.sh)")
+# The other suites, each a script that exits non-zero on failure.
+for suite in tests/abi/run.sh tests/ofx/run.sh obs-plugin/tests/run.sh training/tests/run.sh; do
+    [ -f "$suite" ] || continue
+    log "$suite"
+    if ! bash "$suite"; then
+        failed+=("$suite")
     fi
-fi
+done
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf 'FAILED: %s\n' "${failed[@]}" >&2

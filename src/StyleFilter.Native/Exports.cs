@@ -196,6 +196,23 @@ public static unsafe class Exports
     public static int EngineGetStyleName(nint handle, byte* buffer, nuint size) =>
         WithEngine("sf_engine_get_style_name", handle, entry => CopyOut(entry.Engine.Style?.Name ?? "", buffer, size, "style name"));
 
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_get_style_mix_count")]
+    public static int EngineGetStyleMixCount(nint handle, int* count) =>
+        WithEngine("sf_engine_get_style_mix_count", handle, entry =>
+        {
+            if (count == null) throw Invalid("count pointer is NULL");
+            *count = entry.Engine.Style?.MixableStyles.Count ?? 0;
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_set_style_mix")]
+    public static int EngineSetStyleMix(nint handle, float* weights, int count) =>
+        WithEngine("sf_engine_set_style_mix", handle, entry =>
+        {
+            if (weights == null) throw Invalid("weights pointer is NULL");
+            if (count is <= 0 or > 1024) throw Invalid($"count {count} is out of range");
+            entry.Engine.SetStyleMix(new ReadOnlySpan<float>(weights, count));
+        });
+
     [UnmanagedCallersOnly(EntryPoint = "sf_engine_set_param")]
     public static int EngineSetParam(nint handle, int param, double value) =>
         WithEngine("sf_engine_set_param", handle, entry =>
@@ -273,9 +290,9 @@ public static unsafe class Exports
             if (src.Width != dst.Width || src.Height != dst.Height)
                 throw Invalid($"input is {src.Width}x{src.Height} but output is {dst.Width}x{dst.Height}; sizes must match");
 
-            // In-place or overlapping buffers: the engine reads its input after writing parts of the output
-            // (pass-through, alpha, colour preservation), so give it a private copy of the input.
-            if (Overlaps(src, dst))
+            // The engine reads the whole input before it writes the output, so in-place (same memory and
+            // stride) is safe as is; buffers that overlap any other way get a private copy of the input.
+            if (Overlaps(src, dst) && !(src.Data == dst.Data && src.Stride == dst.Stride))
             {
                 var bytes = (nuint)src.SpanBytes;
                 var copy = NativeMemory.Alloc(bytes);

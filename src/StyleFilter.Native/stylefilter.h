@@ -296,6 +296,20 @@ SF_API sf_status sf_list_styles(char* buffer, size_t size, size_t* needed);
  */
 SF_API sf_status sf_engine_get_style_name(sf_engine* engine, char* buffer, size_t size);
 
+/**
+ * Number of styles the loaded model can mix (multi-style models; see sf_engine_set_style_mix) into
+ * *count; 0 when the model has a single style or no style is loaded.
+ */
+SF_API sf_status sf_engine_get_style_mix_count(sf_engine* engine, int32_t* count);
+
+/**
+ * Sets the mix of a multi-style model: count weights (count must equal sf_engine_get_style_mix_count),
+ * finite, >= 0 and not all 0; they are normalised to sum 1. Applies from the next frame. A newly loaded
+ * style starts on its first style. SF_ERR_UNSUPPORTED when the model has no style mix, SF_ERR_NO_STYLE
+ * when no style is loaded.
+ */
+SF_API sf_status sf_engine_set_style_mix(sf_engine* engine, const float* weights, int32_t count);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

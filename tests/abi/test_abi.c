@@ -28,7 +28,7 @@
     X(sf_abi_version) X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) \
     X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
     X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
-    X(sf_engine_get_style_name)
+    X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix)
 
 #define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 SF_FUNCTIONS(DECLARE_POINTER)
@@ -48,6 +48,8 @@ SF_FUNCTIONS(DECLARE_POINTER)
 #define sf_engine_get_stats (*p_sf_engine_get_stats)
 #define sf_list_styles (*p_sf_list_styles)
 #define sf_engine_get_style_name (*p_sf_engine_get_style_name)
+#define sf_engine_get_style_mix_count (*p_sf_engine_get_style_mix_count)
+#define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
 
 /* ---- checks ------------------------------------------------------------------------------------------- */
 
@@ -271,7 +273,7 @@ static int all_finite(const image* im)
 
 /* ---- threads ------------------------------------------------------------------------------------------ */
 
-static char g_zoo[4096], g_identity[4096], g_corrupt[4096];
+static char g_zoo[4096], g_identity[4096], g_corrupt[4096], g_mix[4096];
 
 typedef struct worker {
     sf_engine* engine; /* NULL: create and destroy its own engine */
@@ -782,6 +784,49 @@ static void test_handles(void)
     image_free(&out);
 }
 
+/* Mean of one channel (0 = R, 2 = B) of an 8-bit image. */
+static double channel_mean(const image* im, int channel)
+{
+    double sum = 0;
+    for (int y = 0; y < im->f.height; y++)
+        for (int x = 0; x < im->f.width; x++)
+            sum += ((const unsigned char*)im->f.data)[(size_t)y * im->f.stride + 4 * x + channel];
+    return sum / (im->f.width * im->f.height);
+}
+
+static void test_style_mix(sf_engine* e)
+{
+    section("style mix (pack_mix: styles red, blue)");
+    int32_t count = -1;
+    if (expect_status(sf_engine_load_style(e, g_zoo), SF_OK, "load zoo_dynamic (one style)")) {
+        expect_status(sf_engine_get_style_mix_count(e, &count), SF_OK, "sf_engine_get_style_mix_count");
+        CHECK(count == 0, "  a single-style model mixes nothing (count %d)", count);
+        float one = 1;
+        expect_error(sf_engine_set_style_mix(e, &one, 1), SF_ERR_UNSUPPORTED, "sf_engine_set_style_mix on a single-style model");
+    }
+    if (!expect_status(sf_engine_load_style(e, g_mix), SF_OK, "load pack_mix")) return;
+    expect_status(sf_engine_get_style_mix_count(e, &count), SF_OK, "sf_engine_get_style_mix_count");
+    CHECK(count == 2, "  pack_mix mixes 2 styles (count %d)", count);
+    image in = image_new(SF_FORMAT_RGBA8, 0, 0), red = image_new(SF_FORMAT_RGBA8, 0, 0), blue = image_new(SF_FORMAT_RGBA8, 0, 0);
+    paint(&in, 5);
+    const float to_red[2] = {1, 0}, to_blue[2] = {0, 3}, zeros[2] = {0, 0}, negative[2] = {-1, 2};
+    expect_status(sf_engine_set_style_mix(e, to_red, 2), SF_OK, "mix {1, 0}");
+    expect_status(fresh(e, &in, &red), SF_OK, "  process");
+    expect_status(sf_engine_set_style_mix(e, to_blue, 2), SF_OK, "mix {0, 3} (normalised)");
+    expect_status(fresh(e, &in, &blue), SF_OK, "  process");
+    CHECK(channel_mean(&red, 0) - channel_mean(&red, 2) > 50, "  red mix is red (R %.0f, B %.0f)", channel_mean(&red, 0), channel_mean(&red, 2));
+    CHECK(channel_mean(&blue, 2) - channel_mean(&blue, 0) > 50, "  blue mix is blue (R %.0f, B %.0f)", channel_mean(&blue, 0), channel_mean(&blue, 2));
+    expect_error(sf_engine_set_style_mix(e, to_red, 1), SF_ERR_INVALID_ARGUMENT, "wrong weight count");
+    expect_error(sf_engine_set_style_mix(e, zeros, 2), SF_ERR_INVALID_ARGUMENT, "all-zero weights");
+    expect_error(sf_engine_set_style_mix(e, negative, 2), SF_ERR_INVALID_ARGUMENT, "a negative weight");
+    expect_error(sf_engine_set_style_mix(e, NULL, 2), SF_ERR_INVALID_ARGUMENT, "NULL weights");
+    expect_error(sf_engine_get_style_mix_count(e, NULL), SF_ERR_INVALID_ARGUMENT, "NULL count");
+    expect_error(sf_engine_set_style_mix(NULL, to_red, 2), SF_ERR_INVALID_HANDLE, "NULL handle");
+    image_free(&in);
+    image_free(&red);
+    image_free(&blue);
+}
+
 int main(int argc, char** argv)
 {
     if (argc != 3) {
@@ -792,6 +837,7 @@ int main(int argc, char** argv)
     snprintf(g_zoo, sizeof g_zoo, "%s/zoo_dynamic.onnx", models);
     snprintf(g_identity, sizeof g_identity, "%s/identity.onnx", models);
     snprintf(g_corrupt, sizeof g_corrupt, "%s/corrupt.onnx", models);
+    snprintf(g_mix, sizeof g_mix, "%s/pack_mix", models);
     /* The runtime reads the environment when it starts, i.e. at the first call into the library. */
     setenv("STYLEFILTER_MODELS", models, 1);
 
@@ -808,7 +854,7 @@ int main(int argc, char** argv)
     }
     SF_FUNCTIONS(RESOLVE)
 #undef RESOLVE
-    CHECK(missing == 0, "all %d exports resolved", 14);
+    CHECK(missing == 0, "all %d exports resolved", 16);
     if (missing) return g_failures;
 
     test_basics();
@@ -818,6 +864,7 @@ int main(int argc, char** argv)
         test_processing(e);
         test_bad_frames(e);
         test_params(e);
+        test_style_mix(e);
         test_stats_and_list(models);
         test_threads();
         test_handles();

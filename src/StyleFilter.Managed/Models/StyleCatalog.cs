@@ -51,6 +51,8 @@ public static class StyleCatalog
     {
         if (string.IsNullOrWhiteSpace(nameOrPath)) throw new StyleFilterException(StatusCode.InvalidArgument, "style name or path is empty");
         if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath)) return Path.GetFullPath(nameOrPath);
+        if (nameOrPath.IndexOfAny(['/', '\\']) >= 0 || Path.HasExtension(nameOrPath))
+            throw new StyleFilterException(StatusCode.ModelError, $"model not found: '{nameOrPath}' does not exist");
         var match = List().FirstOrDefault(e => string.Equals(e.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (match is not null) return match.Path;
         var known = string.Join(", ", List().Select(e => e.Name));
