@@ -24,6 +24,7 @@ public sealed class StyleEngine : IDisposable
     private readonly PlanarImage _input = new(), _stylised = new();
     private readonly LatencyRecorder _latency = new();
     private StyleModel? _model;
+    private ProviderChoice _provider = ProviderChoice.Cpu;
     private bool _disposed;
     private long _frames, _passThrough;
     private volatile float _alpha = 1f, _smoothing = DefaultSmoothing, _scale = 1f;
@@ -71,10 +72,21 @@ public sealed class StyleEngine : IDisposable
         ThrowIfDisposed();
         var started = Stopwatch.GetTimestamp();
         StyleModel model;
+        ProviderChoice provider;
         try
         {
-            WarnIfDeviceUnavailable();
-            model = ModelLoader.Load(StyleCatalog.Resolve(nameOrPath), _config);
+            var path = StyleCatalog.Resolve(nameOrPath);
+            provider = ExecutionProviders.Select(Device, _log);
+            try
+            {
+                model = ModelLoader.Load(path, _config with { Provider = provider });
+            }
+            catch (StyleFilterException e) when (provider != ProviderChoice.Cpu && e.Code == StatusCode.RuntimeError)
+            {
+                _log.LogWarning("the {Provider} provider failed on this model ({Message}); using the CPU", provider.Provider, e.Message);
+                provider = ProviderChoice.Cpu with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };
+                model = ModelLoader.Load(path, _config);
+            }
         }
         catch (StyleFilterException e)
         {
@@ -87,12 +99,16 @@ public sealed class StyleEngine : IDisposable
             if (_disposed) { model.Dispose(); ThrowIfDisposed(); }
             old = _model;
             _model = model;
+            _provider = provider;
             _blender.Reset();
         }
         old?.Dispose();
-        _log.LogInformation("loaded style '{Name}' ({Kind}, input {Shape}) from {Source} in {Ms:F0} ms",
-            model.Info.Name, model.Info.Kind, model.Info.InputShape, model.Info.Source, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _log.LogInformation("loaded style '{Name}' ({Kind}, input {Shape}) from {Source} on {Provider} in {Ms:F0} ms",
+            model.Info.Name, model.Info.Kind, model.Info.InputShape, model.Info.Source, provider.Provider, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    /// <summary>The execution provider the loaded style runs on, and why better ones were passed over.</summary>
+    public ProviderChoice Provider => _provider;
 
     /// <summary>Weights for a multi-style model, one per <see cref="StyleModelInfo.MixableStyles"/>; normalised to sum 1.</summary>
     public void SetStyleMix(ReadOnlySpan<float> weights)
@@ -188,15 +204,9 @@ public sealed class StyleEngine : IDisposable
             lock (_gate)
             {
                 var (mean, p50, p99) = _latency.Summary();
-                return new EngineStats(_frames, mean, p50, p99, "CPU", _blender.Resets, _passThrough);
+                return new EngineStats(_frames, mean, p50, p99, _provider.Provider, _blender.Resets, _passThrough);
             }
         }
-    }
-
-    private void WarnIfDeviceUnavailable()
-    {
-        if (Device is ExecutionDevice.Auto or ExecutionDevice.Cpu) return;
-        _log.LogWarning("device {Device} was asked for, but this build runs ONNX Runtime on the CPU only; using CPU", Device);
     }
 
     private static float InRange(float value, float min, float max, string name) =>

@@ -91,9 +91,10 @@ typedef enum sf_param {
     /** Inference resolution as a fraction of the frame size, 0 < value <= 1 (smaller is faster). */
     SF_PARAM_INFERENCE_SCALE = 4,
     /**
-     * Preferred execution device, one of sf_device (as a whole number). The value is stored and takes
-     * effect on the next sf_engine_load_style; this build runs on the CPU only and logs a warning when
-     * another device was asked for.
+     * Preferred execution device, one of sf_device (as a whole number). It takes effect on the next
+     * sf_engine_load_style. SF_DEVICE_AUTO tries TensorRT, CUDA, DirectML, then the CPU; a device that is
+     * not available (its provider library or driver is missing) falls back to the CPU, and the log says
+     * why. sf_stats.provider names the provider in use.
      */
     SF_PARAM_DEVICE = 5
 } sf_param;

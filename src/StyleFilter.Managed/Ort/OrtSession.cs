@@ -11,13 +11,16 @@ public sealed record TensorInfo(string Name, int ElementType, long[] Shape)
     public override string ToString() => $"{Name}[{string.Join('x', Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
 
-/// <summary>How a session is created: threads and the execution provider to ask for.</summary>
-public sealed record SessionConfig(int IntraOpThreads = 0);
+/// <summary>How a session is created: threads and the execution provider.</summary>
+public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provider = null);
 
 /// <summary>An ONNX Runtime inference session with its input/output signature read from the model.</summary>
 public sealed unsafe class OrtSession : IDisposable
 {
     private static readonly Lazy<nint> SharedEnv = new(CreateEnv, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The process's one OrtEnv.</summary>
+    internal static nint Env => SharedEnv.Value;
     private nint _session;
     private readonly nint[] _inputNames;   // UTF-8 copies owned by us, handed to Run without marshalling
     private readonly nint[] _outputNames;
@@ -71,6 +74,7 @@ public sealed unsafe class OrtSession : IDisposable
             Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetSessionGraphOptimizationLevel))(options, 99), "SetSessionGraphOptimizationLevel");
             if (config.IntraOpThreads > 0)
                 Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetIntraOpNumThreads))(options, config.IntraOpThreads), "SetIntraOpNumThreads");
+            if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
             nint session;
             try { session = open(SharedEnv.Value, options); }
             catch (OrtException e) { throw new StyleFilterException(StatusCode.ModelError, e.Message, e); }
