@@ -20,18 +20,19 @@ public static class RenderCommand
         var preserve = new Option<bool>("--preserve-colour", "--preserve-color") { Description = "Keep the original colours, take only the style's texture" };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (features for packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
 
-        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads };
+        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend };
         command.SetAction(parse => Cli.Run(parse, () =>
         {
             var settings = new Settings(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(style)!, parse.GetValue(alpha),
-                parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads));
+                parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend));
             return Execute(parse, settings);
         }));
         return command;
     }
 
-    private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads);
+    private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend);
 
     private static int Execute(ParseResult parse, Settings s)
     {
@@ -55,6 +56,7 @@ public static class RenderCommand
         using var engine = Cli.CreateEngine(s.Style, s.Threads, loggers);
         engine.Alpha = s.Alpha;
         if (s.Smoothing is { } sm) engine.Smoothing = sm;
+        engine.TemporalLevel = s.Blend;
         engine.PreserveColour = s.PreserveColour;
         engine.InferenceScale = s.Scale;
 

@@ -59,3 +59,14 @@ public sealed record EngineOptions
 /// <summary>What the engine has done so far; latency covers a whole Process call.</summary>
 public readonly record struct EngineStats(
     long Frames, double MeanMs, double P50Ms, double P99Ms, string Provider, long HistoryResets, long PassThroughFrames);
+
+/// <summary>Where temporal smoothing blends with the previous frame.</summary>
+public enum TemporalLevel
+{
+    /// <summary>Features for split packs, the output image for single graphs.</summary>
+    Auto = 0,
+    /// <summary>The stylised image (possible for every model).</summary>
+    Output = 1,
+    /// <summary>The encoder's features (split packs only; single graphs fall back to the output).</summary>
+    Features = 2,
+}

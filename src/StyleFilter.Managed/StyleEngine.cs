@@ -29,6 +29,7 @@ public sealed class StyleEngine : IDisposable
     private long _frames, _passThrough;
     private volatile float _alpha = 1f, _smoothing = DefaultSmoothing, _scale = 1f;
     private volatile bool _preserveColour;
+    private TemporalLevel _level;
 
     public const float DefaultSmoothing = 0.5f;
 
@@ -61,6 +62,17 @@ public sealed class StyleEngine : IDisposable
     {
         get => _scale;
         set => _scale = value is > 0 and <= 1 ? value : throw new StyleFilterException(StatusCode.InvalidArgument, $"InferenceScale {value} must be in (0, 1]");
+    }
+
+    /// <summary>Where temporal smoothing blends (features or output image); changing it restarts the history.</summary>
+    public TemporalLevel TemporalLevel
+    {
+        get => _level;
+        set
+        {
+            if (!Enum.IsDefined(value)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown temporal level {(int)value}");
+            lock (_gate) { _level = value; _blender.Reset(); }
+        }
     }
 
     /// <summary>Where models run; applies from the next LoadStyle.</summary>
@@ -179,7 +191,7 @@ public sealed class StyleEngine : IDisposable
         var (w, h) = model.InferenceSize(input.Width, input.Height, _scale);
         var tensor = model.PrepareInput(w, h);
         _toModel.Resize(_input, tensor, 3);
-        var result = model.Run(_blender, _smoothing);
+        var result = model.Run(_blender, _smoothing, _level);
         _stylised.Resize(input.Width, input.Height, 3);
         _toFrame.Resize(result, _stylised, 3, 0f, 255f);
         if (_preserveColour) ColourOps.PreserveColour(_stylised, _input);

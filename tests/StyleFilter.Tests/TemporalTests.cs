@@ -81,6 +81,27 @@ public class TemporalTests
     }
 
     [Fact]
+    public void PacksCanBlendAtEitherLevel()
+    {
+        // Same frames, same smoothing: blending features and blending the output are different operations,
+        // and both hold a still, noisy scene steadier than no blending at all.
+        byte[] Last(TemporalLevel level, float smoothing)
+        {
+            using var engine = TestFrames.Engine("pack_basic", smoothing);
+            engine.TemporalLevel = level;
+            byte[] output = [];
+            for (int t = 0; t < 6; t++) output = TestFrames.Run(engine, TestFrames.Rgba(W, H, noise: 4, seed: t), W, H);
+            return output;
+        }
+        var features = Last(TemporalLevel.Features, 0.9f);
+        var output = Last(TemporalLevel.Output, 0.9f);
+        var none = Last(TemporalLevel.Output, 0);
+        Assert.NotEqual(features, output);
+        Assert.Equal(features, Last(TemporalLevel.Auto, 0.9f));
+        Assert.NotEqual(none, output);
+    }
+
+    [Fact]
     public void ExplicitResetForgetsTheHistory()
     {
         using var engine = TestFrames.Engine("zoo_dynamic.onnx", smoothing: 1f);

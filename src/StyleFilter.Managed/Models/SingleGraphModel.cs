@@ -50,13 +50,12 @@ internal sealed class SingleGraphModel : StyleModel
 
     private readonly PlanarImage _blendView = new();
 
-    protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing)
+    protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level)
     {
         FeedMix(_runner, _mixInput);
         _runner.Run();
         var output = _runner.Output(0);
-        if (output.Shape.Length == 4 && output.Shape[1] == 3)
-            blender.Blend(WrapTensor(output, _blendView), input, smoothing);
+        BlendOutput(output, blender, input, smoothing, _blendView); // no features to blend in a single graph
         return output;
     }
 

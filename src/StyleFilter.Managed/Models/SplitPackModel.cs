@@ -12,7 +12,7 @@ internal sealed class SplitPackModel : StyleModel
     private readonly SessionRunner _encoder, _decoder;
     private readonly int _imageInput, _featuresOutput, _featuresInput, _imageOutput;
     private readonly int _encoderMix, _decoderMix;
-    private readonly PlanarImage _featuresView = new();
+    private readonly PlanarImage _featuresView = new(), _outputView = new();
 
     private SplitPackModel(StyleModelInfo info, TensorInfo image, int multiple, SessionRunner encoder, SessionRunner decoder, ModelPack pack)
         : base(info, image, multiple)
@@ -63,16 +63,18 @@ internal sealed class SplitPackModel : StyleModel
 
     protected override OrtTensor ImageInput(ReadOnlySpan<long> shape) => _encoder.Input(_imageInput, shape);
 
-    protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing)
+    protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level)
     {
         FeedMix(_encoder, _encoderMix);
         FeedMix(_decoder, _decoderMix);
         _encoder.Run();
         var features = _encoder.Output(_featuresOutput);
-        blender.Blend(WrapTensor(features, _featuresView), input, smoothing);
+        if (level != TemporalLevel.Output) blender.Blend(WrapTensor(features, _featuresView), input, smoothing);
         _decoder.Borrow(_featuresInput, features);
         _decoder.Run();
-        return _decoder.Output(_imageOutput);
+        var output = _decoder.Output(_imageOutput);
+        if (level == TemporalLevel.Output) BlendOutput(output, blender, input, smoothing, _outputView);
+        return output;
     }
 
     public override void Dispose()

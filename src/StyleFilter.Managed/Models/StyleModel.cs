@@ -49,9 +49,9 @@ internal abstract unsafe class StyleModel : IDisposable
     }
 
     /// <summary>Runs the model on the prepared input; the result is a view valid until the next call.</summary>
-    public PlanarImage Run(TemporalBlender blender, float smoothing)
+    public PlanarImage Run(TemporalBlender blender, float smoothing, TemporalLevel level)
     {
-        var output = RunModel(blender, _inputView, smoothing);
+        var output = RunModel(blender, _inputView, smoothing, level);
         var shape = output.Shape;
         if (shape.Length != 4 || shape[1] != 3)
             throw new StyleFilterException(StatusCode.ModelError, $"style '{Info.Name}' produced a [{string.Join(',', shape)}] tensor; expected 1x3xHxW");
@@ -76,13 +76,19 @@ internal abstract unsafe class StyleModel : IDisposable
     }
 
     protected abstract OrtTensor ImageInput(ReadOnlySpan<long> shape);
-    protected abstract OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing);
+    protected abstract OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level);
 
     /// <summary>Writes the current mix into a model's mix input, when it has one.</summary>
     protected void FeedMix(SessionRunner runner, int inputIndex)
     {
         if (inputIndex < 0) return;
         _mix.CopyTo(runner.Input(inputIndex, _mixShape).Span);
+    }
+
+    /// <summary>Blends a 1x3xHxW output image with the history, if it is one.</summary>
+    protected void BlendOutput(OrtTensor output, TemporalBlender blender, PlanarImage input, float smoothing, PlanarImage view)
+    {
+        if (output.Shape.Length == 4 && output.Shape[1] == 3) blender.Blend(WrapTensor(output, view), input, smoothing);
     }
 
     protected PlanarImage WrapTensor(OrtTensor tensor, PlanarImage view)
