@@ -59,5 +59,11 @@ internal sealed class SingleGraphModel : StyleModel
         return output;
     }
 
+    public override void RunInferenceOnly()
+    {
+        FeedMix(_runner, _mixInput);
+        _runner.Run();
+    }
+
     public override void Dispose() => _runner.Dispose();
 }

@@ -77,6 +77,15 @@ internal sealed class SplitPackModel : StyleModel
         return output;
     }
 
+    public override void RunInferenceOnly()
+    {
+        FeedMix(_encoder, _encoderMix);
+        FeedMix(_decoder, _decoderMix);
+        _encoder.Run();
+        _decoder.Borrow(_featuresInput, _encoder.Output(_featuresOutput));
+        _decoder.Run();
+    }
+
     public override void Dispose()
     {
         _decoder.Dispose();

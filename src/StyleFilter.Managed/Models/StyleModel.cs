@@ -75,6 +75,9 @@ internal abstract unsafe class StyleModel : IDisposable
         for (int i = 0; i < _mix.Length; i++) _mix[i] = weights[i] / sum;
     }
 
+    /// <summary>Runs the ONNX graphs on the prepared input and nothing else (a baseline for benchmarks).</summary>
+    public abstract void RunInferenceOnly();
+
     protected abstract OrtTensor ImageInput(ReadOnlySpan<long> shape);
     protected abstract OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level);
 

@@ -1,7 +1,7 @@
 namespace StyleFilter.Pipeline;
 
 /// <summary>The last 1024 frame times, for mean and percentiles without growing memory.</summary>
-internal sealed class LatencyRecorder
+public sealed class LatencyRecorder
 {
     private readonly double[] _samples = new double[1024];
     private long _count;
