@@ -1,0 +1,935 @@
+// neural_style.cpp - the "Neural Style" OpenFX image effect (org.stylefilter.NeuralStyle).
+//
+// One StyleFilter engine per effect instance. A render at time t is a pure function of the source frames
+// t-k .. t and of the parameter values at t: the engine's temporal history is reset, the k earlier source
+// frames (fetched with temporal clip access) are run through it to warm the history, and then frame t is
+// stylised. So frames can be rendered in any order, on any number of instances, and always come out the same.
+//
+// Errors (engine library missing, bad model, inference failure) are reported through the message suite and the
+// output is a copy of the source; nothing is thrown across the C boundary.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "ofx_api.h"
+#include "platform.h"
+
+namespace sfofx {
+namespace {
+
+// ---- identity ----------------------------------------------------------------------------------------------
+
+constexpr const char* kPluginId = "org.stylefilter.NeuralStyle";
+constexpr unsigned kVersionMajor = 1;
+constexpr unsigned kVersionMinor = 0;
+
+// Parameter names (also the script names).
+constexpr const char* kParamStyle = "style";
+constexpr const char* kParamCustomModel = "customModel";
+constexpr const char* kParamStrength = "strength";
+constexpr const char* kParamPreserveColours = "preserveColours";
+constexpr const char* kParamSmoothing = "smoothing";
+constexpr const char* kParamInferenceResolution = "inferenceResolution";
+constexpr const char* kParamDevice = "device";
+
+constexpr double kDefaultSmoothing = 0.5;
+/// Most earlier frames a render looks at (smoothing 1).
+constexpr int kMaxWarmFrames = 3;
+
+const char* const kResolutionLabels[] = {"Full", "Half", "Quarter"};
+const double kResolutionScales[] = {1.0, 0.5, 0.25};
+const char* const kDeviceLabels[] = {"Auto", "CPU", "CUDA", "TensorRT", "DirectML"};
+const int kDeviceValues[] = {SF_DEVICE_AUTO, SF_DEVICE_CPU, SF_DEVICE_CUDA, SF_DEVICE_TENSORRT, SF_DEVICE_DIRECTML};
+
+/// Earlier frames used to warm the temporal history for a given smoothing: 0 for none, else ceil(3 s), so
+/// 1 frame up to 0.33, 2 up to 0.67 and 3 above.
+int WarmFrameCount(double smoothing)
+{
+    if (!(smoothing > 0)) return 0;
+    int k = (int)std::ceil(smoothing * kMaxWarmFrames - 1e-9);
+    return std::clamp(k, 1, kMaxWarmFrames);
+}
+
+// ---- host connection ---------------------------------------------------------------------------------------
+
+OfxHost* g_host = nullptr;
+const OfxPropertySuiteV1* g_prop = nullptr;
+const OfxImageEffectSuiteV1* g_effect = nullptr;
+const OfxParameterSuiteV1* g_param = nullptr;
+const OfxMemorySuiteV1* g_memory = nullptr;
+const OfxMultiThreadSuiteV1* g_thread = nullptr;
+const OfxMessageSuiteV1* g_message = nullptr;    // V1 layout; also the start of V2
+const OfxMessageSuiteV2* g_messageV2 = nullptr;  // NULL when the host only has version 1
+
+BundlePaths g_paths;
+const EngineApi* g_engine = nullptr;
+std::string g_engineError;
+std::vector<std::string> g_styles;  // choice options of the Style parameter, fixed at describe time
+
+template <typename T>
+const T* FetchSuite(const char* name, int version)
+{
+    if (!g_host || !g_host->fetchSuite) return nullptr;
+    return static_cast<const T*>(g_host->fetchSuite(g_host->host, name, version));
+}
+
+void LogStderr(const char* level, const std::string& text)
+{
+    std::fprintf(stderr, "[StyleFilter.ofx] %s: %s\n", level, text.c_str());
+}
+
+// ---- property helpers (errors are ignored on purpose: hosts may not know every optional property) ---------
+
+void SetString(OfxPropertySetHandle p, const char* name, const char* value, int index = 0) { g_prop->propSetString(p, name, index, value); }
+void SetInt(OfxPropertySetHandle p, const char* name, int value, int index = 0) { g_prop->propSetInt(p, name, index, value); }
+void SetDouble(OfxPropertySetHandle p, const char* name, double value, int index = 0) { g_prop->propSetDouble(p, name, index, value); }
+
+double GetDouble(OfxPropertySetHandle p, const char* name, double fallback, int index = 0)
+{
+    double v = fallback;
+    if (!p || g_prop->propGetDouble(p, name, index, &v) != kOfxStatOK) return fallback;
+    return v;
+}
+
+std::string GetString(OfxPropertySetHandle p, const char* name, int index = 0)
+{
+    char* v = nullptr;
+    if (!p || g_prop->propGetString(p, name, index, &v) != kOfxStatOK || !v) return std::string();
+    return std::string(v);
+}
+
+// ---- instance ----------------------------------------------------------------------------------------------
+
+struct Instance {
+    OfxImageEffectHandle effect = nullptr;
+    bool hostAllocated = false;  // this struct's memory came from the host's memory suite
+    OfxImageClipHandle source = nullptr;
+    OfxImageClipHandle output = nullptr;
+    OfxParamHandle style = nullptr, customModel = nullptr, strength = nullptr, preserveColours = nullptr,
+                   smoothing = nullptr, resolution = nullptr, device = nullptr;
+
+    sf_engine* engine = nullptr;
+    std::string engineError;  // why there is no engine
+
+    // Serialises renders (and style loads) on this instance: the host's mutex when it has the multi-thread
+    // suite, else our own.
+    OfxMutexHandle hostMutex = nullptr;
+    std::mutex ownMutex;
+
+    // Style loading state (guarded by the render lock).
+    std::string loadedKey;   // device + style of the last load attempt
+    bool loadOk = false;
+    std::string loadError;
+    std::atomic<bool> forceReload{false};  // set when a style parameter changed (retry a failed path)
+
+    // Messages (guarded by the render lock): the last error posted, so a failing model is reported once and not
+    // on every frame; cleared when a frame renders cleanly again.
+    std::string postedError;
+};
+
+class RenderLock {
+public:
+    explicit RenderLock(Instance* inst) : inst_(inst)
+    {
+        if (inst_->hostMutex) g_thread->mutexLock(inst_->hostMutex);
+        else inst_->ownMutex.lock();
+    }
+    ~RenderLock()
+    {
+        if (inst_->hostMutex) g_thread->mutexUnLock(inst_->hostMutex);
+        else inst_->ownMutex.unlock();
+    }
+    RenderLock(const RenderLock&) = delete;
+    RenderLock& operator=(const RenderLock&) = delete;
+
+private:
+    Instance* inst_;
+};
+
+Instance* GetInstance(OfxImageEffectHandle effect)
+{
+    OfxPropertySetHandle props = nullptr;
+    if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return nullptr;
+    void* data = nullptr;
+    if (g_prop->propGetPointer(props, kOfxPropInstanceData, 0, &data) != kOfxStatOK) return nullptr;
+    return static_cast<Instance*>(data);
+}
+
+/// Posts an error for the user: a persistent message on the effect when the host has message suite V2 (the
+/// node shows the error until it is cleared), else a one-off message; also written to stderr. The same text is not
+/// posted twice in a row, so a failing model is reported once rather than on every frame.
+void ReportError(Instance* inst, const std::string& text)
+{
+    if (inst && inst->postedError == text) return;
+    if (inst) inst->postedError = text;
+    LogStderr("error", text);
+    void* handle = inst ? static_cast<void*>(inst->effect) : nullptr;
+    if (g_messageV2 && g_messageV2->setPersistentMessage && handle) {
+        g_messageV2->setPersistentMessage(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
+    } else if (g_message && g_message->message) {
+        g_message->message(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
+    }
+}
+
+void ClearError(Instance* inst)
+{
+    if (inst->postedError.empty()) return;
+    inst->postedError.clear();
+    if (g_messageV2 && g_messageV2->clearPersistentMessage) g_messageV2->clearPersistentMessage(inst->effect);
+}
+
+// ---- parameter values at a time ----------------------------------------------------------------------------
+
+struct Settings {
+    double strength = 1;
+    double smoothing = kDefaultSmoothing;
+    bool preserveColours = false;
+    double inferenceScale = 1;
+    int device = SF_DEVICE_AUTO;
+    std::string style;  // bundled style name or model path
+    bool custom = false;
+};
+
+double ParamDouble(OfxParamHandle p, OfxTime t, double fallback)
+{
+    double v = fallback;
+    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !std::isfinite(v)) return fallback;
+    return v;
+}
+
+int ParamInt(OfxParamHandle p, OfxTime t, int fallback)
+{
+    int v = fallback;
+    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK) return fallback;
+    return v;
+}
+
+std::string ParamString(OfxParamHandle p, OfxTime t)
+{
+    char* v = nullptr;
+    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !v) return std::string();
+    return std::string(v);
+}
+
+std::string Trim(const std::string& s)
+{
+    size_t a = s.find_first_not_of(" \t\r\n");
+    if (a == std::string::npos) return std::string();
+    size_t b = s.find_last_not_of(" \t\r\n");
+    return s.substr(a, b - a + 1);
+}
+
+Settings ReadSettings(Instance* inst, OfxTime t)
+{
+    Settings s;
+    s.strength = std::clamp(ParamDouble(inst->strength, t, 1.0), 0.0, 1.0);
+    s.smoothing = std::clamp(ParamDouble(inst->smoothing, t, kDefaultSmoothing), 0.0, 1.0);
+    s.preserveColours = ParamInt(inst->preserveColours, t, 0) != 0;
+    int res = std::clamp(ParamInt(inst->resolution, t, 0), 0, 2);
+    s.inferenceScale = kResolutionScales[res];
+    int dev = std::clamp(ParamInt(inst->device, t, 0), 0, (int)(sizeof kDeviceValues / sizeof kDeviceValues[0]) - 1);
+    s.device = kDeviceValues[dev];
+    std::string custom = Trim(ParamString(inst->customModel, t));
+    if (!custom.empty()) {
+        s.style = custom;
+        s.custom = true;
+    } else {
+        int idx = ParamInt(inst->style, t, 0);
+        if (idx >= 0 && idx < (int)g_styles.size()) s.style = g_styles[(size_t)idx];
+    }
+    return s;
+}
+
+/// Earlier frames to warm the history at time t: WarmFrameCount, but never before the source's first frame.
+int WarmFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
+{
+    if (strength <= 0) return 0;  // identity: nothing is stylised
+    int k = WarmFrameCount(smoothing);
+    OfxPropertySetHandle clipProps = nullptr;
+    if (k > 0 && g_effect->clipGetPropertySet(inst->source, &clipProps) == kOfxStatOK) {
+        double first = GetDouble(clipProps, kOfxImageEffectPropFrameRange, -1e300, 0);
+        if (first > -1e299) k = std::max(0, std::min(k, (int)std::floor(t - first + 1e-6)));
+    }
+    return k;
+}
+
+// ---- images ------------------------------------------------------------------------------------------------
+
+int BytesPerComponent(const std::string& depth)
+{
+    if (depth == kOfxBitDepthByte) return 1;
+    if (depth == kOfxBitDepthShort || depth == kOfxBitDepthHalf) return 2;
+    if (depth == kOfxBitDepthFloat) return 4;
+    return 0;
+}
+
+int ComponentCount(const std::string& components)
+{
+    if (components == kOfxImageComponentRGBA) return 4;
+    if (components == kOfxImageComponentRGB) return 3;
+    if (components == kOfxImageComponentAlpha) return 1;
+    return 0;
+}
+
+/// An image fetched from a clip; released when it goes out of scope.
+class Image {
+public:
+    Image() = default;
+    Image(const Image&) = delete;
+    Image& operator=(const Image&) = delete;
+    ~Image() { Release(); }
+
+    OfxStatus Fetch(OfxImageClipHandle clip, OfxTime t)
+    {
+        Release();
+        OfxStatus st = g_effect->clipGetImage(clip, t, nullptr, &handle_);
+        if (st != kOfxStatOK || !handle_) {
+            handle_ = nullptr;
+            return st == kOfxStatOK ? kOfxStatFailed : st;
+        }
+        void* data = nullptr;
+        g_prop->propGetPointer(handle_, kOfxImagePropData, 0, &data);
+        data_ = static_cast<uint8_t*>(data);
+        g_prop->propGetIntN(handle_, kOfxImagePropBounds, 4, &bounds_.x1);
+        g_prop->propGetInt(handle_, kOfxImagePropRowBytes, 0, &rowBytes_);
+        depth_ = GetString(handle_, kOfxImageEffectPropPixelDepth);
+        components_ = GetString(handle_, kOfxImageEffectPropComponents);
+        premultiplied_ = GetString(handle_, kOfxImageEffectPropPreMultiplication) == kOfxImagePreMultiplied;
+        pixelBytes_ = BytesPerComponent(depth_) * ComponentCount(components_);
+        return data_ ? kOfxStatOK : kOfxStatFailed;
+    }
+
+    void Release()
+    {
+        if (handle_) g_effect->clipReleaseImage(handle_);
+        handle_ = nullptr;
+        data_ = nullptr;
+    }
+
+    bool Valid() const { return data_ != nullptr && Width() > 0 && Height() > 0 && pixelBytes_ > 0; }
+    const OfxRectI& Bounds() const { return bounds_; }
+    int Width() const { return bounds_.x2 - bounds_.x1; }
+    int Height() const { return bounds_.y2 - bounds_.y1; }
+    int PixelBytes() const { return pixelBytes_; }
+    const std::string& Depth() const { return depth_; }
+    const std::string& Components() const { return components_; }
+    bool Premultiplied() const { return premultiplied_; }
+    /// Address of pixel (bounds.x1, y), y in pixel coordinates (rows go up from bounds.y1).
+    uint8_t* Row(int y) const { return data_ + (ptrdiff_t)(y - bounds_.y1) * rowBytes_; }
+
+private:
+    OfxPropertySetHandle handle_ = nullptr;
+    uint8_t* data_ = nullptr;
+    OfxRectI bounds_{0, 0, 0, 0};
+    int rowBytes_ = 0;
+    int pixelBytes_ = 0;
+    std::string depth_, components_;
+    bool premultiplied_ = false;
+};
+
+/// Scratch memory for a frame, from the host's image memory pool when it has one.
+class Scratch {
+public:
+    Scratch(OfxImageEffectHandle effect, size_t bytes)
+    {
+        if (g_effect->imageMemoryAlloc && g_effect->imageMemoryAlloc(effect, bytes, &handle_) == kOfxStatOK && handle_) {
+            void* p = nullptr;
+            if (g_effect->imageMemoryLock(handle_, &p) == kOfxStatOK && p) {
+                data_ = static_cast<uint8_t*>(p);
+                return;
+            }
+            g_effect->imageMemoryFree(handle_);
+            handle_ = nullptr;
+        }
+        data_ = static_cast<uint8_t*>(std::malloc(bytes));
+        owned_ = data_ != nullptr;
+    }
+    ~Scratch()
+    {
+        if (handle_) {
+            g_effect->imageMemoryUnlock(handle_);
+            g_effect->imageMemoryFree(handle_);
+        } else if (owned_) {
+            std::free(data_);
+        }
+    }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    uint8_t* Data() const { return data_; }
+
+private:
+    OfxImageMemoryHandle handle_ = nullptr;
+    uint8_t* data_ = nullptr;
+    bool owned_ = false;
+};
+
+/// Copies an image into a tightly packed, top-down buffer (the engine's layout; OFX rows go bottom-up).
+void PackTopDown(const Image& img, uint8_t* dst)
+{
+    const size_t rowBytes = (size_t)img.Width() * (size_t)img.PixelBytes();
+    for (int r = 0; r < img.Height(); ++r) std::memcpy(dst + (size_t)r * rowBytes, img.Row(img.Bounds().y2 - 1 - r), rowBytes);
+}
+
+/// Writes the render window of dst: pixels inside srcBounds come from rowAt(y) (the pixel (srcBounds.x1, y)),
+/// the rest is transparent black.
+template <typename RowAt>
+void WriteWindow(const Image& dst, const OfxRectI& window, const OfxRectI& srcBounds, RowAt rowAt)
+{
+    const int px = dst.PixelBytes();
+    const OfxRectI& db = dst.Bounds();
+    const int x1 = std::max(window.x1, db.x1), x2 = std::min(window.x2, db.x2);
+    const int y1 = std::max(window.y1, db.y1), y2 = std::min(window.y2, db.y2);
+    if (x1 >= x2 || y1 >= y2) return;
+    const int sx1 = std::max(x1, srcBounds.x1), sx2 = std::min(x2, srcBounds.x2);
+    for (int y = y1; y < y2; ++y) {
+        uint8_t* out = dst.Row(y) + (size_t)(x1 - db.x1) * px;
+        if (y < srcBounds.y1 || y >= srcBounds.y2 || sx1 >= sx2) {
+            std::memset(out, 0, (size_t)(x2 - x1) * px);
+            continue;
+        }
+        if (sx1 > x1) std::memset(out, 0, (size_t)(sx1 - x1) * px);
+        std::memcpy(out + (size_t)(sx1 - x1) * px, rowAt(y) + (size_t)(sx1 - srcBounds.x1) * px, (size_t)(sx2 - sx1) * px);
+        if (x2 > sx2) std::memset(out + (size_t)(sx2 - x1) * px, 0, (size_t)(x2 - sx2) * px);
+    }
+}
+
+/// Premultiplied RGBA -> straight colour, in place: the network stylises colours, and the engine passes alpha through,
+/// so premultiplied edges are divided out first and multiplied back afterwards.
+void Unpremultiply(uint8_t* data, size_t pixels, bool isFloat)
+{
+    if (isFloat) {
+        float* p = reinterpret_cast<float*>(data);
+        for (size_t i = 0; i < pixels; ++i, p += 4)
+            if (p[3] > 0 && p[3] != 1)
+                for (int c = 0; c < 3; ++c) p[c] /= p[3];
+        return;
+    }
+    for (size_t i = 0; i < pixels; ++i, data += 4) {
+        const unsigned a = data[3];
+        if (a == 0 || a == 255) continue;
+        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)std::min(255u, (data[c] * 255u + a / 2) / a);
+    }
+}
+
+void Premultiply(uint8_t* data, size_t pixels, bool isFloat)
+{
+    if (isFloat) {
+        float* p = reinterpret_cast<float*>(data);
+        for (size_t i = 0; i < pixels; ++i, p += 4)
+            if (p[3] != 1)
+                for (int c = 0; c < 3; ++c) p[c] *= p[3];
+        return;
+    }
+    for (size_t i = 0; i < pixels; ++i, data += 4) {
+        const unsigned a = data[3];
+        if (a == 255) continue;
+        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)((data[c] * a + 127u) / 255u);
+    }
+}
+
+void CopySourceToOutput(const Image& src, const Image& dst, const OfxRectI& window)
+{
+    WriteWindow(dst, window, src.Bounds(), [&](int y) { return src.Row(y); });
+}
+
+// ---- engine use --------------------------------------------------------------------------------------------
+
+/// Makes sure the wanted style is loaded on the wanted device. Returns false (with inst->loadError set) when it
+/// could not be loaded; the failure is remembered until the style, the device or a style parameter changes.
+bool EnsureStyle(Instance* inst, const Settings& s)
+{
+    if (s.style.empty()) {
+        inst->loadError = g_styles.empty()
+            ? "no style: the bundle has no styles in " + g_paths.models + "; choose a model file in 'Custom model'"
+            : "no style selected";
+        return false;
+    }
+    std::string key = std::to_string(s.device) + (s.custom ? "|file|" : "|name|") + s.style;
+    bool retry = inst->forceReload.exchange(false);
+    if (key == inst->loadedKey && !retry) return inst->loadOk;
+    inst->loadedKey = key;
+    inst->loadOk = false;
+    // The device takes effect on the next load.
+    if (g_engine->engine_set_param(inst->engine, SF_PARAM_DEVICE, s.device) != SF_OK) {
+        inst->loadError = "device not accepted: " + g_engine->LastError();
+        return false;
+    }
+    if (g_engine->engine_load_style(inst->engine, s.style.c_str()) != SF_OK) {
+        std::string why = g_engine->LastError();
+        inst->loadError = std::string("cannot load ") + (s.custom ? "custom model '" : "style '") + s.style + "': " +
+                          (why.empty() ? "unknown error" : why);
+        return false;
+    }
+    inst->loadOk = true;
+    inst->loadError.clear();
+    return true;
+}
+
+bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
+{
+    struct { int32_t id; double value; const char* name; } params[] = {
+        {SF_PARAM_ALPHA, s.strength, "strength"},
+        {SF_PARAM_SMOOTHING, s.smoothing, "smoothing"},
+        {SF_PARAM_PRESERVE_COLOUR, s.preserveColours ? 1.0 : 0.0, "preserve colours"},
+        {SF_PARAM_INFERENCE_SCALE, s.inferenceScale, "inference resolution"},
+    };
+    for (const auto& p : params) {
+        if (g_engine->engine_set_param(inst->engine, p.id, p.value) != SF_OK) {
+            *error = std::string("engine rejected ") + p.name + ": " + g_engine->LastError();
+            return false;
+        }
+    }
+    return true;
+}
+
+sf_frame MakeFrame(uint8_t* data, int w, int h, bool isFloat)
+{
+    sf_frame f;
+    f.data = data;
+    f.width = w;
+    f.height = h;
+    f.stride = w * (isFloat ? 16 : 4);
+    f.format = isFloat ? SF_FORMAT_RGBA32F : SF_FORMAT_RGBA8;
+    return f;
+}
+
+// ---- actions -----------------------------------------------------------------------------------------------
+
+OfxStatus OnLoad()
+{
+    g_prop = FetchSuite<OfxPropertySuiteV1>(kOfxPropertySuite, 1);
+    g_effect = FetchSuite<OfxImageEffectSuiteV1>(kOfxImageEffectSuite, 1);
+    g_param = FetchSuite<OfxParameterSuiteV1>(kOfxParameterSuite, 1);
+    g_memory = FetchSuite<OfxMemorySuiteV1>(kOfxMemorySuite, 1);
+    g_thread = FetchSuite<OfxMultiThreadSuiteV1>(kOfxMultiThreadSuite, 1);
+    g_messageV2 = FetchSuite<OfxMessageSuiteV2>(kOfxMessageSuite, 2);
+    g_message = g_messageV2 ? reinterpret_cast<const OfxMessageSuiteV1*>(g_messageV2)
+                            : FetchSuite<OfxMessageSuiteV1>(kOfxMessageSuite, 1);
+    if (!g_prop || !g_effect || !g_param) {
+        LogStderr("error", "the host lacks the property, image effect or parameter suite");
+        return kOfxStatErrMissingHostFeature;
+    }
+    // The engine is loaded here, once; without it the effect still appears and explains itself on use.
+    g_paths = FindBundlePaths();
+    g_engine = LoadEngine(g_paths, &g_engineError);
+    if (g_engine) g_styles = ListStyles(*g_engine);
+    else LogStderr("error", g_engineError);
+    return kOfxStatOK;
+}
+
+OfxStatus OnDescribe(OfxImageEffectHandle effect)
+{
+    OfxPropertySetHandle p = nullptr;
+    if (g_effect->getPropertySet(effect, &p) != kOfxStatOK) return kOfxStatErrBadHandle;
+    SetString(p, kOfxPropLabel, "Neural Style");
+    SetString(p, kOfxPropShortLabel, "Neural Style");
+    SetString(p, kOfxPropLongLabel, "StyleFilter Neural Style");
+    SetInt(p, kOfxPropVersion, (int)kVersionMajor, 0);
+    SetInt(p, kOfxPropVersion, (int)kVersionMinor, 1);
+    SetString(p, kOfxPropVersionLabel, "1.0");
+    SetString(p, kOfxPropPluginDescription,
+              "Neural style transfer (StyleFilter). Temporal smoothing looks at up to 3 earlier source frames, so "
+              "every frame renders the same whatever the render order.");
+    SetString(p, kOfxImageEffectPluginPropGrouping, "Stylize");
+    SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextFilter, 0);
+    SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextGeneral, 1);
+    SetString(p, kOfxImageEffectPropSupportedPixelDepths, kOfxBitDepthByte, 0);
+    SetString(p, kOfxImageEffectPropSupportedPixelDepths, kOfxBitDepthFloat, 1);
+    SetInt(p, kOfxImageEffectPluginPropSingleInstance, 0);
+    // Each instance owns one engine and renders one frame at a time; different instances render in parallel.
+    SetString(p, kOfxImageEffectPluginRenderThreadSafety, kOfxImageEffectRenderInstanceSafe);
+    // The network sees the whole frame: no host-side slicing into tiles or stripes.
+    SetInt(p, kOfxImageEffectPluginPropHostFrameThreading, 0);
+    SetInt(p, kOfxImageEffectPropSupportsTiles, 0);
+    SetInt(p, kOfxImageEffectPropSupportsMultiResolution, 1);
+    SetInt(p, kOfxImageEffectPropTemporalClipAccess, 1);
+    SetInt(p, kOfxImageEffectPropSupportsMultipleClipDepths, 0);
+    SetInt(p, kOfxImageEffectPropSupportsMultipleClipPARs, 0);
+    return kOfxStatOK;
+}
+
+OfxPropertySetHandle DefineParam(OfxParamSetHandle set, const char* type, const char* name, const char* label, const char* hint)
+{
+    OfxPropertySetHandle p = nullptr;
+    if (g_param->paramDefine(set, type, name, &p) != kOfxStatOK || !p) return nullptr;
+    SetString(p, kOfxPropLabel, label);
+    SetString(p, kOfxParamPropScriptName, name);
+    SetString(p, kOfxParamPropHint, hint);
+    return p;
+}
+
+OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
+{
+    std::string context = GetString(inArgs, kOfxImageEffectPropContext);
+    if (context != kOfxImageEffectContextFilter && context != kOfxImageEffectContextGeneral) return kOfxStatErrUnsupported;
+
+    OfxPropertySetHandle clip = nullptr;
+    if (g_effect->clipDefine(effect, kOfxImageEffectSimpleSourceClipName, &clip) != kOfxStatOK) return kOfxStatFailed;
+    SetString(clip, kOfxImageEffectPropSupportedComponents, kOfxImageComponentRGBA);
+    SetInt(clip, kOfxImageEffectPropTemporalClipAccess, 1);
+    SetInt(clip, kOfxImageEffectPropSupportsTiles, 0);
+    SetInt(clip, kOfxImageClipPropOptional, 0);
+    if (g_effect->clipDefine(effect, kOfxImageEffectOutputClipName, &clip) != kOfxStatOK) return kOfxStatFailed;
+    SetString(clip, kOfxImageEffectPropSupportedComponents, kOfxImageComponentRGBA);
+    SetInt(clip, kOfxImageEffectPropSupportsTiles, 0);
+
+    OfxParamSetHandle params = nullptr;
+    if (g_effect->getParamSet(effect, &params) != kOfxStatOK) return kOfxStatFailed;
+
+    OfxPropertySetHandle p = DefineParam(params, kOfxParamTypeChoice, kParamStyle, "Style",
+                                         "Bundled style (ignored when a custom model is set).");
+    if (!p) return kOfxStatFailed;
+    if (g_styles.empty()) {
+        SetString(p, kOfxParamPropChoiceOption, "(no bundled styles)", 0);
+    } else {
+        for (size_t i = 0; i < g_styles.size(); ++i) SetString(p, kOfxParamPropChoiceOption, g_styles[i].c_str(), (int)i);
+    }
+    int defaultStyle = 0;
+    for (size_t i = 0; i < g_styles.size(); ++i)
+        if (g_styles[i] == "placeholder") defaultStyle = (int)i;
+    SetInt(p, kOfxParamPropDefault, defaultStyle);
+    SetInt(p, kOfxParamPropAnimates, 0);
+
+    p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, "Custom model",
+                    "A style model file (.onnx) or style pack (.zip); overrides Style when set.");
+    if (!p) return kOfxStatFailed;
+    SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+    SetInt(p, kOfxParamPropStringFilePathExists, 1);
+    SetString(p, kOfxParamPropDefault, "");
+    SetInt(p, kOfxParamPropAnimates, 0);
+
+    p = DefineParam(params, kOfxParamTypeDouble, kParamStrength, "Strength",
+                    "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.");
+    if (!p) return kOfxStatFailed;
+    SetDouble(p, kOfxParamPropDefault, 1.0);
+    SetDouble(p, kOfxParamPropMin, 0.0);
+    SetDouble(p, kOfxParamPropMax, 1.0);
+    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
+    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
+    SetDouble(p, kOfxParamPropIncrement, 0.01);
+    SetInt(p, kOfxParamPropDigits, 2);
+    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
+    SetInt(p, kOfxParamPropAnimates, 1);
+
+    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, "Preserve colours",
+                    "Keep the source's colours and take only the light and texture of the style.");
+    if (!p) return kOfxStatFailed;
+    SetInt(p, kOfxParamPropDefault, 0);
+    SetInt(p, kOfxParamPropAnimates, 0);
+
+    p = DefineParam(params, kOfxParamTypeDouble, kParamSmoothing, "Temporal smoothing",
+                    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame "
+                    "also runs 1 to 3 earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.");
+    if (!p) return kOfxStatFailed;
+    SetDouble(p, kOfxParamPropDefault, kDefaultSmoothing);
+    SetDouble(p, kOfxParamPropMin, 0.0);
+    SetDouble(p, kOfxParamPropMax, 1.0);
+    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
+    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
+    SetDouble(p, kOfxParamPropIncrement, 0.05);
+    SetInt(p, kOfxParamPropDigits, 2);
+    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
+    SetInt(p, kOfxParamPropAnimates, 1);
+
+    p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, "Inference resolution",
+                    "Size the network runs at, relative to the frame: smaller is faster and softer.");
+    if (!p) return kOfxStatFailed;
+    for (int i = 0; i < 3; ++i) SetString(p, kOfxParamPropChoiceOption, kResolutionLabels[i], i);
+    SetInt(p, kOfxParamPropDefault, 0);
+    SetInt(p, kOfxParamPropAnimates, 0);
+
+    p = DefineParam(params, kOfxParamTypeChoice, kParamDevice, "Device",
+                    "Where inference runs. Auto picks the best available GPU provider, else the CPU.");
+    if (!p) return kOfxStatFailed;
+    for (int i = 0; i < 5; ++i) SetString(p, kOfxParamPropChoiceOption, kDeviceLabels[i], i);
+    SetInt(p, kOfxParamPropDefault, 0);
+    SetInt(p, kOfxParamPropAnimates, 0);
+    return kOfxStatOK;
+}
+
+OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
+{
+    OfxPropertySetHandle props = nullptr;
+    if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return kOfxStatErrBadHandle;
+
+    void* memory = nullptr;
+    if (g_memory && g_memory->memoryAlloc(effect, sizeof(Instance), &memory) != kOfxStatOK) memory = nullptr;
+    const bool hostAllocated = memory != nullptr;
+    if (!memory) memory = std::malloc(sizeof(Instance));
+    if (!memory) return kOfxStatErrMemory;
+    Instance* inst = new (memory) Instance();
+    inst->effect = effect;
+    inst->hostAllocated = hostAllocated;
+
+    g_effect->clipGetHandle(effect, kOfxImageEffectSimpleSourceClipName, &inst->source, nullptr);
+    g_effect->clipGetHandle(effect, kOfxImageEffectOutputClipName, &inst->output, nullptr);
+    OfxParamSetHandle params = nullptr;
+    g_effect->getParamSet(effect, &params);
+    g_param->paramGetHandle(params, kParamStyle, &inst->style, nullptr);
+    g_param->paramGetHandle(params, kParamCustomModel, &inst->customModel, nullptr);
+    g_param->paramGetHandle(params, kParamStrength, &inst->strength, nullptr);
+    g_param->paramGetHandle(params, kParamPreserveColours, &inst->preserveColours, nullptr);
+    g_param->paramGetHandle(params, kParamSmoothing, &inst->smoothing, nullptr);
+    g_param->paramGetHandle(params, kParamInferenceResolution, &inst->resolution, nullptr);
+    g_param->paramGetHandle(params, kParamDevice, &inst->device, nullptr);
+
+    if (g_thread && g_thread->mutexCreate && g_thread->mutexCreate(&inst->hostMutex, 0) != kOfxStatOK) inst->hostMutex = nullptr;
+
+    g_prop->propSetPointer(props, kOfxPropInstanceData, 0, inst);
+
+    if (!g_engine) {
+        inst->engineError = "StyleFilter engine unavailable: " + g_engineError;
+        ReportError(inst, inst->engineError);
+        return kOfxStatOK;  // the instance exists and passes frames through
+    }
+    sf_engine_options options;
+    std::memset(&options, 0, sizeof options);
+    options.struct_size = sizeof options;
+    std::string ort = PathExists(g_paths.ort) ? g_paths.ort : std::string();
+    options.ort_library_path = ort.empty() ? nullptr : ort.c_str();
+    options.intra_op_threads = 0;
+    options.device = kDeviceValues[std::clamp(ParamInt(inst->device, 0, 0), 0, 4)];
+    if (g_engine->engine_create(&options, &inst->engine) != SF_OK) {
+        inst->engine = nullptr;
+        inst->engineError = "cannot create the StyleFilter engine: " + g_engine->LastError();
+        ReportError(inst, inst->engineError);
+    }
+    return kOfxStatOK;
+}
+
+OfxStatus OnDestroyInstance(OfxImageEffectHandle effect)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatOK;
+    if (inst->engine) g_engine->engine_destroy(inst->engine);
+    if (inst->hostMutex) g_thread->mutexDestroy(inst->hostMutex);
+    OfxPropertySetHandle props = nullptr;
+    if (g_effect->getPropertySet(effect, &props) == kOfxStatOK) g_prop->propSetPointer(props, kOfxPropInstanceData, 0, nullptr);
+    const bool hostAllocated = inst->hostAllocated;
+    inst->~Instance();
+    if (hostAllocated) g_memory->memoryFree(inst);
+    else std::free(inst);
+    return kOfxStatOK;
+}
+
+OfxStatus OnInstanceChanged(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    std::string type = GetString(inArgs, kOfxPropType), name = GetString(inArgs, kOfxPropName);
+    if (type == kOfxTypeParameter && (name == kParamStyle || name == kParamCustomModel || name == kParamDevice))
+        inst->forceReload = true;  // e.g. a model file fixed at the same path: try again
+    return kOfxStatReplyDefault;
+}
+
+OfxStatus OnGetRegionOfDefinition(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
+    OfxRectD rod{0, 0, 0, 0};
+    if (g_effect->clipGetRegionOfDefinition(inst->source, t, &rod) != kOfxStatOK) return kOfxStatReplyDefault;
+    g_prop->propSetDoubleN(outArgs, kOfxImageEffectPropRegionOfDefinition, 4, &rod.x1);
+    return kOfxStatOK;
+}
+
+OfxStatus OnGetRegionsOfInterest(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+{
+    // The network's receptive field is the whole frame: ask for all of the source whatever window is rendered.
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
+    OfxRectD rod{0, 0, 0, 0};
+    if (g_effect->clipGetRegionOfDefinition(inst->source, t, &rod) != kOfxStatOK) return kOfxStatReplyDefault;
+    std::string name = std::string(kOfxImageClipPropRoIPrefix) + kOfxImageEffectSimpleSourceClipName;
+    g_prop->propSetDoubleN(outArgs, name.c_str(), 4, &rod.x1);
+    return kOfxStatOK;
+}
+
+OfxStatus OnGetFramesNeeded(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
+    double strength = std::clamp(ParamDouble(inst->strength, t, 1.0), 0.0, 1.0);
+    double smoothing = std::clamp(ParamDouble(inst->smoothing, t, kDefaultSmoothing), 0.0, 1.0);
+    int k = WarmFramesAt(inst, t, smoothing, strength);
+    double range[2] = {t - k, t};
+    std::string name = std::string(kOfxImageClipPropFrameRangePrefix) + kOfxImageEffectSimpleSourceClipName;
+    g_prop->propSetDoubleN(outArgs, name.c_str(), 2, range);
+    return kOfxStatOK;
+}
+
+OfxStatus OnIsIdentity(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
+    if (ParamDouble(inst->strength, t, 1.0) > 0) return kOfxStatReplyDefault;
+    SetString(outArgs, kOfxPropName, kOfxImageEffectSimpleSourceClipName);
+    SetDouble(outArgs, kOfxPropTime, t);
+    return kOfxStatOK;
+}
+
+OfxStatus OnGetClipPreferences(OfxPropertySetHandle outArgs)
+{
+    // The output at t also depends on earlier source frames, so the host must not assume a still source gives a
+    // still output.
+    SetInt(outArgs, kOfxImageEffectFrameVarying, 1);
+    return kOfxStatOK;
+}
+
+OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
+{
+    Instance* inst = GetInstance(effect);
+    if (!inst) return kOfxStatErrBadHandle;
+    const OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
+    OfxRectI window{0, 0, 0, 0};
+    if (g_prop->propGetIntN(inArgs, kOfxImageEffectPropRenderWindow, 4, &window.x1) != kOfxStatOK) return kOfxStatFailed;
+
+    RenderLock lock(inst);
+
+    Image src, dst;
+    if (dst.Fetch(inst->output, t) != kOfxStatOK || !dst.Valid()) return kOfxStatFailed;
+    if (src.Fetch(inst->source, t) != kOfxStatOK || !src.Valid()) {
+        // No source at this time: the output is transparent black.
+        WriteWindow(dst, window, OfxRectI{0, 0, 0, 0}, [](int) { return static_cast<const uint8_t*>(nullptr); });
+        return kOfxStatOK;
+    }
+    if (src.Depth() != dst.Depth() || src.Components() != dst.Components()) {
+        ReportError(inst, "source is " + src.Depth() + "/" + src.Components() + " but output is " + dst.Depth() + "/" +
+                              dst.Components() + ": the effect needs matching clips");
+        return kOfxStatErrImageFormat;
+    }
+
+    const Settings s = ReadSettings(inst, t);
+    if (s.strength <= 0) {  // identity (the host rendered anyway)
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    const bool isFloat = src.Depth() == kOfxBitDepthFloat;
+    if ((src.Depth() != kOfxBitDepthByte && !isFloat) || src.Components() != kOfxImageComponentRGBA) {
+        ReportError(inst, "unsupported pixels " + src.Depth() + "/" + src.Components() + ": the effect takes 8-bit or "
+                          "float RGBA; the frame was passed through");
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    if (!inst->engine) {
+        ReportError(inst, inst->engineError);
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    if (!EnsureStyle(inst, s)) {
+        ReportError(inst, inst->loadError + " (the frame was passed through)");
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    std::string error;
+    if (!ApplySettings(inst, s, &error)) {
+        ReportError(inst, error + " (the frame was passed through)");
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+
+    const int w = src.Width(), h = src.Height();
+    const size_t frameBytes = (size_t)w * (size_t)h * (size_t)src.PixelBytes();
+    Scratch frame(effect, frameBytes);
+    if (!frame.Data()) return kOfxStatErrMemory;
+
+    // History: start afresh, then run the earlier source frames t-k .. t-1 through the engine (their output is
+    // discarded); only frames of the same size and depth as frame t count.
+    if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
+        ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    const int k = WarmFramesAt(inst, t, s.smoothing, s.strength);
+    for (int j = k; j >= 1; --j) {
+        if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
+        Image earlier;
+        if (earlier.Fetch(inst->source, t - j) != kOfxStatOK || !earlier.Valid()) continue;
+        if (earlier.Width() != w || earlier.Height() != h || earlier.Depth() != src.Depth() ||
+            earlier.Components() != src.Components())
+            continue;
+        PackTopDown(earlier, frame.Data());
+        if (earlier.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
+        earlier.Release();
+        sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
+        if (g_engine->engine_process_cpu(inst->engine, &f, &f) != SF_OK) break;  // frame t will report it
+    }
+    if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
+
+    // Frame t, in place.
+    PackTopDown(src, frame.Data());
+    if (src.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
+    sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
+    sf_status st = g_engine->engine_process_cpu(inst->engine, &f, &f);
+    if (st != SF_OK) {
+        // The engine wrote a pass-through copy; make sure of it even if it did not.
+        ReportError(inst, "stylising frame " + std::to_string(t) + " failed: " + g_engine->LastError() +
+                              " (the frame was passed through)");
+        CopySourceToOutput(src, dst, window);
+        return kOfxStatOK;
+    }
+    if (src.Premultiplied()) Premultiply(frame.Data(), (size_t)w * h, isFloat);
+    const OfxRectI& sb = src.Bounds();
+    const size_t rowBytes = (size_t)w * (size_t)src.PixelBytes();
+    const uint8_t* top = frame.Data();
+    WriteWindow(dst, window, sb, [&](int y) { return top + (size_t)(sb.y2 - 1 - y) * rowBytes; });
+    ClearError(inst);
+    return kOfxStatOK;
+}
+
+OfxStatus MainEntry(const char* action, const void* handle, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+{
+    try {
+        if (!action) return kOfxStatErrUnknown;
+        OfxImageEffectHandle effect = static_cast<OfxImageEffectHandle>(const_cast<void*>(handle));
+        if (std::strcmp(action, kOfxActionLoad) == 0) return OnLoad();
+        if (!g_prop || !g_effect || !g_param) return kOfxStatErrMissingHostFeature;
+        if (std::strcmp(action, kOfxActionUnload) == 0) return kOfxStatOK;  // the engine library stays loaded
+        if (std::strcmp(action, kOfxActionDescribe) == 0) return OnDescribe(effect);
+        if (std::strcmp(action, kOfxImageEffectActionDescribeInContext) == 0) return OnDescribeInContext(effect, inArgs);
+        if (std::strcmp(action, kOfxActionCreateInstance) == 0) return OnCreateInstance(effect);
+        if (std::strcmp(action, kOfxActionDestroyInstance) == 0) return OnDestroyInstance(effect);
+        if (std::strcmp(action, kOfxImageEffectActionRender) == 0) return OnRender(effect, inArgs);
+        if (std::strcmp(action, kOfxImageEffectActionIsIdentity) == 0) return OnIsIdentity(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetFramesNeeded) == 0) return OnGetFramesNeeded(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetRegionOfDefinition) == 0) return OnGetRegionOfDefinition(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetRegionsOfInterest) == 0) return OnGetRegionsOfInterest(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetClipPreferences) == 0) return OnGetClipPreferences(outArgs);
+        if (std::strcmp(action, kOfxActionInstanceChanged) == 0) return OnInstanceChanged(effect, inArgs);
+        return kOfxStatReplyDefault;
+    } catch (const std::bad_alloc&) {
+        return kOfxStatErrMemory;
+    } catch (...) {
+        return kOfxStatFailed;
+    }
+}
+
+void SetHost(OfxHost* host) { g_host = host; }
+
+OfxPlugin g_plugin = {
+    kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kPluginId, kVersionMajor, kVersionMinor, SetHost, MainEntry,
+};
+
+}  // namespace
+}  // namespace sfofx
+
+extern "C" {
+
+OfxExport int OfxGetNumberOfPlugins(void) { return 1; }
+
+OfxExport OfxPlugin* OfxGetPlugin(int nth) { return nth == 0 ? &sfofx::g_plugin : nullptr; }
+
+}  // extern "C"

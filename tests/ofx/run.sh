@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# OpenFX plugin tests: builds the bundle and installs it into out/ofx/test/plugins with ofx-plugin/install.sh, builds
+# the test host, then runs the host against the installed bundle with small frames (160x90) and the test models.
+#
+#   tests/ofx/run.sh           the checks (exit code non-zero on failure)
+#   tests/ofx/run.sh --bench   time 1920x1080 renders of the bundled 'placeholder' style instead
+#
+# Expects build/build.sh to have published out/native and generated out/test-models (install.sh runs build.sh when
+# out/native/stylefilter.so is missing). Source frames come from assets/content/tubingen.jpg, decoded once with
+# ffmpeg; without ffmpeg the host uses a synthetic picture.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$REPO"
+OUT="$REPO/out/ofx"
+TEST_OUT="$OUT/test"
+PLUGINS="$TEST_OUT/plugins"
+BUNDLE="$PLUGINS/StyleFilter.ofx.bundle"
+MODELS="${STYLEFILTER_TEST_MODELS:-$REPO/out/test-models}"
+PICTURE="$REPO/assets/content/tubingen.jpg"
+mkdir -p "$TEST_OUT"
+
+bench=0
+for arg in "$@"; do
+    case "$arg" in
+        --bench) bench=1 ;;
+        *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+    esac
+done
+
+echo "== building the bundle and installing it into ${PLUGINS#"$REPO"/}"
+"$REPO/ofx-plugin/install.sh" "$PLUGINS"
+
+echo "== building the test host"
+g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+    -I"$REPO/ofx-plugin/include" -I"$REPO/src/StyleFilter.Native" \
+    tests/ofx/host.cpp tests/ofx/test_ofx.cpp -o "$TEST_OUT/ofx_test_host" -ldl -pthread
+
+# decode W H: raw RGBA8 frames of the test picture (cached)
+decode() {
+    local w="$1" h="$2" file="$TEST_OUT/source_${1}x${2}.rgba"
+    if [ ! -s "$file" ] && command -v ffmpeg > /dev/null && [ -f "$PICTURE" ]; then
+        ffmpeg -nostdin -v error -y -i "$PICTURE" -vf "scale=${w}:${h}" -frames:v 1 -pix_fmt rgba -f rawvideo "$file" \
+            || rm -f "$file"
+    fi
+    echo "$file"
+}
+
+if [ "$bench" = 1 ]; then
+    frames="$(decode 1920 1080)"
+    echo "== bench (1920x1080)"
+    exec "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --bench "$frames" --width 1920 --height 1080
+fi
+
+if [ ! -f "$MODELS/zoo_dynamic.onnx" ]; then
+    echo "$MODELS/zoo_dynamic.onnx not found: run build/build.sh first" >&2
+    exit 1
+fi
+frames="$(decode 160 90)"
+status=0
+echo "== OFX test host"
+"$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
+
+echo
+echo "== OFX test host: a bundle whose engine library is missing"
+BROKEN="$TEST_OUT/broken/StyleFilter.ofx.bundle"
+rm -rf "$TEST_OUT/broken"
+mkdir -p "$TEST_OUT/broken"
+cp -a "$BUNDLE" "$BROKEN"
+rm -f "$BROKEN/Contents/Linux-x86-64/stylefilter.so"
+"$TEST_OUT/ofx_test_host" --bundle "$BROKEN" --no-engine --width 160 --height 90 || status=1
+rm -rf "$TEST_OUT/broken"
+
+if [ "$status" != 0 ]; then echo "OFX TESTS FAILED" >&2; else echo "OFX TESTS PASSED"; fi
+exit "$status"

@@ -1,0 +1,770 @@
+// test_ofx.cpp - drives the StyleFilter OpenFX bundle through the test host (host.h) and checks what it renders.
+//
+//   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --models out/test-models
+//                 [--frames FILE --width W --height H]        source picture, raw RGBA8 (else a synthetic one)
+//   ofx_test_host --bundle ... --bench FILE --width 1920 --height 1080 [--bench-frames N]
+//   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
+//
+// The checks compare the plugin's output with the engine's own output for the same frames, computed through the
+// C ABI (stylefilter.h) from the engine library inside the bundle. Exit code: number of failed checks (capped at
+// 255); 0 = all passed.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host.h"
+#include "stylefilter.h"
+
+using namespace ofxhost;
+
+namespace {
+
+// ---- checks ----------------------------------------------------------------------------------------------------
+
+int g_checks = 0, g_failures = 0;
+
+void Check(bool ok, const char* fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    g_checks++;
+    if (!ok) g_failures++;
+    std::printf("%s  %s\n", ok ? "PASS" : "FAIL", text);
+    std::fflush(stdout);
+}
+
+void Section(const char* name)
+{
+    std::printf("\n== %s\n", name);
+    std::fflush(stdout);
+}
+
+// ---- the engine through its C ABI (reference outputs) -------------------------------------------------------------
+
+struct Engine {
+    decltype(&sf_abi_version) abi_version = nullptr;
+    decltype(&sf_last_error) last_error = nullptr;
+    decltype(&sf_engine_create) create = nullptr;
+    decltype(&sf_engine_destroy) destroy = nullptr;
+    decltype(&sf_engine_load_style) load_style = nullptr;
+    decltype(&sf_engine_set_param) set_param = nullptr;
+    decltype(&sf_engine_process_cpu) process_cpu = nullptr;
+    decltype(&sf_engine_reset_history) reset_history = nullptr;
+
+    bool Load(const std::string& path, std::string* error)
+    {
+        // The same file the plugin loaded: the loader hands back the same library, so both share one engine runtime.
+        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            *error = dlerror();
+            return false;
+        }
+#define RESOLVE(field, name)                                                               \
+    field = reinterpret_cast<decltype(field)>(dlsym(lib, #name));                          \
+    if (!field) {                                                                          \
+        *error = "missing " #name;                                                         \
+        return false;                                                                      \
+    }
+        RESOLVE(abi_version, sf_abi_version)
+        RESOLVE(last_error, sf_last_error)
+        RESOLVE(create, sf_engine_create)
+        RESOLVE(destroy, sf_engine_destroy)
+        RESOLVE(load_style, sf_engine_load_style)
+        RESOLVE(set_param, sf_engine_set_param)
+        RESOLVE(process_cpu, sf_engine_process_cpu)
+        RESOLVE(reset_history, sf_engine_reset_history)
+#undef RESOLVE
+        return abi_version() == SF_ABI_VERSION;
+    }
+};
+
+struct RefSettings {
+    std::string style;
+    double strength = 1, smoothing = 0.5, scale = 1;
+    bool preserve = false;
+};
+
+/// The engine's output for frame `frames.back()` after warming its history with the frames before it, every
+/// frame given top-down packed (the same bytes the plugin hands the engine).
+class Reference {
+public:
+    explicit Reference(Engine* api) : api_(api) {}
+    ~Reference()
+    {
+        if (engine_) api_->destroy(engine_);
+    }
+
+    bool Run(const RefSettings& s, const std::vector<std::vector<uint8_t>>& frames, int w, int h, bool isFloat,
+             std::vector<uint8_t>* out, std::string* error)
+    {
+        if (!engine_ && api_->create(nullptr, &engine_) != SF_OK) {
+            *error = "sf_engine_create: " + std::string(api_->last_error());
+            return false;
+        }
+        if (s.style != style_) {
+            api_->set_param(engine_, SF_PARAM_DEVICE, SF_DEVICE_AUTO);
+            if (api_->load_style(engine_, s.style.c_str()) != SF_OK) {
+                *error = "sf_engine_load_style: " + std::string(api_->last_error());
+                return false;
+            }
+            style_ = s.style;
+        }
+        api_->set_param(engine_, SF_PARAM_ALPHA, s.strength);
+        api_->set_param(engine_, SF_PARAM_SMOOTHING, s.smoothing);
+        api_->set_param(engine_, SF_PARAM_PRESERVE_COLOUR, s.preserve ? 1 : 0);
+        api_->set_param(engine_, SF_PARAM_INFERENCE_SCALE, s.scale);
+        api_->reset_history(engine_);
+        for (size_t k = 0; k < frames.size(); ++k) {
+            std::vector<uint8_t> in = frames[k];
+            std::vector<uint8_t> result(in.size());
+            sf_frame fi{in.data(), w, h, w * (isFloat ? 16 : 4), isFloat ? SF_FORMAT_RGBA32F : SF_FORMAT_RGBA8};
+            sf_frame fo{result.data(), w, h, fi.stride, fi.format};
+            if (api_->process_cpu(engine_, &fi, &fo) != SF_OK) {
+                *error = "sf_engine_process_cpu: " + std::string(api_->last_error());
+                return false;
+            }
+            if (k + 1 == frames.size()) *out = std::move(result);
+        }
+        return true;
+    }
+
+private:
+    Engine* api_;
+    sf_engine* engine_ = nullptr;
+    std::string style_;
+};
+
+// ---- image comparison -------------------------------------------------------------------------------------------
+
+struct Diff {
+    double max = 0, mean = 0;
+    bool sizeMismatch = false;
+};
+
+/// Differences over the RGB channels, in 8-bit levels for both depths (floats are scaled by 255).
+Diff Compare(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, bool isFloat)
+{
+    Diff d;
+    if (a.size() != b.size() || a.empty()) {
+        d.sizeMismatch = true;
+        d.max = d.mean = 1e9;
+        return d;
+    }
+    double sum = 0;
+    size_t n = 0;
+    if (isFloat) {
+        const float* x = reinterpret_cast<const float*>(a.data());
+        const float* y = reinterpret_cast<const float*>(b.data());
+        for (size_t k = 0; k < a.size() / 4; ++k) {
+            if (k % 4 == 3) continue;
+            double v = std::fabs((double)x[k] - (double)y[k]) * 255.0;
+            d.max = std::max(d.max, v);
+            sum += v;
+            n++;
+        }
+    } else {
+        for (size_t k = 0; k < a.size(); ++k) {
+            if (k % 4 == 3) continue;
+            double v = std::abs((int)a[k] - (int)b[k]);
+            d.max = std::max(d.max, v);
+            sum += v;
+            n++;
+        }
+    }
+    d.mean = n ? sum / (double)n : 0;
+    return d;
+}
+
+bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { return a.size() == b.size() && a == b; }
+
+// ---- helpers -------------------------------------------------------------------------------------------------------
+
+struct Options {
+    std::string bundle, models, frames, bench;
+    bool noEngine = false;
+    int width = 160, height = 90, benchFrames = 2;
+};
+
+std::vector<uint8_t> ReadRaw(const std::string& path, size_t bytes)
+{
+    std::ifstream f(path, std::ios::binary);
+    std::vector<uint8_t> data(bytes);
+    if (!f.read(reinterpret_cast<char*>(data.data()), (std::streamsize)bytes)) return {};
+    return data;
+}
+
+/// Source frames t-k .. t as the plugin receives them (top-down packed, render scale and depth applied).
+std::vector<std::vector<uint8_t>> Frames(Host& host, double t, int k, double scale, const std::string& depth, int* w, int* h)
+{
+    std::vector<std::vector<uint8_t>> frames;
+    for (int j = k; j >= 0; --j) {
+        if (!host.source.Has(t - j)) continue;
+        frames.push_back(ScaledFrame(host.source, t - j, scale, depth, w, h));
+    }
+    return frames;
+}
+
+/// The engine's reference output for frame t of the host's source after k warm frames.
+bool Expected(Reference& ref, const RefSettings& rs, Host& host, double t, int k, double scale, const std::string& depth,
+              std::vector<uint8_t>* out, std::string* error)
+{
+    int w = 0, h = 0;
+    auto frames = Frames(host, t, k, scale, depth, &w, &h);
+    return ref.Run(rs, frames, w, h, depth == kOfxBitDepthFloat, out, error);
+}
+
+bool HasMessage(Host& host, const std::string& type, const std::string& needle, size_t* count = nullptr)
+{
+    size_t n = 0;
+    for (const Message& m : host.Messages())
+        if (m.type == type && m.text.find(needle) != std::string::npos) n++;
+    if (count) *count = n;
+    return n > 0;
+}
+
+double Ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+std::string Join(const std::set<std::string>& s)
+{
+    std::string out;
+    for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
+    return out;
+}
+
+// ---- the checks -----------------------------------------------------------------------------------------------------
+
+int RunTests(const Options& opt)
+{
+    Host host;
+    std::vector<uint8_t> picture;
+    if (!opt.frames.empty()) picture = ReadRaw(opt.frames, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) {
+        if (!opt.frames.empty()) std::printf("note: cannot read %s, using a synthetic picture\n", opt.frames.c_str());
+        picture = Sequence::Synthetic(opt.width, opt.height);
+    }
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 23, 2);
+    const std::string zoo = opt.models + "/zoo_dynamic.onnx";
+    const std::string corrupt = opt.models + "/corrupt.onnx";
+    const std::string runtimeFail = opt.models + "/runtime_fail.onnx";
+    const std::string missing = "/nonexistent/folder/missing_style.onnx";
+
+    // ---- loading -----------------------------------------------------------------------------------------------
+    Section("loading the bundle");
+    std::string error;
+    bool loaded = host.LoadBundle(opt.bundle, &error);
+    Check(loaded, "dlopen %s, OfxGetNumberOfPlugins, OfxGetPlugin%s%s", host.BinaryPath().c_str(), loaded ? "" : ": ",
+          error.c_str());
+    if (!loaded) return g_failures;
+    OfxPlugin* plugin = host.Plugin();
+    Check(host.PluginCount() == 1, "the binary holds one plugin (%d)", host.PluginCount());
+    Check(std::strcmp(plugin->pluginIdentifier, "org.stylefilter.NeuralStyle") == 0, "identifier %s", plugin->pluginIdentifier);
+    Check(plugin->pluginVersionMajor == 1 && plugin->pluginVersionMinor == 0, "version %u.%u", plugin->pluginVersionMajor,
+          plugin->pluginVersionMinor);
+    Check(host.Load() == kOfxStatOK, "kOfxActionLoad");
+    auto suites = host.SuitesFetched();
+    Check(suites.count("OfxPropertySuite v1") && suites.count("OfxImageEffectSuite v1") && suites.count("OfxParameterSuite v1"),
+          "fetched the property, image effect and parameter suites (%s)", Join(suites).c_str());
+
+    Engine engine;
+    std::string enginePath = opt.bundle + "/Contents/Linux-x86-64/stylefilter.so";
+    bool engineOk = engine.Load(enginePath, &error);
+    Check(engineOk, "engine C ABI from the bundle (%s)%s%s", enginePath.c_str(), engineOk ? "" : ": ", error.c_str());
+    if (!engineOk) return g_failures;
+    Reference ref(&engine);
+
+    // ---- describe --------------------------------------------------------------------------------------------------
+    Section("describe");
+    Check(host.Describe() == kOfxStatOK, "kOfxActionDescribe");
+    PropertySet& d = host.Descriptor()->props;
+    Check(d.String(kOfxPropLabel) == "Neural Style", "label '%s'", d.String(kOfxPropLabel).c_str());
+    Check(d.String(kOfxImageEffectPluginPropGrouping) == "Stylize", "grouping '%s'", d.String(kOfxImageEffectPluginPropGrouping).c_str());
+    Check(d.Int(kOfxPropVersion, 0) == 1 && d.Int(kOfxPropVersion, 1) == 0, "kOfxPropVersion 1.0");
+    auto contexts = d.Strings(kOfxImageEffectPropSupportedContexts);
+    Check(std::count(contexts.begin(), contexts.end(), kOfxImageEffectContextFilter) &&
+              std::count(contexts.begin(), contexts.end(), kOfxImageEffectContextGeneral),
+          "contexts: filter and general");
+    auto depths = d.Strings(kOfxImageEffectPropSupportedPixelDepths);
+    Check(depths.size() == 2 && std::count(depths.begin(), depths.end(), kOfxBitDepthByte) &&
+              std::count(depths.begin(), depths.end(), kOfxBitDepthFloat),
+          "pixel depths: byte and float");
+    Check(d.Int(kOfxImageEffectPropTemporalClipAccess) == 1, "temporal clip access declared");
+    Check(d.String(kOfxImageEffectPluginRenderThreadSafety) == kOfxImageEffectRenderInstanceSafe, "render thread safety: instance safe");
+    Check(d.Int(kOfxImageEffectPropSupportsTiles) == 0 && d.Int(kOfxImageEffectPropSupportsMultiResolution) == 1,
+          "no tiles, multi-resolution");
+    Check(host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK, "DescribeInContext(filter)");
+    Check(host.DescribeInContext(kOfxImageEffectContextGeneral) == kOfxStatOK, "DescribeInContext(general)");
+    Effect* fd = host.ContextDescriptor(kOfxImageEffectContextFilter);
+    Check(fd->clips.count("Source") && fd->clips.count("Output"), "clips Source and Output");
+    if (fd->clips.count("Source")) {
+        PropertySet& sp = fd->clips["Source"]->props;
+        Check(sp.Int(kOfxImageEffectPropTemporalClipAccess) == 1, "Source clip asks for temporal access");
+        Check(sp.Strings(kOfxImageEffectPropSupportedComponents) == std::vector<std::string>{kOfxImageComponentRGBA}, "Source clip: RGBA");
+    }
+    struct Expect { const char* name; const char* type; };
+    const Expect expected[] = {
+        {"style", kOfxParamTypeChoice}, {"customModel", kOfxParamTypeString}, {"strength", kOfxParamTypeDouble},
+        {"preserveColours", kOfxParamTypeBoolean}, {"smoothing", kOfxParamTypeDouble},
+        {"inferenceResolution", kOfxParamTypeChoice}, {"device", kOfxParamTypeChoice},
+    };
+    for (const Expect& e : expected) {
+        Param* p = fd->params.Find(e.name);
+        Check(p && p->type == e.type, "parameter %s (%s)", e.name, e.type);
+    }
+    int placeholderIndex = -1;
+    if (Param* style = fd->params.Find("style")) {
+        auto options = style->props.Strings(kOfxParamPropChoiceOption);
+        for (size_t k = 0; k < options.size(); ++k)
+            if (options[k] == "placeholder") placeholderIndex = (int)k;
+        Check(placeholderIndex >= 0, "Style offers the bundled 'placeholder' (%zu option(s))", options.size());
+    }
+    if (Param* p = fd->params.Find("customModel"))
+        Check(p->props.String(kOfxParamPropStringMode) == kOfxParamStringIsFilePath, "Custom model is a file path");
+    if (Param* p = fd->params.Find("strength"))
+        Check(p->props.Int(kOfxParamPropAnimates) == 1 && p->props.Double(kOfxParamPropMin) == 0 &&
+                  p->props.Double(kOfxParamPropMax) == 1 && p->props.Double(kOfxParamPropDefault) == 1,
+              "Strength: animatable, 0..1, default 1");
+    if (Param* p = fd->params.Find("smoothing"))
+        Check(p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1, "Temporal smoothing: 0..1");
+    if (Param* p = fd->params.Find("inferenceResolution"))
+        Check(p->props.Strings(kOfxParamPropChoiceOption) == std::vector<std::string>{"Full", "Half", "Quarter"},
+              "Inference resolution: Full / Half / Quarter");
+    if (Param* p = fd->params.Find("device"))
+        Check(p->props.Strings(kOfxParamPropChoiceOption).size() == 5, "Device: 5 choices");
+
+    // ---- an instance ----------------------------------------------------------------------------------------------
+    Section("instance, region of definition, frames needed, clip preferences");
+    OfxStatus st;
+    Effect* a = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    Check(st == kOfxStatOK, "kOfxActionCreateInstance (8-bit)");
+    Check(a->props.Pointer(kOfxPropInstanceData) != nullptr, "instance data set");
+    PropertySet prefs;
+    Check(host.ClipPreferences(a, &prefs) == kOfxStatOK && prefs.Int(kOfxImageEffectFrameVarying) == 1,
+          "GetClipPreferences: kOfxImageEffectFrameVarying = 1");
+    host.SetString(a, "customModel", zoo);
+    OfxRectD rod{0, 0, 0, 0};
+    st = host.RegionOfDefinition(a, 10, 1, &rod);
+    Check(st == kOfxStatOK && rod.x1 == 0 && rod.y1 == 0 && rod.x2 == opt.width && rod.y2 == opt.height,
+          "GetRegionOfDefinition = the source's (%g %g %g %g)", rod.x1, rod.y1, rod.x2, rod.y2);
+    struct FN { double smoothing, t, lo; };
+    const FN fns[] = {{0.5, 10, 8}, {1.0, 10, 7}, {0.2, 10, 9}, {0.0, 10, 10}, {0.5, 1, 0}, {0.5, 0, 0}};
+    for (const FN& f : fns) {
+        host.SetDouble(a, "smoothing", f.smoothing);
+        OfxRangeD r{0, 0};
+        st = host.FramesNeeded(a, f.t, &r);
+        Check(st == kOfxStatOK && r.min == f.lo && r.max == f.t, "GetFramesNeeded smoothing %.1f at %g: [%g, %g] (want [%g, %g])",
+              f.smoothing, f.t, r.min, r.max, f.lo, f.t);
+    }
+    host.SetDouble(a, "smoothing", 0.5);
+
+    // ---- stylised output equals the engine's --------------------------------------------------------------------------
+    Section("stylised output vs the engine's C ABI (zoo_dynamic.onnx, smoothing 0.5 -> 2 warm frames)");
+    int w = 0, h = 0;
+    RefSettings rs;
+    rs.style = zoo;
+    std::vector<uint8_t> expect8, noWarm8, stylised10;
+    auto in10 = ScaledFrame(host.source, 10, 1, kOfxBitDepthByte, &w, &h);
+    bool refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &expect8, &error);
+    Check(refOk, "reference for frame 10 (8-bit)%s%s", refOk ? "" : ": ", error.c_str());
+    Expected(ref, rs, host, 10, 0, 1, kOfxBitDepthByte, &noWarm8, &error);
+    auto r10 = host.Render(a, 10, 1, false);
+    Check(r10.status == kOfxStatOK && !r10.identity && r10.fullyWritten, "render 8-bit frame 10 (%dx%d)", r10.width, r10.height);
+    stylised10 = r10.pixels;
+    Diff dOut = Compare(r10.pixels, expect8, false);
+    Check(dOut.max <= 1 && dOut.mean < 0.05, "8-bit output equals the engine's (max %.0f, mean %.4f levels)", dOut.max, dOut.mean);
+    Diff dIn = Compare(r10.pixels, in10, false);
+    Check(dIn.mean > 5, "the output is stylised: mean %.1f levels from the source", dIn.mean);
+    Diff dNoWarm = Compare(r10.pixels, noWarm8, false);
+    Check(dNoWarm.max > 1, "warm frames matter: differs from a history-less render (max %.0f levels)", dNoWarm.max);
+
+    Effect* fl = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthFloat, &st);
+    Check(st == kOfxStatOK, "kOfxActionCreateInstance (float)");
+    host.SetString(fl, "customModel", zoo);
+    std::vector<uint8_t> expectF;
+    refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthFloat, &expectF, &error);
+    auto rf = host.Render(fl, 10, 1, false);
+    Check(rf.status == kOfxStatOK && rf.fullyWritten, "render float frame 10");
+    Diff dF = Compare(rf.pixels, expectF, true);
+    Check(refOk && dF.max <= 0.01, "float output equals the engine's (max %.5f levels)", dF.max);
+
+    // render scale: half-size images, the engine works on what arrives
+    std::vector<uint8_t> expectHalf;
+    refOk = Expected(ref, rs, host, 10, 2, 0.5, kOfxBitDepthByte, &expectHalf, &error);
+    auto rh = host.Render(a, 10, 0.5, false);
+    Diff dH = Compare(rh.pixels, expectHalf, false);
+    Check(rh.status == kOfxStatOK && rh.width == opt.width / 2 && rh.height == opt.height / 2 && refOk && dH.max <= 1,
+          "render scale 0.5: %dx%d output equals the engine's at that size (max %.0f)%s%s", rh.width, rh.height, dH.max,
+          refOk ? "" : "; reference: ", refOk ? "" : error.c_str());
+
+    // the other parameters reach the engine
+    {
+        host.SetInt(a, "preserveColours", 1);
+        host.SetInt(a, "inferenceResolution", 1);  // Half
+        host.SetInt(a, "device", 1);               // CPU (reloads the style)
+        RefSettings rp = rs;
+        rp.preserve = true;
+        rp.scale = 0.5;
+        std::vector<uint8_t> expect;
+        bool ok = Expected(ref, rp, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+        auto rr = host.Render(a, 10, 1, false);
+        Diff dp = Compare(rr.pixels, expect, false);
+        Check(rr.status == kOfxStatOK && ok && dp.max <= 1 && !SameBytes(rr.pixels, stylised10),
+              "Preserve colours on, Inference resolution Half, Device CPU: equals the engine with those settings (max %.0f)", dp.max);
+        host.SetInt(a, "preserveColours", 0);
+        host.SetInt(a, "inferenceResolution", 0);
+        host.SetInt(a, "device", 0);
+        rr = host.Render(a, 10, 1, false);
+        Check(SameBytes(rr.pixels, stylised10), "back to the defaults: the same frame as before");
+    }
+
+    // a source whose region of definition is not at the origin
+    host.source.origin = OfxPointI{16, 8};
+    st = host.RegionOfDefinition(a, 10, 1, &rod);
+    Check(st == kOfxStatOK && rod.x1 == 16 && rod.y1 == 8 && rod.x2 == 16 + opt.width,
+          "offset source: RoD follows it (%g %g %g %g)", rod.x1, rod.y1, rod.x2, rod.y2);
+    auto ro = host.Render(a, 10, 1, false);
+    Check(ro.status == kOfxStatOK && SameBytes(ro.pixels, stylised10), "offset source: same pixels as at the origin");
+    host.source.origin = OfxPointI{0, 0};
+
+    // ---- premultiplied alpha ---------------------------------------------------------------------------------------
+    Section("premultiplied source with an alpha ramp");
+    Sequence opaque = host.source;
+    {
+        std::vector<uint8_t> pm = picture;
+        for (int y = 0; y < opt.height; ++y)
+            for (int x = 0; x < opt.width; ++x) {
+                uint8_t* q = &pm[((size_t)y * opt.width + x) * 4];
+                unsigned alpha = (unsigned)(x * 255 / (opt.width - 1));
+                for (int c = 0; c < 3; ++c) q[c] = (uint8_t)((q[c] * alpha + 127u) / 255u);
+                q[3] = (uint8_t)alpha;
+            }
+        host.source = Sequence::Panning(pm, opt.width, opt.height, 0, 23, 0);
+    }
+    host.premultiplication = kOfxImagePreMultiplied;
+    Effect* pmi = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.SetString(pmi, "customModel", zoo);
+    auto rp = host.Render(pmi, 10, 1, false);
+    {
+        // expected: un-premultiply, stylise, premultiply (integer rounding as documented in the plugin)
+        int pw = 0, ph = 0;
+        auto frames = Frames(host, 10, 2, 1, kOfxBitDepthByte, &pw, &ph);
+        std::vector<uint8_t> alphaIn = frames.back();
+        for (auto& f : frames)
+            for (size_t i = 0; i < f.size(); i += 4) {
+                unsigned alpha = f[i + 3];
+                if (alpha == 0 || alpha == 255) continue;
+                for (int c = 0; c < 3; ++c) f[i + (size_t)c] = (uint8_t)std::min(255u, (f[i + (size_t)c] * 255u + alpha / 2) / alpha);
+            }
+        std::vector<uint8_t> expect;
+        bool ok = ref.Run(rs, frames, pw, ph, false, &expect, &error);
+        for (size_t i = 0; ok && i < expect.size(); i += 4)
+            for (int c = 0; c < 3; ++c) expect[i + (size_t)c] = (uint8_t)((expect[i + (size_t)c] * (unsigned)expect[i + 3] + 127u) / 255u);
+        Diff dp = Compare(rp.pixels, expect, false);
+        bool valid = rp.pixels.size() == alphaIn.size();
+        for (size_t i = 0; valid && i < rp.pixels.size(); i += 4)
+            valid = rp.pixels[i + 3] == alphaIn[i + 3] && rp.pixels[i] <= rp.pixels[i + 3] && rp.pixels[i + 1] <= rp.pixels[i + 3] &&
+                    rp.pixels[i + 2] <= rp.pixels[i + 3];
+        Check(rp.status == kOfxStatOK && ok && dp.max <= 1, "stylised straight colour, premultiplied back (max %.0f levels)", dp.max);
+        Check(valid, "alpha kept and colour <= alpha everywhere (a valid premultiplied image)");
+    }
+    host.source = opaque;
+    host.premultiplication = kOfxImageOpaque;
+
+    // ---- identity and keyframed strength -------------------------------------------------------------------------------
+    Section("strength keyframed 0 at frame 0 -> 1 at frame 20 (identity at 0, linear between)");
+    Effect* k = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.SetString(k, "customModel", zoo);
+    host.SetDoubleKeys(k, "strength", {{0.0, 0.0}, {20.0, 1.0}});
+    std::string idClip;
+    double idTime = -1;
+    Check(host.IsIdentity(k, 0, 1, &idClip, &idTime) == kOfxStatOK && idClip == "Source" && idTime == 0,
+          "IsIdentity at frame 0 (strength 0): Source at 0");
+    Check(host.IsIdentity(k, 5, 1, &idClip, &idTime) == kOfxStatReplyDefault, "IsIdentity at frame 5 (strength 0.25): no");
+    OfxRangeD r0{0, 0};
+    host.FramesNeeded(k, 0, &r0);
+    Check(r0.min == 0 && r0.max == 0, "GetFramesNeeded at strength 0: [0, 0]");
+    auto id0 = host.Render(k, 0, 1, false);
+    Check(id0.identity, "the host skips the render at frame 0 (identity)");
+    auto forced0 = host.Render(k, 0, 1, true);
+    auto in0 = ScaledFrame(host.source, 0, 1, kOfxBitDepthByte, &w, &h);
+    Check(forced0.status == kOfxStatOK && SameBytes(forced0.pixels, in0), "rendered anyway at strength 0: an exact copy (8-bit)");
+    host.SetDoubleKeys(fl, "strength", {{0.0, 0.0}, {20.0, 1.0}});
+    auto forcedF = host.Render(fl, 0, 1, true);
+    Check(forcedF.status == kOfxStatOK && SameBytes(forcedF.pixels, ScaledFrame(host.source, 0, 1, kOfxBitDepthFloat, &w, &h)),
+          "rendered anyway at strength 0: an exact copy (float)");
+    host.SetDouble(fl, "strength", 1.0);
+    for (double t : {5.0, 10.0, 15.0}) {
+        RefSettings rk = rs;
+        rk.strength = t / 20.0;
+        std::vector<uint8_t> expect;
+        Expected(ref, rk, host, t, 2, 1, kOfxBitDepthByte, &expect, &error);
+        auto rr = host.Render(k, t, 1, false);
+        Diff dd = Compare(rr.pixels, expect, false);
+        Check(rr.status == kOfxStatOK && !rr.identity && dd.max <= 1, "frame %g: strength %.2f read at the render time (max %.0f)",
+              t, rk.strength, dd.max);
+    }
+
+    // ---- order independence ----------------------------------------------------------------------------------------------
+    Section("order independence: frame 10 alone == frame 10 after 0..9");
+    Effect* solo = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    Effect* seq = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.SetString(solo, "customModel", zoo);
+    host.SetString(seq, "customModel", zoo);
+    auto alone10 = host.Render(solo, 10, 1, false);
+    std::vector<std::vector<uint8_t>> inOrder;
+    Check(host.BeginSequence(seq, 0, 10, 1) != kOfxStatFailed, "kOfxImageEffectActionBeginSequenceRender");
+    bool allOk = true;
+    for (int t = 0; t <= 10; ++t) {
+        auto rr = host.Render(seq, t, 1, false);
+        allOk = allOk && rr.status == kOfxStatOK;
+        inOrder.push_back(rr.pixels);
+    }
+    host.EndSequence(seq, 0, 10, 1);
+    Check(allOk, "rendered frames 0..10 in order");
+    Check(SameBytes(alone10.pixels, inOrder[10]), "frame 10 alone is bit-identical to frame 10 of the sequence");
+    Check(SameBytes(alone10.pixels, stylised10), "and to frame 10 of the other instance");
+    auto back3 = host.Render(solo, 3, 1, false);
+    auto again10 = host.Render(solo, 10, 1, false);
+    Check(SameBytes(back3.pixels, inOrder[3]) && SameBytes(again10.pixels, alone10.pixels),
+          "backwards (10, 3, 10) gives the same frames");
+
+    // ---- instance safety: two instances rendering at once ---------------------------------------------------------------
+    Section("two instances rendering concurrently");
+    int locksBefore = host.MutexLocks();
+    std::vector<std::vector<uint8_t>> parallel(11);
+    std::thread t1([&] { for (int t : {3, 5, 7, 9}) parallel[(size_t)t] = host.Render(solo, t, 1, false).pixels; });
+    std::thread t2([&] { for (int t : {4, 6, 8, 10}) parallel[(size_t)t] = host.Render(seq, t, 1, false).pixels; });
+    t1.join();
+    t2.join();
+    bool same = true;
+    for (int t = 3; t <= 10; ++t) same = same && SameBytes(parallel[(size_t)t], inOrder[(size_t)t]);
+    Check(same, "concurrent renders equal the sequential ones");
+    Check(host.MutexLocks() > locksBefore, "renders took the instance lock from the multi-thread suite (%d locks)",
+          host.MutexLocks() - locksBefore);
+
+    // ---- errors: message suite and pass-through ------------------------------------------------------------------------------
+    Section("bad models: error message and pass-through");
+    Effect* bad = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.ClearMessages();
+    host.SetString(bad, "customModel", missing);
+    auto rb = host.Render(bad, 10, 1, false);
+    Check(rb.status == kOfxStatOK && SameBytes(rb.pixels, in10), "missing model: the frame passes through unchanged");
+    Check(HasMessage(host, kOfxMessageError, "missing_style.onnx"), "missing model: kOfxMessageError naming the file");
+    host.Render(bad, 11, 1, false);
+    size_t count = 0;
+    HasMessage(host, kOfxMessageError, "missing_style.onnx", &count);
+    Check(count == 1, "the same error is posted once, not on every frame (%zu)", count);
+    host.SetString(bad, "customModel", corrupt);
+    rb = host.Render(bad, 10, 1, false);
+    Check(rb.status == kOfxStatOK && SameBytes(rb.pixels, in10) && HasMessage(host, kOfxMessageError, "corrupt.onnx"),
+          "corrupt model: error message and pass-through");
+    host.SetString(bad, "customModel", runtimeFail);
+    rb = host.Render(bad, 10, 1, false);
+    Check(rb.status == kOfxStatOK && SameBytes(rb.pixels, in10) && HasMessage(host, kOfxMessageError, "failed"),
+          "inference failure (runtime_fail.onnx): error message and pass-through");
+    int clears = host.PersistentClears();
+    host.SetString(bad, "customModel", zoo);
+    rb = host.Render(bad, 10, 1, false);
+    Check(rb.status == kOfxStatOK && SameBytes(rb.pixels, stylised10), "a good model again: stylised output");
+    Check(host.PersistentClears() > clears, "and the persistent error message is cleared");
+    host.SetString(bad, "customModel", "");
+    host.SetInt(bad, "style", placeholderIndex < 0 ? 0 : placeholderIndex);
+    rb = host.Render(bad, 10, 1, false);
+    Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'placeholder' by name renders");
+
+    // ---- teardown ------------------------------------------------------------------------------------------------------
+    Section("teardown");
+    bool destroyed = true;
+    for (Effect* e : {a, fl, pmi, k, solo, seq, bad}) destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
+    Check(destroyed, "kOfxActionDestroyInstance on every instance");
+    Check(host.LiveImages() == 0, "every image released (%zu left)", host.LiveImages());
+    Check(host.LiveImageMemory() == 0, "image memory freed (%zu left)", host.LiveImageMemory());
+    Check(host.LiveMemoryBlocks() == 0, "memory suite blocks freed (%zu left)", host.LiveMemoryBlocks());
+    Check(host.Unload() == kOfxStatOK, "kOfxActionUnload");
+    auto violations = host.Violations();
+    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
+    Check(violations.empty(), "no protocol violations seen by the host (%zu)", violations.size());
+
+    std::printf("\nactions sent: %s\n", Join(host.ActionsSent()).c_str());
+    std::printf("suites fetched: %s\n", Join(host.SuitesFetched()).c_str());
+    std::printf("source frames fetched by the plugin: %d\n", host.imageFetches.load());
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
+// ---- a bundle without its engine ------------------------------------------------------------------------------------
+
+/// The bundle with stylefilter.so removed: the effect must still load and describe itself, report the problem
+/// through the message suite and pass frames through.
+int RunNoEngine(const Options& opt)
+{
+    Host host;
+    host.source = Sequence::Panning(Sequence::Synthetic(opt.width, opt.height), opt.width, opt.height, 0, 23, 2);
+    std::string error;
+    Section("bundle without its engine library");
+    bool loaded = host.LoadBundle(opt.bundle, &error);
+    Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
+    if (!loaded) return g_failures;
+    Check(host.Load() == kOfxStatOK, "kOfxActionLoad still succeeds");
+    Check(host.Describe() == kOfxStatOK && host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK, "describe");
+    Param* style = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style");
+    Check(style && style->props.Strings(kOfxParamPropChoiceOption) == std::vector<std::string>{"(no bundled styles)"},
+          "Style shows that no styles are available");
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    Check(st == kOfxStatOK, "kOfxActionCreateInstance succeeds");
+    Check(HasMessage(host, kOfxMessageError, "stylefilter.so"), "an error message names the missing engine library");
+    auto r = host.Render(e, 5, 1, false);
+    int w = 0, h = 0;
+    Check(r.status == kOfxStatOK && SameBytes(r.pixels, ScaledFrame(host.source, 5, 1, kOfxBitDepthByte, &w, &h)),
+          "frames pass through unchanged");
+    Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
+    auto violations = host.Violations();
+    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
+    Check(violations.empty(), "no protocol violations (%zu)", violations.size());
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
+// ---- bench -------------------------------------------------------------------------------------------------------------
+
+/// Times 8-bit renders at the bench size with the bundled 'placeholder' style: the engine alone through its C ABI (one
+/// frame), then the plugin at smoothing 0 (one engine frame per render) and at the default 0.5 (2 warm frames + 1),
+/// and at half inference resolution.
+int RunBench(const Options& opt)
+{
+    Host host;
+    std::vector<uint8_t> picture = ReadRaw(opt.bench, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) {
+        std::printf("note: cannot read %s, using a synthetic picture\n", opt.bench.c_str());
+        picture = Sequence::Synthetic(opt.width, opt.height);
+    }
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 40, 4);
+    std::string error;
+    if (!host.LoadBundle(opt.bundle, &error)) {
+        std::printf("FAIL  %s\n", error.c_str());
+        return 1;
+    }
+    if (host.Load() != kOfxStatOK || host.Describe() != kOfxStatOK || host.DescribeInContext(kOfxImageEffectContextFilter) != kOfxStatOK) {
+        std::printf("FAIL  load/describe\n");
+        return 1;
+    }
+    int placeholder = -1;
+    auto options = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style")->props.Strings(kOfxParamPropChoiceOption);
+    for (size_t k = 0; k < options.size(); ++k)
+        if (options[k] == "placeholder") placeholder = (int)k;
+    if (placeholder < 0) {
+        std::printf("FAIL  no bundled 'placeholder' style\n");
+        return 1;
+    }
+    std::printf("bench: %dx%d 8-bit RGBA, bundled style 'placeholder', CPU, %u hardware threads, %d frames per figure\n",
+                opt.width, opt.height, std::thread::hardware_concurrency(), opt.benchFrames);
+    std::fflush(stdout);
+    int failures = 0;
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.SetInt(e, "style", placeholder);
+    host.SetDouble(e, "smoothing", 0.0);
+    auto t0 = std::chrono::steady_clock::now();
+    if (host.Render(e, 4, 1, false).status != kOfxStatOK) failures++;
+    std::printf("  plugin, first render (loads the style):             %8.0f ms\n", Ms(std::chrono::steady_clock::now() - t0));
+    std::fflush(stdout);
+
+    // The engine alone, same style and frame size: the cost of one engine frame.
+    Engine engine;
+    if (!engine.Load(opt.bundle + "/Contents/Linux-x86-64/stylefilter.so", &error)) {
+        std::printf("FAIL  engine: %s\n", error.c_str());
+        return failures + 1;
+    }
+    {
+        Reference ref(&engine);
+        RefSettings rs;
+        rs.style = "placeholder";
+        rs.smoothing = 0;
+        std::vector<uint8_t> out;
+        Expected(ref, rs, host, 5, 0, 1, kOfxBitDepthByte, &out, &error);  // loads the style
+        double total = 0;
+        for (int n = 0; n < opt.benchFrames; ++n) {
+            auto t1 = std::chrono::steady_clock::now();
+            if (!Expected(ref, rs, host, 6 + n, 0, 1, kOfxBitDepthByte, &out, &error)) failures++;
+            total += Ms(std::chrono::steady_clock::now() - t1);
+        }
+        std::printf("  engine alone (C ABI), one frame:                    %8.0f ms/frame\n", total / opt.benchFrames);
+        std::fflush(stdout);
+    }
+
+    struct Case { double smoothing; int resolution; const char* label; };
+    const Case cases[] = {
+        {0.0, 0, "plugin, smoothing 0   (1 engine frame/render):    "},
+        {0.5, 0, "plugin, smoothing 0.5 (2 warm + 1 = 3 per render):"},
+        {0.5, 1, "plugin, smoothing 0.5, inference resolution Half: "},
+    };
+    double t = 10;
+    for (const Case& c : cases) {
+        host.SetDouble(e, "smoothing", c.smoothing);
+        host.SetInt(e, "inferenceResolution", c.resolution);
+        double total = 0;
+        for (int n = 0; n < opt.benchFrames; ++n, t += 1) {
+            auto t1 = std::chrono::steady_clock::now();
+            auto r = host.Render(e, t, 1, false);
+            total += Ms(std::chrono::steady_clock::now() - t1);
+            if (r.status != kOfxStatOK || r.identity || !r.fullyWritten) failures++;
+        }
+        std::printf("  %s %8.0f ms/frame\n", c.label, total / opt.benchFrames);
+        std::fflush(stdout);
+    }
+    host.DestroyInstance(e);
+    auto violations = host.Violations();
+    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
+    host.Unload();
+    return failures + (int)violations.size();
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    Options opt;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--bundle") opt.bundle = next();
+        else if (a == "--models") opt.models = next();
+        else if (a == "--frames") opt.frames = next();
+        else if (a == "--width") opt.width = std::atoi(next().c_str());
+        else if (a == "--height") opt.height = std::atoi(next().c_str());
+        else if (a == "--bench") opt.bench = next();
+        else if (a == "--no-engine") opt.noEngine = true;
+        else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
+        else {
+            std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
+            return 2;
+        }
+    }
+    if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
+    if (opt.bundle.empty() || (opt.models.empty() && opt.bench.empty()) || opt.width < 8 || opt.height < 8) {
+        std::fprintf(stderr, "--bundle and --models (or --bench) are required\n");
+        return 2;
+    }
+    int failures = opt.bench.empty() ? RunTests(opt) : RunBench(opt);
+    return std::min(failures, 255);
+}
