@@ -39,6 +39,10 @@ mkdir -p "$OUT/native/models"
 cp -r models/. "$OUT/native/models/"
 rm -f "$OUT/native/models/README.md"
 
+# The host plugins: OBS filter (-> out/obs) and OpenFX bundle (-> out/ofx), each with engine, ONNX Runtime and models.
+"$REPO/obs-plugin/build.sh"
+"$REPO/ofx-plugin/install.sh" --build-only
+
 log "dotnet publish src/StyleFilter.Cli -> out/cli"
 dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
 
