@@ -17,6 +17,7 @@ namespace StyleFilter;
 public sealed class StyleEngine : IDisposable
 {
     private readonly object _gate = new(); // held for a whole frame, for the model swap and for Dispose
+    private readonly object _statsGate = new(); // stats only, so reading them never waits for a frame
     private readonly ILogger _log;
     private readonly SessionConfig _config;
     private readonly TemporalBlender _blender = new();
@@ -167,8 +168,11 @@ public sealed class StyleEngine : IDisposable
             }
             finally
             {
-                _frames++;
-                _latency.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                lock (_statsGate)
+                {
+                    _frames++;
+                    _latency.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
             }
         }
     }
@@ -201,7 +205,7 @@ public sealed class StyleEngine : IDisposable
 
     private void PassThrough(in FrameBuffer input, in FrameBuffer output, Exception cause)
     {
-        _passThrough++;
+        lock (_statsGate) _passThrough++;
         try { PixelConverter.Copy(input, output, _input); }
         catch (Exception copy) { _log.LogError("pass-through copy failed: {Message}", copy.Message); }
         // A broken model fails every frame: log the first failure and then one in a thousand.
@@ -209,11 +213,12 @@ public sealed class StyleEngine : IDisposable
             _log.LogError("frame {Frame} passed through unstyled ({Count} so far): {Message}", _frames, _passThrough, cause.Message);
     }
 
+    /// <summary>Counters and latency so far; never waits for a frame in progress.</summary>
     public EngineStats Stats
     {
         get
         {
-            lock (_gate)
+            lock (_statsGate)
             {
                 var (mean, p50, p99) = _latency.Summary();
                 return new EngineStats(_frames, mean, p50, p99, _provider.Provider, _blender.Resets, _passThrough);

@@ -213,6 +213,15 @@ public static unsafe class Exports
             entry.Engine.SetStyleMix(new ReadOnlySpan<float>(weights, count));
         });
 
+    [UnmanagedCallersOnly(EntryPoint = "sf_engine_get_style_mix_name")]
+    public static int EngineGetStyleMixName(nint handle, int index, byte* buffer, nuint size) =>
+        WithEngine("sf_engine_get_style_mix_name", handle, entry =>
+        {
+            var styles = entry.Engine.Style?.MixableStyles ?? [];
+            if (index < 0 || index >= styles.Count) throw Invalid($"index {index} is outside 0..{styles.Count - 1} (the style mixes {styles.Count} styles)");
+            CopyOut(styles[index], buffer, size, "style mix name");
+        });
+
     [UnmanagedCallersOnly(EntryPoint = "sf_engine_set_param")]
     public static int EngineSetParam(nint handle, int param, double value) =>
         WithEngine("sf_engine_set_param", handle, entry =>

@@ -279,7 +279,7 @@ SF_API sf_status sf_engine_process_texture(sf_engine* engine, const sf_texture* 
 /** Forgets the previous frames (call it on a seek or a scene cut) so temporal smoothing starts afresh. */
 SF_API sf_status sf_engine_reset_history(sf_engine* engine);
 
-/** Fills *out (whose struct_size the caller has set) with the engine's statistics. */
+/** Fills *out (whose struct_size the caller has set) with the engine's statistics. Never waits for a frame in progress. */
 SF_API sf_status sf_engine_get_stats(sf_engine* engine, sf_stats* out);
 
 /**
@@ -310,6 +310,12 @@ SF_API sf_status sf_engine_get_style_mix_count(sf_engine* engine, int32_t* count
  * when no style is loaded.
  */
 SF_API sf_status sf_engine_set_style_mix(sf_engine* engine, const float* weights, int32_t count);
+
+/**
+ * Copies the name of mixable style `index` (0 <= index < sf_engine_get_style_mix_count) into buffer,
+ * NUL-terminated, for a host's labels. A buffer too small gives SF_ERR_INVALID_ARGUMENT (nothing is truncated).
+ */
+SF_API sf_status sf_engine_get_style_mix_name(sf_engine* engine, int32_t index, char* buffer, size_t size);
 
 #ifdef __cplusplus
 } /* extern "C" */

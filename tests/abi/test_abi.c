@@ -28,7 +28,8 @@
     X(sf_abi_version) X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) \
     X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
     X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
-    X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix)
+    X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
+    X(sf_engine_get_style_mix_name)
 
 #define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 SF_FUNCTIONS(DECLARE_POINTER)
@@ -50,6 +51,7 @@ SF_FUNCTIONS(DECLARE_POINTER)
 #define sf_engine_get_style_name (*p_sf_engine_get_style_name)
 #define sf_engine_get_style_mix_count (*p_sf_engine_get_style_mix_count)
 #define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
+#define sf_engine_get_style_mix_name (*p_sf_engine_get_style_mix_name)
 
 /* ---- checks ------------------------------------------------------------------------------------------- */
 
@@ -807,6 +809,11 @@ static void test_style_mix(sf_engine* e)
     if (!expect_status(sf_engine_load_style(e, g_mix), SF_OK, "load pack_mix")) return;
     expect_status(sf_engine_get_style_mix_count(e, &count), SF_OK, "sf_engine_get_style_mix_count");
     CHECK(count == 2, "  pack_mix mixes 2 styles (count %d)", count);
+    char mix_name[64] = "";
+    expect_status(sf_engine_get_style_mix_name(e, 1, mix_name, sizeof mix_name), SF_OK, "sf_engine_get_style_mix_name(1)");
+    CHECK(strcmp(mix_name, "blue") == 0, "  mix style 1 is \"%s\"", mix_name);
+    expect_error(sf_engine_get_style_mix_name(e, 2, mix_name, sizeof mix_name), SF_ERR_INVALID_ARGUMENT, "mix name index out of range");
+    expect_error(sf_engine_get_style_mix_name(e, 0, mix_name, 2), SF_ERR_INVALID_ARGUMENT, "mix name into a 2-byte buffer");
     image in = image_new(SF_FORMAT_RGBA8, 0, 0), red = image_new(SF_FORMAT_RGBA8, 0, 0), blue = image_new(SF_FORMAT_RGBA8, 0, 0);
     paint(&in, 5);
     const float to_red[2] = {1, 0}, to_blue[2] = {0, 3}, zeros[2] = {0, 0}, negative[2] = {-1, 2};
@@ -854,7 +861,7 @@ int main(int argc, char** argv)
     }
     SF_FUNCTIONS(RESOLVE)
 #undef RESOLVE
-    CHECK(missing == 0, "all %d exports resolved", 16);
+    CHECK(missing == 0, "all %d exports resolved", 17);
     if (missing) return g_failures;
 
     test_basics();
