@@ -44,6 +44,7 @@ SF_CHECK_SIG(list_styles, sf_list_styles);
 SF_CHECK_SIG(engine_get_style_name, sf_engine_get_style_name);
 SF_CHECK_SIG(engine_get_style_mix_count, sf_engine_get_style_mix_count);
 SF_CHECK_SIG(engine_set_style_mix, sf_engine_set_style_mix);
+SF_CHECK_SIG(engine_get_style_mix_name, sf_engine_get_style_mix_name);
 
 /* Engine log -> OBS log. Called on any thread, possibly the engine's inference threads. */
 static void engine_log(void *user, int32_t level, const char *message)
@@ -148,10 +149,15 @@ bool sf_api_load(const char *dir_override)
 	LOAD_SYM(engine_get_style_name, "sf_engine_get_style_name");
 	*(void **)&api.engine_get_style_mix_count = dlsym(engine_lib, "sf_engine_get_style_mix_count");
 	*(void **)&api.engine_set_style_mix = dlsym(engine_lib, "sf_engine_set_style_mix");
+	*(void **)&api.engine_get_style_mix_name = dlsym(engine_lib, "sf_engine_get_style_mix_name");
 	if (!api.engine_get_style_mix_count || !api.engine_set_style_mix) {
 		api.engine_get_style_mix_count = NULL;
 		api.engine_set_style_mix = NULL;
+		api.engine_get_style_mix_name = NULL;
 		blog(LOG_INFO, "[stylefilter] this engine has no style mix calls; Style mix is not offered");
+	} else if (!api.engine_get_style_mix_name) {
+		blog(LOG_INFO, "[stylefilter] this engine has no sf_engine_get_style_mix_name; "
+			       "the style mix sliders are numbered");
 	}
 
 	api.set_log_callback(engine_log, NULL, SF_LOG_INFO);

@@ -31,6 +31,8 @@ struct sf_api {
 	/* Style mix: optional (NULL with an engine built before the calls were added to ABI 1). */
 	sf_status (*engine_get_style_mix_count)(sf_engine *engine, int32_t *count);
 	sf_status (*engine_set_style_mix)(sf_engine *engine, const float *weights, int32_t count);
+	/* Optional as well (NULL: the mix sliders keep numbered labels). */
+	sf_status (*engine_get_style_mix_name)(sf_engine *engine, int32_t index, char *buffer, size_t size);
 };
 
 /* Loads <module_dir>/stylefilter.so, checks its ABI version and routes its log to blog().

@@ -134,6 +134,7 @@ struct style_filter {
 	int resolution; /* target inference height; 0 = source size */
 	float mix_weights[MAX_MIX];
 	int mix_count;    /* styles the loaded model can mix; 0 = no mix */
+	char *mix_names[MAX_MIX]; /* their names (sf_engine_get_style_mix_name) for the slider labels; NULL = unknown */
 	uint64_t mix_gen; /* bumped when the weights or the model change; the worker applies them */
 	uint32_t infer_w, infer_h;
 
@@ -425,6 +426,25 @@ static sf_engine *create_engine(struct style_filter *f, const struct sf_api *sf,
 	return engine;
 }
 
+/* Names of the first styles a freshly loaded model can mix (loader thread, no lock held): bstrdup'd into
+ * names[0 .. min(count, MAX_MIX) - 1]; NULL where the engine has no name call or the call fails (the slider
+ * then keeps its numbered label). */
+static void read_mix_names(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, int32_t count,
+			   char **names)
+{
+	if (count <= 0 || !sf->engine_get_style_mix_name)
+		return;
+	for (int32_t i = 0; i < count && i < MAX_MIX; i++) {
+		char buf[256] = "";
+		sf_status st = sf->engine_get_style_mix_name(engine, i, buf, sizeof(buf));
+		if (st == SF_OK && buf[0])
+			names[i] = bstrdup(buf);
+		else
+			flog(LOG_WARNING, f, "no name for mixable style %d (%s: %s); its slider is numbered",
+			     (int)i + 1, sf_status_name(st), st == SF_OK ? "empty name" : sf->last_error());
+	}
+}
+
 static void *loader_main(void *data)
 {
 	struct style_filter *f = data;
@@ -483,11 +503,24 @@ static void *loader_main(void *data)
 					if (sf->engine_get_style_mix_count &&
 					    sf->engine_get_style_mix_count(engine, &count) != SF_OK)
 						count = 0;
-					if (count > 0)
-						flog(LOG_INFO, f, "style '%s' can mix %d styles%s", name, (int)count,
+					char *names[MAX_MIX] = {0};
+					read_mix_names(f, sf, engine, count, names);
+					if (count > 0) {
+						struct dstr list = {0};
+						for (int i = 0; i < count && i < MAX_MIX; i++)
+							dstr_catf(&list, "%s%s", i ? ", " : "",
+								  names[i] ? names[i] : "?");
+						flog(LOG_INFO, f, "style '%s' can mix %d styles: %s%s", name, (int)count,
+						     list.array ? list.array : "",
 						     count > MAX_MIX ? " (the first 8 are offered)" : "");
+						dstr_free(&list);
+					}
 					pthread_mutex_lock(&f->mutex);
 					f->mix_count = count;
+					for (int i = 0; i < MAX_MIX; i++) {
+						bfree(f->mix_names[i]);
+						f->mix_names[i] = names[i];
+					}
 					f->mix_gen++; /* apply the mix settings to the new model */
 					pthread_mutex_unlock(&f->mutex);
 				} else {
@@ -885,6 +918,8 @@ static void style_filter_destroy(void *data)
 	bfree(f->loaded_style);
 	bfree(f->load_error);
 	bfree(f->engine_error);
+	for (int i = 0; i < MAX_MIX; i++)
+		bfree(f->mix_names[i]);
 	bfree(f->name);
 	if (f->load_cond_ok)
 		pthread_cond_destroy(&f->load_cond);
@@ -909,16 +944,37 @@ static void style_filter_remove(void *data, obs_source_t *parent)
 
 /* ---- properties ---- */
 
-/* Updates what depends on the loaded style: the status text and the style mix sliders. */
+/* Label of style mix slider i: "Style mix: <name>" with the name the engine gave, else numbered. */
+static void mix_slider_label(struct dstr *label, int i, const char *name)
+{
+	if (name && *name)
+		dstr_printf(label, "%s %s", obs_module_text("StyleMix.Named"), name);
+	else
+		dstr_printf(label, "%s %d", obs_module_text("StyleMix"), i + 1);
+}
+
+/* Updates what depends on the loaded style: the status text and the style mix sliders (shown for the
+ * model's styles, labelled with their names). */
 static void refresh_status_text(struct style_filter *f, obs_properties_t *props)
 {
+	char *names[MAX_MIX] = {0};
 	pthread_mutex_lock(&f->mutex);
 	int mix_count = f->mix_count;
+	for (int i = 0; i < MAX_MIX; i++)
+		names[i] = f->mix_names[i] ? bstrdup(f->mix_names[i]) : NULL;
 	pthread_mutex_unlock(&f->mutex);
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
 		snprintf(key, sizeof(key), S_MIX_FMT, i);
-		obs_property_set_visible(obs_properties_get(props, key), i < mix_count);
+		obs_property_t *slider = obs_properties_get(props, key);
+		if (slider) {
+			struct dstr label = {0};
+			mix_slider_label(&label, i, i < mix_count ? names[i] : NULL);
+			obs_property_set_description(slider, label.array);
+			dstr_free(&label);
+		}
+		obs_property_set_visible(slider, i < mix_count);
+		bfree(names[i]);
 	}
 	obs_property_t *p = obs_properties_get(props, S_STATUS);
 	if (!p)
@@ -974,12 +1030,13 @@ static obs_properties_t *style_filter_properties(void *data)
 	obs_property_int_set_suffix(p, "%");
 
 	/* Style mix: one weight per style of a multi-style model, shown only when the loaded model has
-	 * several (the ABI gives their number, not their names). */
+	 * several; numbered here, labelled with the styles' names by refresh_status_text once they are
+	 * known (the loader reads them with sf_engine_get_style_mix_name). */
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
 		struct dstr label = {0};
 		snprintf(key, sizeof(key), S_MIX_FMT, i);
-		dstr_printf(&label, "%s %d", obs_module_text("StyleMix"), i + 1);
+		mix_slider_label(&label, i, NULL);
 		p = obs_properties_add_int_slider(props, key, label.array, 0, 100, 1);
 		obs_property_int_set_suffix(p, "%");
 		obs_property_set_long_description(p, obs_module_text("StyleMix.Help"));

@@ -631,6 +631,10 @@ static void run_tests(void)
 			 obs_properties_get(props, "device") && obs_properties_get(props, "status") &&
 			 obs_properties_get(props, "custom_path");
 	check(all_props, "properties: strength, preserve colours, smoothing, resolution, device, custom path, status");
+	const char *mix0_label = props ? obs_property_description(obs_properties_get(props, "mix_0")) : NULL;
+	check(mix0_label && strcmp(mix0_label, "Style mix: style 1") == 0,
+	      "style mix sliders are numbered before a model has named its styles (\"%s\")",
+	      mix0_label ? mix0_label : "(null)");
 	obs_properties_destroy(props);
 	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
 	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 50 &&
@@ -787,11 +791,18 @@ static void run_tests(void)
 	bool sliders = fprops && obs_property_visible(obs_properties_get(fprops, "mix_0")) &&
 		       obs_property_visible(obs_properties_get(fprops, "mix_1")) &&
 		       !obs_property_visible(obs_properties_get(fprops, "mix_2"));
+	const char *label0 = fprops ? obs_property_description(obs_properties_get(fprops, "mix_0")) : NULL;
+	const char *label1 = fprops ? obs_property_description(obs_properties_get(fprops, "mix_1")) : NULL;
+	char labels[256];
+	snprintf(labels, sizeof(labels), "\"%s\", \"%s\"", label0 ? label0 : "(null)", label1 ? label1 : "(null)");
+	bool named = label0 && label1 && strcmp(label0, "Style mix: red") == 0 && strcmp(label1, "Style mix: blue") == 0;
 	obs_properties_destroy(fprops);
 	check(mixed && s.mix_count == 2 && sliders,
 	      "style mix: pack_mix offers %d styles (2 sliders shown), mix 0%%/100%% gives the engine's "
 	      "output for weights {0, 1}",
 	      (int)s.mix_count);
+	check(named, "style mix sliders are labelled with the names from sf_engine_get_style_mix_name: %s", labels);
+	check(log_has(mark, "'NS-main'", "can mix 2 styles: red, blue", NULL), "the style names are logged");
 	image_free(&in2);
 
 	/* ---- 7. corrupt and missing models: pass-through plus a logged error ---- */

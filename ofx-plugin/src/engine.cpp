@@ -79,6 +79,17 @@ void LoadOnce(const BundlePaths& paths)
         g_error = paths.engine + " lacks " + missing;
         return;
     }
+    // Optional calls: an older engine without them still works, without the style mix (the plugin logs it).
+    api.engine_get_style_mix_count =
+        reinterpret_cast<decltype(api.engine_get_style_mix_count)>(FindSymbol(lib, "sf_engine_get_style_mix_count"));
+    api.engine_set_style_mix = reinterpret_cast<decltype(api.engine_set_style_mix)>(FindSymbol(lib, "sf_engine_set_style_mix"));
+    api.engine_get_style_mix_name =
+        reinterpret_cast<decltype(api.engine_get_style_mix_name)>(FindSymbol(lib, "sf_engine_get_style_mix_name"));
+    if (!api.HasStyleMix()) {
+        api.engine_get_style_mix_count = nullptr;
+        api.engine_set_style_mix = nullptr;
+        api.engine_get_style_mix_name = nullptr;
+    }
     uint32_t version = api.abi_version();
     if (version != SF_ABI_VERSION) {
         g_error = paths.engine + " has ABI version " + std::to_string(version) + ", the plugin was built for " +

@@ -20,6 +20,14 @@ struct EngineApi {
     decltype(&sf_engine_process_cpu) engine_process_cpu = nullptr;
     decltype(&sf_engine_reset_history) engine_reset_history = nullptr;
     decltype(&sf_list_styles) list_styles = nullptr;
+    // Style mix (optional: NULL with an engine built before these calls were added to ABI 1). The mix needs both
+    // the count and the set call; the names are only used for the parameter's hint.
+    decltype(&sf_engine_get_style_mix_count) engine_get_style_mix_count = nullptr;
+    decltype(&sf_engine_set_style_mix) engine_set_style_mix = nullptr;
+    decltype(&sf_engine_get_style_mix_name) engine_get_style_mix_name = nullptr;
+
+    /// The engine can mix the styles of a multi-style model.
+    bool HasStyleMix() const { return engine_get_style_mix_count && engine_set_style_mix; }
 
     /// The message of the last failed call on this thread ("" when unknown).
     std::string LastError() const;

@@ -4,6 +4,10 @@
 // t-k .. t and of the parameter values at t: the engine's temporal history is reset, the k earlier source
 // frames (fetched with temporal clip access) are run through it to warm the history, and then frame t is
 // stylised. So frames can be rendered in any order, on any number of instances, and always come out the same.
+// The parameter values at t include Style mix (the blend of a multi-style model), set before the warm frames.
+//
+// The style is loaded when the instance is created and when Style, Custom model or Device change (so Style mix can be
+// enabled for multi-style models only); a render loads it itself if it still has to.
 //
 // Errors (engine library missing, bad model, inference failure) are reported through the message suite and the
 // output is a copy of the source; nothing is thrown across the C boundary.
@@ -41,6 +45,11 @@ constexpr const char* kParamPreserveColours = "preserveColours";
 constexpr const char* kParamSmoothing = "smoothing";
 constexpr const char* kParamInferenceResolution = "inferenceResolution";
 constexpr const char* kParamDevice = "device";
+constexpr const char* kParamStyleMix = "styleMix";
+
+constexpr const char* kStyleMixHint =
+    "Sweeps across the model's styles: 0 = the first style, 1 = the last, in between a blend of the two neighbouring "
+    "styles. Only for models with several styles (mixing style packs); disabled and ignored otherwise.";
 
 constexpr double kDefaultSmoothing = 0.5;
 /// Most earlier frames a render looks at (smoothing 1).
@@ -116,7 +125,7 @@ struct Instance {
     OfxImageClipHandle source = nullptr;
     OfxImageClipHandle output = nullptr;
     OfxParamHandle style = nullptr, customModel = nullptr, strength = nullptr, preserveColours = nullptr,
-                   smoothing = nullptr, resolution = nullptr, device = nullptr;
+                   smoothing = nullptr, resolution = nullptr, device = nullptr, styleMix = nullptr;
 
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
@@ -131,6 +140,15 @@ struct Instance {
     bool loadOk = false;
     std::string loadError;
     std::atomic<bool> forceReload{false};  // set when a style parameter changed (retry a failed path)
+    // Styles the loaded model can mix (guarded by the render lock): 0 for a single-style model, a failed load or an
+    // engine without the style mix calls; their names for the Style mix hint.
+    int mixCount = 0;
+    std::vector<std::string> mixNames;
+
+    // What the Style mix parameter shows (enabled state and hint), set from the create-instance and
+    // instance-changed actions only (the host's main thread), so not locked.
+    int mixEnabledShown = -1;
+    std::string mixHintShown;
 
     // Messages (guarded by the render lock): the last error posted, so a failing model is reported once and not
     // on every frame; cleared when a frame renders cleanly again.
@@ -198,6 +216,7 @@ struct Settings {
     int device = SF_DEVICE_AUTO;
     std::string style;  // bundled style name or model path
     bool custom = false;
+    double styleMix = 0;  // 0 = the first style .. 1 = the last (multi-style models only)
 };
 
 double ParamDouble(OfxParamHandle p, OfxTime t, double fallback)
@@ -239,6 +258,7 @@ Settings ReadSettings(Instance* inst, OfxTime t)
     s.inferenceScale = kResolutionScales[res];
     int dev = std::clamp(ParamInt(inst->device, t, 0), 0, (int)(sizeof kDeviceValues / sizeof kDeviceValues[0]) - 1);
     s.device = kDeviceValues[dev];
+    s.styleMix = std::clamp(ParamDouble(inst->styleMix, t, 0.0), 0.0, 1.0);
     std::string custom = Trim(ParamString(inst->customModel, t));
     if (!custom.empty()) {
         s.style = custom;
@@ -444,6 +464,43 @@ void CopySourceToOutput(const Image& src, const Image& dst, const OfxRectI& wind
 
 // ---- engine use --------------------------------------------------------------------------------------------
 
+/// Weights of the Style mix value `mix` (0..1) over n styles: position p = mix * (n - 1) lies between styles
+/// floor(p) and floor(p) + 1, which get 1 - frac and frac; the others 0. So 0 is the first style, 1 the last.
+std::vector<float> StyleMixWeights(double mix, int n)
+{
+    std::vector<float> w((size_t)std::max(n, 0), 0.0f);
+    if (n <= 0) return w;
+    if (n == 1) {
+        w[0] = 1.0f;
+        return w;
+    }
+    const double p = std::clamp(mix, 0.0, 1.0) * (n - 1);
+    const int i = std::clamp((int)std::floor(p), 0, n - 2);
+    const double frac = std::clamp(p - i, 0.0, 1.0);
+    w[(size_t)i] = (float)(1.0 - frac);
+    w[(size_t)i + 1] = (float)frac;
+    return w;
+}
+
+/// After a style loaded: how many styles it can mix (0 for a single-style model or an engine without the calls)
+/// and their names.
+void ReadStyleMix(Instance* inst)
+{
+    inst->mixCount = 0;
+    inst->mixNames.clear();
+    if (!g_engine->HasStyleMix()) return;
+    int32_t count = 0;
+    if (g_engine->engine_get_style_mix_count(inst->engine, &count) != SF_OK || count < 2) return;
+    inst->mixCount = count;
+    for (int32_t i = 0; i < count; ++i) {
+        char name[256] = "";
+        if (!g_engine->engine_get_style_mix_name ||
+            g_engine->engine_get_style_mix_name(inst->engine, i, name, sizeof name) != SF_OK || !name[0])
+            std::snprintf(name, sizeof name, "style %d", (int)i + 1);
+        inst->mixNames.emplace_back(name);
+    }
+}
+
 /// Makes sure the wanted style is loaded on the wanted device. Returns false (with inst->loadError set) when it
 /// could not be loaded; the failure is remembered until the style, the device or a style parameter changes.
 bool EnsureStyle(Instance* inst, const Settings& s)
@@ -452,6 +509,10 @@ bool EnsureStyle(Instance* inst, const Settings& s)
         inst->loadError = g_styles.empty()
             ? "no style: the bundle has no styles in " + g_paths.models + "; choose a model file in 'Custom model'"
             : "no style selected";
+        inst->loadedKey.clear();  // nothing loaded for these settings: the next style loads afresh
+        inst->loadOk = false;
+        inst->mixCount = 0;
+        inst->mixNames.clear();
         return false;
     }
     std::string key = std::to_string(s.device) + (s.custom ? "|file|" : "|name|") + s.style;
@@ -459,6 +520,8 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     if (key == inst->loadedKey && !retry) return inst->loadOk;
     inst->loadedKey = key;
     inst->loadOk = false;
+    inst->mixCount = 0;
+    inst->mixNames.clear();
     // The device takes effect on the next load.
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_DEVICE, s.device) != SF_OK) {
         inst->loadError = "device not accepted: " + g_engine->LastError();
@@ -472,6 +535,7 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     }
     inst->loadOk = true;
     inst->loadError.clear();
+    ReadStyleMix(inst);
     return true;
 }
 
@@ -489,7 +553,57 @@ bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
             return false;
         }
     }
+    // Style mix: set on every render (it is part of the settings at t, like the others), for multi-style models only.
+    if (inst->mixCount >= 2) {
+        const std::vector<float> weights = StyleMixWeights(s.styleMix, inst->mixCount);
+        if (g_engine->engine_set_style_mix(inst->engine, weights.data(), (int32_t)weights.size()) != SF_OK) {
+            *error = "engine rejected style mix " + std::to_string(s.styleMix) + ": " + g_engine->LastError();
+            return false;
+        }
+    }
     return true;
+}
+
+/// Shows whether Style mix applies to the loaded model: enabled only for a multi-style model, and the hint names the
+/// styles at 0 .. 1. Called from the create-instance and instance-changed actions; a host that does not let plugins
+/// change these properties keeps the parameter as described (it is then simply ignored for single-style models).
+void ShowStyleMix(Instance* inst, int count, const std::vector<std::string>& names)
+{
+    if (!inst->styleMix) return;
+    OfxPropertySetHandle props = nullptr;
+    if (g_param->paramGetPropertySet(inst->styleMix, &props) != kOfxStatOK || !props) return;
+    const int enabled = count >= 2 ? 1 : 0;
+    if (enabled != inst->mixEnabledShown && g_prop->propSetInt(props, kOfxParamPropEnabled, 0, enabled) == kOfxStatOK)
+        inst->mixEnabledShown = enabled;
+    std::string hint = kStyleMixHint;
+    if (count >= 2) {
+        hint += " This model: ";
+        for (int i = 0; i < count && i < (int)names.size(); ++i) {
+            char at[32];
+            std::snprintf(at, sizeof at, "%g", (double)i / (count - 1));
+            hint += (i ? ", " : "") + names[(size_t)i] + " (" + at + ")";
+        }
+        hint += ".";
+    }
+    if (hint != inst->mixHintShown && g_prop->propSetString(props, kOfxParamPropHint, 0, hint.c_str()) == kOfxStatOK)
+        inst->mixHintShown = hint;
+}
+
+/// Loads the style the parameters ask for now (rather than at the next render), so that Style mix can show whether
+/// the model has several styles. A failure is remembered and reported by the render, as before.
+void PrepareStyle(Instance* inst, OfxTime t)
+{
+    int count = 0;
+    std::vector<std::string> names;
+    {
+        RenderLock lock(inst);
+        if (inst->engine) {
+            EnsureStyle(inst, ReadSettings(inst, t));
+            count = inst->mixCount;
+            names = inst->mixNames;
+        }
+    }
+    ShowStyleMix(inst, count, names);
 }
 
 sf_frame MakeFrame(uint8_t* data, int w, int h, bool isFloat)
@@ -524,6 +638,9 @@ OfxStatus OnLoad()
     g_engine = LoadEngine(g_paths, &g_engineError);
     if (g_engine) g_styles = ListStyles(*g_engine);
     else LogStderr("error", g_engineError);
+    if (g_engine && !g_engine->HasStyleMix())
+        LogStderr("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
+                             "the Style mix parameter is ignored");
     return kOfxStatOK;
 }
 
@@ -621,6 +738,18 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
     SetInt(p, kOfxParamPropAnimates, 1);
 
+    p = DefineParam(params, kOfxParamTypeDouble, kParamStyleMix, "Style mix", kStyleMixHint);
+    if (!p) return kOfxStatFailed;
+    SetDouble(p, kOfxParamPropDefault, 0.0);
+    SetDouble(p, kOfxParamPropMin, 0.0);
+    SetDouble(p, kOfxParamPropMax, 1.0);
+    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
+    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
+    SetDouble(p, kOfxParamPropIncrement, 0.01);
+    SetInt(p, kOfxParamPropDigits, 2);
+    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
+    SetInt(p, kOfxParamPropAnimates, 1);
+
     p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, "Preserve colours",
                     "Keep the source's colours and take only the light and texture of the style.");
     if (!p) return kOfxStatFailed;
@@ -682,6 +811,7 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     g_param->paramGetHandle(params, kParamSmoothing, &inst->smoothing, nullptr);
     g_param->paramGetHandle(params, kParamInferenceResolution, &inst->resolution, nullptr);
     g_param->paramGetHandle(params, kParamDevice, &inst->device, nullptr);
+    g_param->paramGetHandle(params, kParamStyleMix, &inst->styleMix, nullptr);
 
     if (g_thread && g_thread->mutexCreate && g_thread->mutexCreate(&inst->hostMutex, 0) != kOfxStatOK) inst->hostMutex = nullptr;
 
@@ -690,6 +820,7 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     if (!g_engine) {
         inst->engineError = "StyleFilter engine unavailable: " + g_engineError;
         ReportError(inst, inst->engineError);
+        ShowStyleMix(inst, 0, {});
         return kOfxStatOK;  // the instance exists and passes frames through
     }
     sf_engine_options options;
@@ -704,6 +835,7 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
         inst->engineError = "cannot create the StyleFilter engine: " + g_engine->LastError();
         ReportError(inst, inst->engineError);
     }
+    PrepareStyle(inst, 0);  // also disables Style mix unless the model has several styles
     return kOfxStatOK;
 }
 
@@ -727,8 +859,10 @@ OfxStatus OnInstanceChanged(OfxImageEffectHandle effect, OfxPropertySetHandle in
     Instance* inst = GetInstance(effect);
     if (!inst) return kOfxStatErrBadHandle;
     std::string type = GetString(inArgs, kOfxPropType), name = GetString(inArgs, kOfxPropName);
-    if (type == kOfxTypeParameter && (name == kParamStyle || name == kParamCustomModel || name == kParamDevice))
+    if (type == kOfxTypeParameter && (name == kParamStyle || name == kParamCustomModel || name == kParamDevice)) {
         inst->forceReload = true;  // e.g. a model file fixed at the same path: try again
+        PrepareStyle(inst, GetDouble(inArgs, kOfxPropTime, 0));
+    }
     return kOfxStatReplyDefault;
 }
 

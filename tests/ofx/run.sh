@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # OpenFX plugin tests: builds the bundle and installs it into out/ofx/test/plugins with ofx-plugin/install.sh, builds
-# the test host, then runs the host against the installed bundle with small frames (160x90) and the test models.
+# the test host, then runs the host against the installed bundle with small frames (160x90) and the test models;
+# then against two damaged copies of the bundle: one without its engine library, and one whose engine lacks the style
+# mix calls (tests/ofx/old_engine_shim.c in front of the real engine, like an engine built before they existed).
 #
 #   tests/ofx/run.sh           the checks (exit code non-zero on failure)
 #   tests/ofx/run.sh --bench   time 1920x1080 renders of the bundled 'placeholder' style instead
@@ -70,6 +72,28 @@ cp -a "$BUNDLE" "$BROKEN"
 rm -f "$BROKEN/Contents/Linux-x86-64/stylefilter.so"
 "$TEST_OUT/ofx_test_host" --bundle "$BROKEN" --no-engine --width 160 --height 90 || status=1
 rm -rf "$TEST_OUT/broken"
+
+echo
+echo "== OFX test host: an engine library without the style mix calls (older engine)"
+OLD="$TEST_OUT/old-engine/StyleFilter.ofx.bundle"
+rm -rf "$TEST_OUT/old-engine"
+mkdir -p "$TEST_OUT/old-engine"
+cp -a "$BUNDLE" "$OLD"
+mv "$OLD/Contents/Linux-x86-64/stylefilter.so" "$OLD/Contents/Linux-x86-64/stylefilter_real.so"
+gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -I"$REPO/src/StyleFilter.Native" \
+    tests/ofx/old_engine_shim.c -o "$OLD/Contents/Linux-x86-64/stylefilter.so" -ldl
+old_status=0
+"$TEST_OUT/ofx_test_host" --bundle "$OLD" --old-engine --models "$MODELS" --width 160 --height 90 \
+    2> "$TEST_OUT/old-engine/stderr.txt" || old_status=1
+cat "$TEST_OUT/old-engine/stderr.txt" >&2
+if grep -q "has no style mix calls" "$TEST_OUT/old-engine/stderr.txt"; then
+    echo "PASS  the plugin logged that the engine has no style mix calls"
+else
+    echo "FAIL  no log line about the missing style mix calls"
+    old_status=1
+fi
+[ "$old_status" = 0 ] || status=1
+rm -rf "$TEST_OUT/old-engine"
 
 if [ "$status" != 0 ]; then echo "OFX TESTS FAILED" >&2; else echo "OFX TESTS PASSED"; fi
 exit "$status"

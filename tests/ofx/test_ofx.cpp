@@ -4,6 +4,9 @@
 //                 [--frames FILE --width W --height H]        source picture, raw RGBA8 (else a synthetic one)
 //   ofx_test_host --bundle ... --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
+//   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
+//                 the bundle whose stylefilter.so lacks the style mix calls (old_engine_shim.c in front of the
+//                 real engine, stylefilter_real.so)
 //
 // The checks compare the plugin's output with the engine's own output for the same frames, computed through the
 // C ABI (stylefilter.h) from the engine library inside the bundle. Exit code: number of failed checks (capped at
@@ -64,6 +67,9 @@ struct Engine {
     decltype(&sf_engine_set_param) set_param = nullptr;
     decltype(&sf_engine_process_cpu) process_cpu = nullptr;
     decltype(&sf_engine_reset_history) reset_history = nullptr;
+    decltype(&sf_engine_get_style_mix_count) get_style_mix_count = nullptr;
+    decltype(&sf_engine_set_style_mix) set_style_mix = nullptr;
+    decltype(&sf_engine_get_style_mix_name) get_style_mix_name = nullptr;
 
     bool Load(const std::string& path, std::string* error)
     {
@@ -87,6 +93,9 @@ struct Engine {
         RESOLVE(set_param, sf_engine_set_param)
         RESOLVE(process_cpu, sf_engine_process_cpu)
         RESOLVE(reset_history, sf_engine_reset_history)
+        RESOLVE(get_style_mix_count, sf_engine_get_style_mix_count)
+        RESOLVE(set_style_mix, sf_engine_set_style_mix)
+        RESOLVE(get_style_mix_name, sf_engine_get_style_mix_name)
 #undef RESOLVE
         return abi_version() == SF_ABI_VERSION;
     }
@@ -96,6 +105,7 @@ struct RefSettings {
     std::string style;
     double strength = 1, smoothing = 0.5, scale = 1;
     bool preserve = false;
+    std::vector<float> mix;  // style mix weights for a multi-style model (empty: leave the engine's mix alone)
 };
 
 /// The engine's output for frame `frames.back()` after warming its history with the frames before it, every
@@ -127,6 +137,10 @@ public:
         api_->set_param(engine_, SF_PARAM_SMOOTHING, s.smoothing);
         api_->set_param(engine_, SF_PARAM_PRESERVE_COLOUR, s.preserve ? 1 : 0);
         api_->set_param(engine_, SF_PARAM_INFERENCE_SCALE, s.scale);
+        if (!s.mix.empty() && api_->set_style_mix(engine_, s.mix.data(), (int32_t)s.mix.size()) != SF_OK) {
+            *error = "sf_engine_set_style_mix: " + std::string(api_->last_error());
+            return false;
+        }
         api_->reset_history(engine_);
         for (size_t k = 0; k < frames.size(); ++k) {
             std::vector<uint8_t> in = frames[k];
@@ -146,6 +160,21 @@ private:
     Engine* api_;
     sf_engine* engine_ = nullptr;
     std::string style_;
+
+public:
+    /// The loaded model's mixable style names through the C ABI (after a Run with that model).
+    std::vector<std::string> MixNames()
+    {
+        std::vector<std::string> names;
+        int32_t count = 0;
+        if (!engine_ || api_->get_style_mix_count(engine_, &count) != SF_OK) return names;
+        for (int32_t i = 0; i < count; ++i) {
+            char buf[256] = "";
+            api_->get_style_mix_name(engine_, i, buf, sizeof buf);
+            names.emplace_back(buf);
+        }
+        return names;
+    }
 };
 
 // ---- image comparison -------------------------------------------------------------------------------------------
@@ -195,7 +224,7 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 
 struct Options {
     std::string bundle, models, frames, bench;
-    bool noEngine = false;
+    bool noEngine = false, oldEngine = false;
     int width = 160, height = 90, benchFrames = 2;
 };
 
@@ -261,6 +290,7 @@ int RunTests(const Options& opt)
     const std::string corrupt = opt.models + "/corrupt.onnx";
     const std::string runtimeFail = opt.models + "/runtime_fail.onnx";
     const std::string missing = "/nonexistent/folder/missing_style.onnx";
+    const std::string mixPack = opt.models + "/pack_mix";
 
     // ---- loading -----------------------------------------------------------------------------------------------
     Section("loading the bundle");
@@ -318,7 +348,7 @@ int RunTests(const Options& opt)
     const Expect expected[] = {
         {"style", kOfxParamTypeChoice}, {"customModel", kOfxParamTypeString}, {"strength", kOfxParamTypeDouble},
         {"preserveColours", kOfxParamTypeBoolean}, {"smoothing", kOfxParamTypeDouble},
-        {"inferenceResolution", kOfxParamTypeChoice}, {"device", kOfxParamTypeChoice},
+        {"inferenceResolution", kOfxParamTypeChoice}, {"device", kOfxParamTypeChoice}, {"styleMix", kOfxParamTypeDouble},
     };
     for (const Expect& e : expected) {
         Param* p = fd->params.Find(e.name);
@@ -339,6 +369,12 @@ int RunTests(const Options& opt)
               "Strength: animatable, 0..1, default 1");
     if (Param* p = fd->params.Find("smoothing"))
         Check(p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1, "Temporal smoothing: 0..1");
+    if (Param* p = fd->params.Find("styleMix"))
+        Check(p->props.String(kOfxPropLabel) == "Style mix" && p->props.Int(kOfxParamPropAnimates) == 1 &&
+                  p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1 &&
+                  p->props.Double(kOfxParamPropDefault) == 0 &&
+                  p->props.String(kOfxParamPropHint).find("0 = the first style, 1 = the last") != std::string::npos,
+              "Style mix: label 'Style mix', animatable, 0..1, default 0, hint explains the sweep");
     if (Param* p = fd->params.Find("inferenceResolution"))
         Check(p->props.Strings(kOfxParamPropChoiceOption) == std::vector<std::string>{"Full", "Half", "Quarter"},
               "Inference resolution: Full / Half / Quarter");
@@ -517,6 +553,75 @@ int RunTests(const Options& opt)
               t, rk.strength, dd.max);
     }
 
+    // ---- style mix ---------------------------------------------------------------------------------------------------------
+    Section("style mix (pack_mix: styles red and blue; smoothing 0.5 -> 2 warm frames)");
+    Effect* mx = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    Param* mixParam = mx->params.Find("styleMix");
+    Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
+          "new instance on the single-style 'placeholder': Style mix disabled");
+    host.SetString(mx, "customModel", mixPack);
+    Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 0) == 1,
+          "custom model pack_mix (2 styles): Style mix enabled on instance changed");
+    {
+        std::string hint = mixParam ? mixParam->props.String(kOfxParamPropHint) : "";
+        Check(hint.find("red (0)") != std::string::npos && hint.find("blue (1)") != std::string::npos,
+              "the hint names the styles from sf_engine_get_style_mix_name ('%s')", hint.c_str());
+    }
+    {
+        RefSettings rm;
+        rm.style = mixPack;
+        struct MixCase { double value; std::vector<float> weights; };
+        const MixCase cases[] = {{0.0, {1, 0}}, {1.0, {0, 1}}, {0.5, {0.5f, 0.5f}}};
+        std::vector<std::vector<uint8_t>> outs;
+        for (const MixCase& c : cases) {
+            host.SetDouble(mx, "styleMix", c.value);
+            rm.mix = c.weights;
+            std::vector<uint8_t> expect;
+            bool ok = Expected(ref, rm, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+            auto rr = host.Render(mx, 10, 1, false);
+            Diff dm = Compare(rr.pixels, expect, false);
+            Check(ok && rr.status == kOfxStatOK && dm.max <= 1, "mix %.1f: equals the engine with weights {%g, %g} (max %.0f)%s%s",
+                  c.value, c.weights[0], c.weights[1], dm.max, ok ? "" : "; reference: ", ok ? "" : error.c_str());
+            outs.push_back(rr.pixels);
+        }
+        auto names = ref.MixNames();
+        Check(names == std::vector<std::string>{"red", "blue"}, "the engine names pack_mix's styles red, blue (%zu name(s))",
+              names.size());
+        // red minus blue, averaged: larger for the red end than for the blue end
+        auto redness = [](const std::vector<uint8_t>& px) {
+            double sum = 0;
+            for (size_t i = 0; i + 3 < px.size(); i += 4) sum += (double)px[i] - (double)px[i + 2];
+            return px.empty() ? 0.0 : sum / (double)(px.size() / 4);
+        };
+        double r0 = redness(outs[0]), r1 = redness(outs[1]), rHalf = redness(outs[2]);
+        Check(r0 > rHalf && rHalf > r1, "mix 0 is the red end, 1 the blue end, 0.5 between (R-B %.1f, %.1f, %.1f)", r0, rHalf, r1);
+
+        // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its warm frames 3, 4 get the value at 5
+        // too; with this pack that cannot be seen in the pixels: a split pack blends the encoder's features, which do not
+        // depend on the mix.)
+        host.SetDoubleKeys(mx, "styleMix", {{0.0, 0.0}, {10.0, 1.0}});
+        rm.mix = {0.5f, 0.5f};
+        std::vector<uint8_t> expect5;
+        bool ok = Expected(ref, rm, host, 5, 2, 1, kOfxBitDepthByte, &expect5, &error);
+        auto k9 = host.Render(mx, 9, 1, false);
+        auto k5 = host.Render(mx, 5, 1, false);
+        Diff d5 = Compare(k5.pixels, expect5, false);
+        Check(ok && k5.status == kOfxStatOK && d5.max <= 1, "keyframed 0 -> 1 over frames 0..10: frame 5 equals weights {0.5, 0.5} "
+              "(max %.0f)", d5.max);
+        auto k5again = host.Render(mx, 5, 1, false);
+        Check(k9.status == kOfxStatOK && SameBytes(k5.pixels, k5again.pixels) &&
+                  Compare(k9.pixels, k5.pixels, false).mean > 0.5,
+              "keyframed: frame 9 differs, frame 5 renders the same after 9 and after 5");
+
+        // a single-style model: the parameter is disabled and has no effect
+        host.SetString(mx, "customModel", zoo);
+        Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0, "back to zoo_dynamic (single style): Style mix disabled");
+        host.SetDouble(mx, "styleMix", 0.7);
+        auto single = host.Render(mx, 10, 1, false);
+        Check(single.status == kOfxStatOK && SameBytes(single.pixels, stylised10),
+              "single-style model with Style mix 0.7: the same frame as without it (ignored)");
+    }
+
     // ---- order independence ----------------------------------------------------------------------------------------------
     Section("order independence: frame 10 alone == frame 10 after 0..9");
     Effect* solo = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
@@ -588,7 +693,7 @@ int RunTests(const Options& opt)
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
     bool destroyed = true;
-    for (Effect* e : {a, fl, pmi, k, solo, seq, bad}) destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
+    for (Effect* e : {a, fl, pmi, k, mx, solo, seq, bad}) destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
     Check(destroyed, "kOfxActionDestroyInstance on every instance");
     Check(host.LiveImages() == 0, "every image released (%zu left)", host.LiveImages());
     Check(host.LiveImageMemory() == 0, "image memory freed (%zu left)", host.LiveImageMemory());
@@ -631,6 +736,54 @@ int RunNoEngine(const Options& opt)
     int w = 0, h = 0;
     Check(r.status == kOfxStatOK && SameBytes(r.pixels, ScaledFrame(host.source, 5, 1, kOfxBitDepthByte, &w, &h)),
           "frames pass through unchanged");
+    Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
+    auto violations = host.Violations();
+    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
+    Check(violations.empty(), "no protocol violations (%zu)", violations.size());
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
+// ---- an engine without the style mix calls ----------------------------------------------------------------------------
+
+/// The bundle with an engine library that lacks sf_engine_get_style_mix_count / _set_style_mix / _get_style_mix_name
+/// (an engine built before they were added): the plugin must still load and render, keep Style mix disabled and
+/// ignore it (the model then stays on its first style). run.sh checks the warning on stderr.
+int RunOldEngine(const Options& opt)
+{
+    Host host;
+    host.source = Sequence::Panning(Sequence::Synthetic(opt.width, opt.height), opt.width, opt.height, 0, 23, 2);
+    std::string error;
+    Section("engine library without the style mix calls");
+    bool loaded = host.LoadBundle(opt.bundle, &error);
+    Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
+    if (!loaded) return g_failures;
+    Check(host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK &&
+              host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
+          "load and describe");
+    Check(host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("styleMix") != nullptr,
+          "Style mix is still described");
+    Engine engine;
+    bool engineOk = engine.Load(opt.bundle + "/Contents/Linux-x86-64/stylefilter_real.so", &error);
+    Check(engineOk, "the real engine behind the shim (reference)%s%s", engineOk ? "" : ": ", error.c_str());
+    if (!engineOk) return g_failures;
+    Reference ref(&engine);
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    host.SetString(e, "customModel", opt.models + "/pack_mix");
+    Param* mix = e->params.Find("styleMix");
+    Check(st == kOfxStatOK && mix && mix->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
+          "pack_mix with an engine that cannot mix: Style mix disabled");
+    host.SetDouble(e, "styleMix", 1.0);
+    auto r1 = host.Render(e, 10, 1, false);
+    RefSettings rs;
+    rs.style = opt.models + "/pack_mix";
+    rs.mix = {1, 0};
+    std::vector<uint8_t> first;
+    bool ok = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &first, &error);
+    Diff d = Compare(r1.pixels, first, false);
+    Check(ok && r1.status == kOfxStatOK && d.max <= 1,
+          "Style mix 1 is ignored: the frame equals the engine on its first style, weights {1, 0} (max %.0f)", d.max);
     Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
     auto violations = host.Violations();
     for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
@@ -754,6 +907,7 @@ int main(int argc, char** argv)
         else if (a == "--height") opt.height = std::atoi(next().c_str());
         else if (a == "--bench") opt.bench = next();
         else if (a == "--no-engine") opt.noEngine = true;
+        else if (a == "--old-engine") opt.oldEngine = true;
         else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
             std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
@@ -761,6 +915,7 @@ int main(int argc, char** argv)
         }
     }
     if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
+    if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
     if (opt.bundle.empty() || (opt.models.empty() && opt.bench.empty()) || opt.width < 8 || opt.height < 8) {
         std::fprintf(stderr, "--bundle and --models (or --bench) are required\n");
         return 2;
