@@ -685,6 +685,23 @@ OfxPropertySetHandle DefineParam(OfxParamSetHandle set, const char* type, const 
     return p;
 }
 
+/* An animatable double from 0 to 1 (strength, style mix, smoothing). */
+bool DefineUnitDouble(OfxParamSetHandle set, const char* name, const char* label, const char* hint, double byDefault, double increment)
+{
+    OfxPropertySetHandle p = DefineParam(set, kOfxParamTypeDouble, name, label, hint);
+    if (!p) return false;
+    SetDouble(p, kOfxParamPropDefault, byDefault);
+    SetDouble(p, kOfxParamPropMin, 0.0);
+    SetDouble(p, kOfxParamPropMax, 1.0);
+    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
+    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
+    SetDouble(p, kOfxParamPropIncrement, increment);
+    SetInt(p, kOfxParamPropDigits, 2);
+    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
+    SetInt(p, kOfxParamPropAnimates, 1);
+    return true;
+}
+
 OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
 {
     std::string context = GetString(inArgs, kOfxImageEffectPropContext);
@@ -725,30 +742,11 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     SetString(p, kOfxParamPropDefault, "");
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeDouble, kParamStrength, "Strength",
-                    "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.");
-    if (!p) return kOfxStatFailed;
-    SetDouble(p, kOfxParamPropDefault, 1.0);
-    SetDouble(p, kOfxParamPropMin, 0.0);
-    SetDouble(p, kOfxParamPropMax, 1.0);
-    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
-    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
-    SetDouble(p, kOfxParamPropIncrement, 0.01);
-    SetInt(p, kOfxParamPropDigits, 2);
-    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
-    SetInt(p, kOfxParamPropAnimates, 1);
+    if (!DefineUnitDouble(params, kParamStrength, "Strength",
+                          "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.", 1.0, 0.01))
+        return kOfxStatFailed;
 
-    p = DefineParam(params, kOfxParamTypeDouble, kParamStyleMix, "Style mix", kStyleMixHint);
-    if (!p) return kOfxStatFailed;
-    SetDouble(p, kOfxParamPropDefault, 0.0);
-    SetDouble(p, kOfxParamPropMin, 0.0);
-    SetDouble(p, kOfxParamPropMax, 1.0);
-    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
-    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
-    SetDouble(p, kOfxParamPropIncrement, 0.01);
-    SetInt(p, kOfxParamPropDigits, 2);
-    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
-    SetInt(p, kOfxParamPropAnimates, 1);
+    if (!DefineUnitDouble(params, kParamStyleMix, "Style mix", kStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
 
     p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, "Preserve colours",
                     "Keep the source's colours and take only the light and texture of the style.");
@@ -756,19 +754,11 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeDouble, kParamSmoothing, "Temporal smoothing",
-                    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame "
-                    "also runs 1 to 3 earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.");
-    if (!p) return kOfxStatFailed;
-    SetDouble(p, kOfxParamPropDefault, kDefaultSmoothing);
-    SetDouble(p, kOfxParamPropMin, 0.0);
-    SetDouble(p, kOfxParamPropMax, 1.0);
-    SetDouble(p, kOfxParamPropDisplayMin, 0.0);
-    SetDouble(p, kOfxParamPropDisplayMax, 1.0);
-    SetDouble(p, kOfxParamPropIncrement, 0.05);
-    SetInt(p, kOfxParamPropDigits, 2);
-    SetString(p, kOfxParamPropDoubleType, kOfxParamDoubleTypePlain);
-    SetInt(p, kOfxParamPropAnimates, 1);
+    if (!DefineUnitDouble(params, kParamSmoothing, "Temporal smoothing",
+                          "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame "
+                    "also runs 1 to 3 earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.",
+                          kDefaultSmoothing, 0.05))
+        return kOfxStatFailed;
 
     p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, "Inference resolution",
                     "Size the network runs at, relative to the frame: smaller is faster and softer.");
