@@ -229,14 +229,13 @@ public static unsafe class Exports
             var name = ParamName(param);
             if (!double.IsFinite(value)) throw Invalid($"{name} value {value} is not a finite number");
             var engine = entry.Engine;
+            // The engine's setters check their own ranges; only what the double encoding adds is checked here.
             switch (param)
             {
                 case Abi.ParamAlpha:
-                    if (value is < 0 or > 1) throw Invalid($"{name} {value} is outside 0..1");
                     engine.Alpha = (float)value;
                     break;
                 case Abi.ParamSmoothing:
-                    if (value is < 0 or > 1) throw Invalid($"{name} {value} is outside 0..1");
                     engine.Smoothing = (float)value;
                     break;
                 case Abi.ParamPreserveColour:
@@ -244,7 +243,6 @@ public static unsafe class Exports
                     engine.PreserveColour = value == 1;
                     break;
                 case Abi.ParamInferenceScale:
-                    if (value is <= 0 or > 1) throw Invalid($"{name} {value} is outside (0, 1]");
                     engine.InferenceScale = (float)value;
                     break;
                 case Abi.ParamDevice:
