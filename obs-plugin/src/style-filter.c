@@ -689,11 +689,25 @@ static const char *style_filter_get_name(void *unused)
 	return obs_module_text("NeuralStyle");
 }
 
-static char *first_bundled_style(void)
+/* The style a new filter starts on: DEFAULT_STYLE when it is bundled, else the first bundled style. */
+#define DEFAULT_STYLE "starry_night"
+
+static char *default_bundled_style(void)
 {
 	char *list = sf_list_styles_alloc();
 	if (!list)
 		return NULL;
+	for (char *line = list; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (len == strlen(DEFAULT_STYLE) && strncmp(line, DEFAULT_STYLE, len) == 0) {
+			bfree(list);
+			return bstrdup(DEFAULT_STYLE);
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
 	char *nl = strchr(list, '\n');
 	if (nl)
 		*nl = '\0';
@@ -706,9 +720,9 @@ static char *first_bundled_style(void)
 
 static void style_filter_defaults(obs_data_t *settings)
 {
-	char *first = first_bundled_style();
-	obs_data_set_default_string(settings, S_STYLE, first ? first : STYLE_CUSTOM);
-	bfree(first);
+	char *style = default_bundled_style();
+	obs_data_set_default_string(settings, S_STYLE, style ? style : STYLE_CUSTOM);
+	bfree(style);
 	obs_data_set_default_string(settings, S_CUSTOM_PATH, "");
 	obs_data_set_default_int(settings, S_STRENGTH, 100);
 	obs_data_set_default_bool(settings, S_PRESERVE, false);

@@ -730,7 +730,7 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     }
     int defaultStyle = 0;
     for (size_t i = 0; i < g_styles.size(); ++i)
-        if (g_styles[i] == "placeholder") defaultStyle = (int)i;
+        if (g_styles[i] == "starry_night") defaultStyle = (int)i; // the project's default style
     SetInt(p, kOfxParamPropDefault, defaultStyle);
     SetInt(p, kOfxParamPropAnimates, 0);
 
