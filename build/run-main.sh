@@ -6,9 +6,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
-# The placeholder is an untrained network made by build/make_models.py; it gives way to a trained
-# style as soon as one is bundled (see models/README.md).
-DEFAULT_STYLE=placeholder
+# One of the project's own trained styles (models/README.md says how each was made).
+DEFAULT_STYLE=starry_night
 
 "$REPO/build/build.sh"
 

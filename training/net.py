@@ -1,0 +1,153 @@
+"""The style network: a ReCoNet-style encoder / decoder.
+
+    image (1x3xHxW, RGB 0..255)
+      -> encoder: conv 9x9 s1 -> conv 3x3 s2 -> conv 3x3 s2 -> R residual blocks   (features at 1/4 size)
+      -> decoder: (nearest upsample x2 + conv 3x3) x2 -> conv 9x9 -> RGB 0..255
+
+Every conv uses reflection padding and is followed by instance norm + ReLU (except the last conv). With more
+than one style the instance norms are *conditional* (Dumoulin et al. 2017): one scale/shift per style, and a
+mix-weight vector picks the weighted sum of them, so one network blends between styles. No transposed
+convolutions (they make checkerboard artefacts); the image is normalised to -1..1 inside the graph so the
+exported ONNX graphs take and give 0..255 RGB, as the engine expects.
+
+The encoder output (after the residual blocks, 1/4 resolution) is what the engine blends over time
+(feature-level temporal smoothing); `MULTIPLE` = 4 is the product of the encoder's strides.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MULTIPLE = 4
+
+WIDTHS = {
+    "full": (32, 64, 128),
+    "compact": (16, 32, 64),
+    "tiny": (8, 16, 32),   # for tests
+}
+
+
+class CondInstanceNorm(nn.Module):
+    """Instance norm with one affine (scale, shift) per style; the mix weights pick a weighted sum.
+
+    With n_styles == 1 this is a plain affine instance norm (and exports as ONNX InstanceNormalization).
+    """
+
+    def __init__(self, channels: int, n_styles: int = 1):
+        super().__init__()
+        self.channels, self.n_styles = channels, n_styles
+        self.weight = nn.Parameter(torch.ones(n_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(n_styles, channels))
+
+    def forward(self, x: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        if self.n_styles == 1 or mix is None:
+            if self.n_styles != 1 and mix is None:
+                raise ValueError("a multi-style network needs the style mix weights")
+            return F.instance_norm(x, weight=self.weight[0], bias=self.bias[0], eps=1e-5)
+        y = F.instance_norm(x, eps=1e-5)
+        if mix.dim() == 1:          # [N] (the exported graph's input) -> [1, N]
+            mix = mix.unsqueeze(0)
+        gamma = torch.matmul(mix, self.weight)   # [B, C]
+        beta = torch.matmul(mix, self.bias)
+        return y * gamma.unsqueeze(-1).unsqueeze(-1) + beta.unsqueeze(-1).unsqueeze(-1)
+
+
+class ConvLayer(nn.Module):
+    """Reflection pad + conv (+ conditional instance norm + ReLU)."""
+
+    def __init__(self, cin: int, cout: int, k: int, stride: int = 1, n_styles: int = 1, norm: bool = True, relu: bool = True):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(k // 2)
+        self.conv = nn.Conv2d(cin, cout, k, stride)
+        self.norm = CondInstanceNorm(cout, n_styles) if norm else None
+        self.relu = relu
+
+    def forward(self, x, mix=None):
+        x = self.conv(self.pad(x))
+        if self.norm is not None:
+            x = self.norm(x, mix)
+        return F.relu(x) if self.relu else x
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, c: int, n_styles: int = 1):
+        super().__init__()
+        self.a = ConvLayer(c, c, 3, n_styles=n_styles)
+        self.b = ConvLayer(c, c, 3, n_styles=n_styles, relu=False)
+
+    def forward(self, x, mix=None):
+        return x + self.b(self.a(x, mix), mix)
+
+
+class UpConv(nn.Module):
+    """Nearest-neighbour upsample x2 then conv (no transposed conv, no checkerboard)."""
+
+    def __init__(self, cin: int, cout: int, n_styles: int = 1):
+        super().__init__()
+        self.conv = ConvLayer(cin, cout, 3, n_styles=n_styles)
+
+    def forward(self, x, mix=None):
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"), mix)
+
+
+class Encoder(nn.Module):
+    def __init__(self, widths=(16, 32, 64), res_blocks: int = 4, n_styles: int = 1):
+        super().__init__()
+        c1, c2, c3 = widths
+        self.layers = nn.ModuleList([
+            ConvLayer(3, c1, 9, 1, n_styles),
+            ConvLayer(c1, c2, 3, 2, n_styles),
+            ConvLayer(c2, c3, 3, 2, n_styles),
+        ] + [ResidualBlock(c3, n_styles) for _ in range(res_blocks)])
+
+    def forward(self, image: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        x = image * (1.0 / 127.5) - 1.0
+        for layer in self.layers:
+            x = layer(x, mix)
+        return x
+
+
+class Decoder(nn.Module):
+    def __init__(self, widths=(16, 32, 64), n_styles: int = 1):
+        super().__init__()
+        c1, c2, c3 = widths
+        self.up1 = UpConv(c3, c2, n_styles)
+        self.up2 = UpConv(c2, c1, n_styles)
+        self.out = ConvLayer(c1, 3, 9, 1, norm=False, relu=False)
+
+    def forward(self, features: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.up2(self.up1(features, mix), mix)
+        # sigmoid keeps the output inside 0..255 (no clipping artefacts, no runaway colours early in training)
+        return torch.sigmoid(self.out(x)) * 255.0
+
+
+class StyleNet(nn.Module):
+    """Encoder + decoder. forward(image[, mix]) -> (stylised image, features)."""
+
+    def __init__(self, width: str | tuple = "compact", res_blocks: int = 4, n_styles: int = 1):
+        super().__init__()
+        widths = WIDTHS[width] if isinstance(width, str) else tuple(width)
+        self.config = {"width": list(widths), "res_blocks": res_blocks, "n_styles": n_styles}
+        self.n_styles = n_styles
+        self.encoder = Encoder(widths, res_blocks, n_styles)
+        self.decoder = Decoder(widths, n_styles)
+
+    def forward(self, image, mix=None):
+        features = self.encoder(image, mix)
+        return self.decoder(features, mix), features
+
+    @staticmethod
+    def from_checkpoint(ckpt: dict) -> "StyleNet":
+        c = ckpt["config"]
+        net = StyleNet(tuple(c["width"]), c["res_blocks"], c["n_styles"])
+        net.load_state_dict(ckpt["state_dict"])
+        return net
+
+
+def one_hot(indices: torch.Tensor, n: int) -> torch.Tensor:
+    return F.one_hot(indices, n).float()
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
