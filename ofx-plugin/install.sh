@@ -44,6 +44,7 @@ if [ ! -f "$NATIVE/stylefilter.so" ]; then
 fi
 
 echo "==> cmake: ofx-plugin -> $BUNDLE"
+mkdir -p "$OUT"
 cmake -S "$REPO/ofx-plugin" -B "$OUT/build" -DCMAKE_BUILD_TYPE=Release \
     -DSTYLEFILTER_NATIVE_DIR="$NATIVE" -DSTYLEFILTER_BUNDLE_DIR="$BUNDLE" > "$OUT/cmake-configure.log" \
     || { cat "$OUT/cmake-configure.log" >&2; exit 1; }
