@@ -638,8 +638,8 @@ static void run_tests(void)
 	obs_properties_destroy(props);
 	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
 	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 50 &&
-		      strcmp(obs_data_get_string(defaults, "style"), "placeholder") == 0,
-	      "defaults: style placeholder, strength 100%%, smoothing 50%%");
+		      strcmp(obs_data_get_string(defaults, "style"), "starry_night") == 0,
+	      "defaults: style starry_night, strength 100%%, smoothing 50%%");
 	obs_data_release(defaults);
 
 	/* ---- a real image source, and an unfiltered copy of it as the input reference ---- */
