@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -82,6 +83,7 @@ def contact_sheet(styles, out, w=320, h=240):
                 sheet.paste(im.convert("RGB"), (j * w, head + i * h))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     sheet.save(out, optimize=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -109,6 +111,7 @@ def loss_table(styles, paintings, out_json, figure=None, w=320, h=240):
         for k in ("photo_style", "output_style", "content"):
             r[k + "_mean"] = float(np.mean(r[k]))
         rows.append(r)
+    shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
     with open(out_json, "w") as f:
         json.dump({"loss_net": "deep (random, seed 20240611)", "cell": [w, h], "content": CONTENT, "rows": rows}, f, indent=1)
@@ -186,6 +189,7 @@ def warp_table(styles, out_json, clip=None, width=640, height=360, seconds=4.0, 
             engine.render(clip, out, s, smoothing=sm)
             row[f"smoothing_{sm:g}"] = warping_error(decode_video(out, w, h), motion)
         result["styles"].append(row)
+    shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
     with open(out_json, "w") as f:
         json.dump(result, f, indent=1)

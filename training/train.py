@@ -8,12 +8,14 @@ motion (training/flow.py), styles both frames and minimises
 
     style_weight   * Gram style loss (frame 1)          (random fixed loss network, or VGG-16 with --vgg)
   + content_weight * feature content loss (frame 1)
+  + structure_weight * coarse luminance layout loss (frame 1)
   + tv_weight      * total variation
   + temporal_weight * ReCoNet output temporal loss       (moving pairs, occlusion-masked)
   + feature_weight  * ReCoNet feature temporal loss      (encoder output, 1/4 resolution)
   + noise_weight    * noise stability loss               (static pairs: the same crop with a little noise)
 
-`--no-temporal` drops the last three (and the second frame): the per-frame baseline. Runs on the CPU (PyTorch
+`--no-temporal` drops the last three (and the second frame): the per-frame baseline. `--identity` trains the
+network to reproduce its input (the warm start that `--init` then loads). Runs on the CPU (PyTorch
 1.13) or, when there is one, a CUDA GPU (`--device auto`). The checkpoint (`OUT/checkpoint.pt`) holds the
 network's configuration and weights; `OUT/train.json` the arguments, data list, timing and loss history;
 `OUT/samples/` pictures made during training.
