@@ -34,7 +34,9 @@ def render(input_path: str, output_path: str, style: str, smoothing: float = 0.0
     args = ["render", "--input", input_path, "--output", output_path, "--style", style, "--smoothing", smoothing,
             "--threads", threads]
     for k, v in extra.items():
-        args += [f"--{k.replace('_', '-')}", v]
+        if v is None or v is False:
+            continue
+        args += [f"--{k.replace('_', '-')}"] + ([] if v is True else [v])
     return cli(*args)
 
 

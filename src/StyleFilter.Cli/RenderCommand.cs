@@ -22,23 +22,28 @@ public static class RenderCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (features for packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
 
-        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend };
+        var motion = new Option<float?>("--motion-threshold") { Description = "Input colour change (0..1) at which a pixel counts as moving and is not smoothed (default: the engine's)" };
+        var lossless = new Option<bool>("--lossless") { Description = "Write video losslessly (RGB H.264, .mkv or .mp4) for measuring; alpha is dropped" };
+        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, lossless };
         command.SetAction(parse => Cli.Run(parse, () =>
         {
             var settings = new Settings(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(style)!, parse.GetValue(alpha),
-                parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend));
+                parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend),
+                parse.GetValue(motion), parse.GetValue(lossless));
             return Execute(parse, settings);
         }));
         return command;
     }
 
-    private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend);
+    private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend,
+        float? MotionThreshold, bool Lossless);
 
     private static int Execute(ParseResult parse, Settings s)
     {
         Cli.CheckRange("--alpha", s.Alpha, 0, 1);
         Cli.CheckRange("--smoothing", s.Smoothing, 0, 1);
         Cli.CheckRange("--scale", s.Scale, 0, 1, minExclusive: true);
+        Cli.CheckRange("--motion-threshold", s.MotionThreshold, 0.001f, 1);
         if (!File.Exists(s.Input)) throw new CliException($"input '{s.Input}' does not exist", ExitCodes.BadArguments);
         if (Path.GetFullPath(s.Input) == Path.GetFullPath(s.Output)) throw new CliException("--output must differ from --input", ExitCodes.BadArguments);
         var outDir = Path.GetDirectoryName(Path.GetFullPath(s.Output))!;
@@ -57,6 +62,7 @@ public static class RenderCommand
         engine.Alpha = s.Alpha;
         if (s.Smoothing is { } sm) engine.Smoothing = sm;
         engine.TemporalLevel = s.Blend;
+        if (s.MotionThreshold is { } mt) engine.MotionThreshold = mt;
         engine.PreserveColour = s.PreserveColour;
         engine.InferenceScale = s.Scale;
 
@@ -95,7 +101,7 @@ public static class RenderCommand
         var outFrame = new byte[frameBytes];
 
         using var decoder = Ffmpeg.OpenDecoder(s.Input, w, h);
-        using var encoder = Ffmpeg.OpenEncoder(w, h, info.FrameRate, "rgba", EncoderArgs(info, s.Output), $"encoding '{s.Output}'");
+        using var encoder = Ffmpeg.OpenEncoder(w, h, info.FrameRate, "rgba", EncoderArgs(info, s.Output, s.Lossless), $"encoding '{s.Output}'");
 
         var expected = info.FrameCount;
         long frames = 0;
@@ -151,7 +157,7 @@ public static class RenderCommand
     /// Video from stdin, audio (if any) copied from the input. No -shortest (it can drop the last video frames);
     /// instead an input-side -t reads only the video's length (frames / fps) of audio: it can never cut a frame.
     /// </summary>
-    private static List<string> EncoderArgs(MediaInfo info, string output)
+    private static List<string> EncoderArgs(MediaInfo info, string output, bool lossless)
     {
         var args = new List<string>();
         if (info.HasAudio && info.FrameCount > 0 && info.Fps > 0)
@@ -165,7 +171,13 @@ public static class RenderCommand
             var canCopy = ext == ".mkv" || (!webm && CopyableAudio.Contains(info.AudioCodec)) || (webm && info.AudioCodec is "opus" or "vorbis");
             args.AddRange(canCopy ? ["-c:a", "copy"] : webm ? ["-c:a", "libopus"] : ["-c:a", "aac", "-b:a", "192k"]);
         }
-        if (webm)
+        if (lossless)
+        {
+            if (webm) throw new CliException("--lossless writes RGB H.264: use .mkv or .mp4, not .webm", ExitCodes.BadArguments);
+            // Exact RGB frames, so measurements (warping error, comparisons) see the engine's output, not the codec's.
+            args.AddRange(["-c:v", "libx264rgb", "-preset", "veryfast", "-qp", "0", "-pix_fmt", "rgb24"]);
+        }
+        else if (webm)
             args.AddRange(["-c:v", "libvpx-vp9", "-crf", "30", "-b:v", "0", "-pix_fmt", "yuv420p"]);
         else
         {

@@ -55,6 +55,13 @@ public sealed class StyleEngine : IDisposable
     /// <summary>Temporal smoothing strength s (0 = every frame on its own, 1 = hold still areas fully).</summary>
     public float Smoothing { get => _smoothing; set => _smoothing = InRange(value, 0, 1, nameof(Smoothing)); }
 
+    /// <summary>Input colour change (0..1) at which a pixel counts as moving and takes no history; see <see cref="TemporalBlender"/>.</summary>
+    public float MotionThreshold
+    {
+        get => _blender.MotionThreshold;
+        set { var v = InRange(value, 0.001f, 1, nameof(MotionThreshold)); lock (_gate) _blender.MotionThreshold = v; }
+    }
+
     /// <summary>Keep the input's colours and take only the style's light and shade.</summary>
     public bool PreserveColour { get => _preserveColour; set => _preserveColour = value; }
 
