@@ -13,6 +13,9 @@ multi-style checkpoint into a plain single-style pack.
 `--verify` checks the export in the engine: it renders a 256x256 crop of assets/content/chicago.jpg with the
 engine CLI (per frame, smoothing 0) through the pack and through the fused graph and compares both with
 PyTorch's output (8-bit rounding tolerance), and with each other.
+
+`--untrained compact|full` (instead of `--checkpoint`) exports a network with its initial random weights, for
+timing only (`build/bench.sh` uses it to compare the widths' speed without training the full width here).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import zipfile
 import torch
 import torch.nn as nn
 
-from .net import MULTIPLE, StyleNet
+from .net import MULTIPLE, WIDTHS, StyleNet
 from .styles import REPO, short_title, style_title
 
 OPSET = 17
@@ -191,7 +194,9 @@ def verify(net: StyleNet, pack: str | None, fused: str | None, mix=None, size: i
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", required=True)
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint")
+    source.add_argument("--untrained", choices=sorted(WIDTHS), help="export an untrained network of this width (timing only)")
     ap.add_argument("--pack", help="split pack folder to write")
     ap.add_argument("--fused", help="single-graph .onnx file to write")
     ap.add_argument("--zip", action="store_true", help="also write the pack as PACK.zip")
@@ -203,7 +208,12 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if not a.pack and not a.fused:
         ap.error("give --pack and/or --fused")
-    net, styles = load(a.checkpoint)
+    if a.untrained:
+        torch.manual_seed(0)
+        net, styles = StyleNet(a.untrained).eval(), [f"untrained {a.untrained}"]
+        a.name = a.name or f"untrained {a.untrained} width (timing only)"
+    else:
+        net, styles = load(a.checkpoint)
     if a.style or a.mix:
         if a.style:
             weights = [1.0 if s == a.style else 0.0 for s in styles]

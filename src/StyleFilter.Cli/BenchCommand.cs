@@ -6,46 +6,54 @@ using StyleFilter.Pipeline;
 
 namespace StyleFilter.Cli;
 
-/// <summary>stylefilter bench: times Process on a real photo at several resolutions.</summary>
+/// <summary>
+/// stylefilter bench: times Process on a real photo at several resolutions, and in the same run the model's graphs
+/// alone through ONNX Runtime at the same inference size, so the engine's own cost (conversion, resizing, blending)
+/// shows as the difference of the two.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
         var style = new Option<string?>("--style", "-s") { Description = "Style names or paths, comma-separated (default: the first bundled style)" };
-        var resolutions = new Option<string>("--resolutions", "-r") { Description = "Comma-separated WxH list", DefaultValueFactory = _ => "640x360,1024x576" };
+        var resolutions = new Option<string>("--resolutions", "-r") { Description = "Comma-separated WxH list", DefaultValueFactory = _ => "640x360,1024x576,1280x720,1920x1080" };
         var frames = new Option<int>("--frames", "-n") { Description = "Timed Process calls per resolution", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before timing", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var image = new Option<string?>("--image") { Description = "Picture to use as the input frame (default: assets/content/tubingen.jpg)" };
+        var device = new Option<ExecutionDevice>("--device") { Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML", DefaultValueFactory = _ => ExecutionDevice.Auto };
+        var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
 
-        var command = new Command("bench", "Measure frames per second at several resolutions") { style, resolutions, frames, warmup, threads, scale, image };
-        command.SetAction(parse => Cli.Run(parse, () => Execute(parse, parse.GetValue(style), parse.GetValue(resolutions)!, parse.GetValue(frames),
-            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image))));
+        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, markdown };
+        command.SetAction(parse => Cli.Run(parse, () => Execute(parse, new Settings(parse.GetValue(style), parse.GetValue(resolutions)!, parse.GetValue(frames),
+            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(markdown)))));
         return command;
     }
 
-    private static int Execute(ParseResult parse, string? styleList, string resolutionList, int frames, int warmup, int threads, float scale, string? image)
+    private sealed record Settings(string? Styles, string Resolutions, int Frames, int Warmup, int Threads, float Scale, string? Image,
+        ExecutionDevice Device, string? Markdown);
+
+    private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead"];
+
+    private static int Execute(ParseResult parse, Settings s)
     {
+        var (styleList, frames, warmup, threads, scale, image) = (s.Styles, s.Frames, s.Warmup, s.Threads, s.Scale, s.Image);
         if (frames < 1) throw new CliException("--frames must be at least 1", ExitCodes.BadArguments);
         if (warmup < 0) throw new CliException("--warmup must be 0 or more", ExitCodes.BadArguments);
         Cli.CheckRange("--scale", scale, 0, 1, minExclusive: true);
-        var sizes = ParseResolutions(resolutionList);
+        var sizes = ParseResolutions(s.Resolutions);
         image ??= Cli.ContentImage("tubingen.jpg");
         if (!File.Exists(image)) throw new CliException($"image '{image}' does not exist", ExitCodes.BadArguments);
         styleList ??= StyleCatalog.List().FirstOrDefault()?.Name
             ?? throw new CliException("no bundled styles found: pass --style NAME|PATH", ExitCodes.BadArguments);
 
         using var loggers = Cli.CreateLoggerFactory(parse);
-        var table = new Table()
-            .AddColumn("Style").AddColumn("Resolution").AddColumn("Inference")
-            .AddColumn(new TableColumn("FPS").RightAligned()).AddColumn(new TableColumn("Mean ms").RightAligned())
-            .AddColumn(new TableColumn("p50 ms").RightAligned()).AddColumn(new TableColumn("p99 ms").RightAligned())
-            .AddColumn(new TableColumn("ORT p50 ms").RightAligned()).AddColumn(new TableColumn("Overhead").RightAligned());
+        var rows = new List<string[]>();
         string provider = "";
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            using var engine = Cli.CreateEngine(style, threads, loggers);
+            using var engine = Cli.CreateEngine(style, threads, loggers, s.Device);
             engine.InferenceScale = scale;
             using var raw = new Models.RawInference(style, threads, engine.Provider);
             provider = engine.Stats.Provider;
@@ -60,17 +68,30 @@ public static class BenchCommand
                 var ms = Time(frames, warmup, () => engine.Process(input, output, w, h, PixelFormat.Rgba8), out var seconds);
                 var ort = Time(frames, warmup, () => raw.Run(iw, ih), out _);
                 double p50 = LatencyRecorder.Percentile(ms, 0.50), ortP50 = LatencyRecorder.Percentile(ort, 0.50);
-                table.AddRow(Markup.Escape(engine.Style?.Name ?? style), $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
-                    F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(ortP50), $"{F(p50 - ortP50)} ms ({(p50 - ortP50) / p50:P0})");
+                rows.Add([engine.Style?.Name ?? style, provider, $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
+                    F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(ortP50), $"{F(p50 - ortP50)} ms ({(p50 - ortP50) / p50:P0})"]);
             }
         }
 
-        AnsiConsole.MarkupLine(Markup.Escape(
-            $"ONNX Runtime {(string.IsNullOrEmpty(Ort.OrtApi.Version) ? "(unknown version)" : Ort.OrtApi.Version)}, provider {provider}, " +
+        var heading =
+            $"ONNX Runtime {(string.IsNullOrEmpty(Ort.OrtApi.Version) ? "(unknown version)" : Ort.OrtApi.Version)}, {Environment.ProcessorCount} cores, " +
             $"threads {(threads == 0 ? "auto" : threads.ToString(CultureInfo.InvariantCulture))}, inference scale {scale.ToString(CultureInfo.InvariantCulture)}, " +
-            $"{frames} timed frames after {warmup} warm-up; ORT = the model's graphs alone at the same inference size"));
+            $"{frames} timed frames after {warmup} warm-up; ORT = the model's graphs alone at the same inference size";
+        AnsiConsole.MarkupLine(Markup.Escape(heading));
+        var table = new Table();
+        foreach (var c in Columns) table.AddColumn(new TableColumn(c) { Alignment = c.EndsWith("ms", StringComparison.Ordinal) || c is "FPS" or "Overhead" ? Justify.Right : Justify.Left });
+        foreach (var r in rows) table.AddRow(r.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
+        if (s.Markdown is { } md) File.AppendAllText(md, MarkdownTable(heading, rows));
         return ExitCodes.Ok;
+    }
+
+    private static string MarkdownTable(string heading, List<string[]> rows)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{heading}\n\n| {string.Join(" | ", Columns)} |\n|{string.Concat(Columns.Select(_ => "---|"))}\n");
+        foreach (var r in rows) sb.Append(CultureInfo.InvariantCulture, $"| {string.Join(" | ", r)} |\n");
+        return sb.Append('\n').ToString();
     }
 
     /// <summary>Per-call milliseconds (sorted) of <paramref name="frames"/> calls after <paramref name="warmup"/> untimed ones.</summary>

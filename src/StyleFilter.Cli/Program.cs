@@ -109,11 +109,11 @@ namespace StyleFilter.Cli
         }
 
         /// <summary>Builds the engine with the style loaded; a style that is neither a file nor bundled fails before ONNX Runtime loads.</summary>
-        public static StyleEngine CreateEngine(string style, int threads, ILoggerFactory loggers)
+        public static StyleEngine CreateEngine(string style, int threads, ILoggerFactory loggers, ExecutionDevice device = ExecutionDevice.Auto)
         {
             if (threads < 0) throw new CliException("--threads must be 0 (automatic) or more", ExitCodes.BadArguments);
             var resolved = StyleCatalog.Resolve(style);
-            var engine = new StyleEngine(new EngineOptions { IntraOpThreads = threads }, loggers);
+            var engine = new StyleEngine(new EngineOptions { IntraOpThreads = threads, Device = device }, loggers);
             try
             {
                 engine.LoadStyle(style);

@@ -104,6 +104,47 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Render_Lossless_KeepsTheEngineOutputExactly()
+    {
+        // The identity model returns its input: a lossless render must give the decoded input back (<= 1 level of
+        // rounding), where the default H.264 4:2:0 output cannot.
+        var clip = Path.Combine(_tmp, "clip.mp4");
+        AssertOk(Cli("sample-clip", "--output", clip, "--width", "160", "--height", "96", "--seconds", "0.2"));
+        var input = DecodeRgb(clip);
+        int MaxDiff(string output, params string[] extra)
+        {
+            AssertOk(Cli(["render", "--input", clip, "--output", output, "--style", TestPaths.TestModel("identity.onnx"), "--smoothing", "0", .. extra]));
+            var frames = DecodeRgb(output);
+            Assert.Equal(input.Length, frames.Length);
+            return input.Zip(frames, (a, b) => Math.Abs(a - b)).Max();
+        }
+        Assert.InRange(MaxDiff(Path.Combine(_tmp, "exact.mkv"), "--lossless"), 0, 1);
+        Assert.True(MaxDiff(Path.Combine(_tmp, "lossy.mp4")) > 1, "the default encoder is lossy: the comparison above could not fail");
+        Assert.Equal(2, Cli("render", "--input", clip, "--output", Path.Combine(_tmp, "x.webm"), "--style", TestPaths.TestModel("identity.onnx"), "--lossless").ExitCode);
+        Assert.Equal(2, Cli("render", "--input", clip, "--output", Path.Combine(_tmp, "x.mkv"), "--style", TestPaths.TestModel("identity.onnx"), "--motion-threshold", "0").ExitCode);
+    }
+
+    [Fact]
+    public void Bench_PrintsAndWritesTheTableWithTheOrtBaseline()
+    {
+        var md = Path.Combine(_tmp, "bench.md");
+        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "64x36,96x54", "--frames", "2", "--warmup", "0",
+            "--threads", "1", "--markdown", md);
+        AssertOk(r);
+        Assert.Contains("ORT p50", r.StdOut);
+        var lines = File.ReadAllLines(md);
+        Assert.Contains(lines, l => l.StartsWith("| Style | Path | Resolution |", StringComparison.Ordinal));
+        foreach (var size in new[] { "64x36", "96x54" })
+        {
+            var row = Assert.Single(lines, l => l.Contains($"| {size} |", StringComparison.Ordinal));
+            var cells = row.Split('|', StringSplitOptions.TrimEntries);
+            Assert.Equal("CPU", cells[2]);
+            Assert.True(double.Parse(cells[5], CultureInfo.InvariantCulture) > 0, row); // FPS
+            Assert.Contains("ms (", cells[10]);                                          // overhead against ORT alone
+        }
+    }
+
+    [Fact]
     public void Styles_ExitsZero()
     {
         var r = Cli("styles");
@@ -128,6 +169,21 @@ public sealed class CliEndToEndTests : IDisposable
 
     private static void AssertOk(Result r) =>
         Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}\nstdout:\n{r.StdOut}\nstderr:\n{r.StdErr}");
+
+    /// <summary>Every frame of a video as packed RGB bytes, through ffmpeg.</summary>
+    private static byte[] DecodeRgb(string path)
+    {
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-" }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        using var bytes = new MemoryStream();
+        p.StandardOutput.BaseStream.CopyTo(bytes);
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return bytes.ToArray();
+    }
 
     private static Result Cli(params string[] args)
     {

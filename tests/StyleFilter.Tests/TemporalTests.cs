@@ -81,6 +81,25 @@ public class TemporalTests
     }
 
     [Fact]
+    public void MotionThresholdDecidesWhatCountsAsMoving()
+    {
+        // The same 8-pixel shift: under the default threshold it is motion and passes straight through; with a
+        // threshold above any colour change in the frame, every pixel counts as still and is held back.
+        double Ghost(float? threshold)
+        {
+            using var engine = TestFrames.Engine("identity.onnx", smoothing: 1f);
+            if (threshold is { } t) engine.MotionThreshold = t;
+            TestFrames.Run(engine, TestFrames.Rgba(W, H), W, H);
+            var moved = TestFrames.Rgba(W, H, dx: 8);
+            return TestFrames.MeanAbsDiff(moved, TestFrames.Run(engine, moved, W, H));
+        }
+        Assert.True(Ghost(null) < 3, $"default threshold: ghost {Ghost(null):F2}");
+        Assert.True(Ghost(1f) > 10, $"threshold 1: ghost {Ghost(1f):F2}");
+        using var e = TestFrames.Engine("identity.onnx");
+        Assert.Throws<StyleFilterException>(() => e.MotionThreshold = 0);
+    }
+
+    [Fact]
     public void PacksCanBlendAtEitherLevel()
     {
         // Same frames, same smoothing: blending features and blending the output are different operations,
