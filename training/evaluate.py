@@ -1,21 +1,13 @@
-"""Evaluate styles as the engine runs them: contact sheet, style/content losses, temporal warping error.
+"""Evaluate styles as the engine runs them: contact sheet, style/content losses, training curves.
 
     python3 -m training.evaluate sheet   --styles models/starry_night,models/wave,... --out docs/contact_sheet.png
     python3 -m training.evaluate losses  --styles models/starry_night,... --out docs/losses.json [--figure docs/losses.png]
-    python3 -m training.evaluate warp    --styles A,B,... --out docs/warping_error.json [--clip clip.mp4]
     python3 -m training.evaluate curves  --runs runs/a,runs/b --out docs/training_curves.png
 
 Everything is rendered by the engine CLI (`out/cli/stylefilter.dll render`), per frame (`--smoothing 0`) unless
 said otherwise, so the numbers describe what users get.
 
-Warping error: `stylefilter sample-clip` writes a clip whose true motion is known exactly (CLIP.motion.json:
-frame pixel (x, y) shows the photo canvas at (x / zoom + offsetX, y / zoom + offsetY)). For every pair of
-consecutive frames of the same shot, the previous *output* frame is warped onto the current one with that motion
-and compared where the warped pixel lies inside the previous frame:
-
-    E = mean over pairs of  mean over valid pixels of |O_t - W(O_{t-1})|   (8-bit levels, RGB)
-
-The input clip's own E (resampling and video coding) is reported as the floor.
+Temporal stability (warping error against style distance) is measured by `training.stability`.
 """
 from __future__ import annotations
 
@@ -23,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 
 import numpy as np
@@ -137,65 +128,6 @@ def loss_table(styles, paintings, out_json, figure=None, w=320, h=240):
     return rows
 
 
-def decode_video(path: str, w: int, h: int) -> np.ndarray:
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         capture_output=True, check=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
-
-
-def bilinear(img: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
-    h, w = img.shape[:2]
-    x0 = np.clip(np.floor(sx).astype(int), 0, w - 1)
-    y0 = np.clip(np.floor(sy).astype(int), 0, h - 1)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = (sx - x0)[..., None], (sy - y0)[..., None]
-    a = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
-    b = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
-    return a * (1 - fy) + b * fy
-
-
-def warping_error(frames: np.ndarray, motion: dict) -> dict:
-    h, w = frames.shape[1:3]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    errs = []
-    fr = motion["frames"]
-    for t in range(1, len(frames)):
-        if t == motion["cutFrame"] or fr[t]["photo"] != fr[t - 1]["photo"]:
-            continue
-        a, b = fr[t - 1], fr[t]
-        cx, cy = xs / b["zoom"] + b["offsetX"], ys / b["zoom"] + b["offsetY"]
-        px, py = (cx - a["offsetX"]) * a["zoom"], (cy - a["offsetY"]) * a["zoom"]
-        valid = (px >= 0) & (px <= w - 1) & (py >= 0) & (py <= h - 1)
-        warped = bilinear(frames[t - 1].astype(np.float64), px, py)
-        d = np.abs(frames[t].astype(np.float64) - warped).mean(-1)
-        errs.append(float(d[valid].mean()))
-    return {"pairs": len(errs), "mean": float(np.mean(errs)), "max": float(np.max(errs))}
-
-
-def warp_table(styles, out_json, clip=None, width=640, height=360, seconds=4.0, smoothing=None):
-    tmp = tempfile.mkdtemp(prefix="sf-warp-")
-    if clip is None:
-        clip = os.path.join(tmp, "clip.mp4")
-        engine.cli("sample-clip", "--output", clip, "--width", width, "--height", height, "--seconds", seconds)
-    with open(os.path.splitext(clip)[0] + ".motion.json") as f:
-        motion = json.load(f)
-    w, h = motion["width"], motion["height"]
-    result = {"clip": {"width": w, "height": h, "frames": motion["frameCount"], "cut": motion["cutFrame"]},
-              "input": warping_error(decode_video(clip, w, h), motion), "styles": []}
-    for s in styles:
-        row = {"style": s, "label": style_label(s)}
-        for sm in [0.0] + ([smoothing] if smoothing is not None else []):
-            out = os.path.join(tmp, f"out_{len(result['styles'])}_{sm}.mp4")
-            engine.render(clip, out, s, smoothing=sm)
-            row[f"smoothing_{sm:g}"] = warping_error(decode_video(out, w, h), motion)
-        result["styles"].append(row)
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
-    with open(out_json, "w") as f:
-        json.dump(result, f, indent=1)
-    return result
-
-
 def curves(runs, out):
     import matplotlib  # noqa: PLC0415
     matplotlib.use("Agg")
@@ -222,17 +154,12 @@ def curves(runs, out):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["sheet", "losses", "warp", "curves"])
+    ap.add_argument("what", choices=["sheet", "losses", "curves"])
     ap.add_argument("--styles", default="", help="comma-separated packs / .onnx files / bundled names")
     ap.add_argument("--paintings", help="for losses: the paintings, in the order of --styles (default: training/styles/<pack folder name>.jpg)")
     ap.add_argument("--runs", default="", help="for curves: run folders")
     ap.add_argument("--out", required=True)
     ap.add_argument("--figure")
-    ap.add_argument("--clip", help="for warp: an existing sample clip (else one is made)")
-    ap.add_argument("--width", type=int, default=640)
-    ap.add_argument("--height", type=int, default=360)
-    ap.add_argument("--seconds", type=float, default=4.0, help="for warp: length of the sample clip")
-    ap.add_argument("--smoothing", type=float, help="for warp: also measure with this engine smoothing")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     styles = [s for s in a.styles.split(",") if s]
@@ -243,11 +170,6 @@ def main(argv=None):
         paintings = a.paintings.split(",") if a.paintings else [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
         for r in loss_table(styles, paintings, a.out, a.figure):
             print(f"{r['style']:48s} style loss photo {r['photo_style_mean']:.3f} -> stylised {r['output_style_mean']:.3f}; content {r['content_mean']:.3f}")
-    elif a.what == "warp":
-        r = warp_table(styles, a.out, a.clip, a.width, a.height, a.seconds, smoothing=a.smoothing)
-        print(f"input clip: {r['input']['mean']:.3f}")
-        for s in r["styles"]:
-            print(s["label"], {k: round(v["mean"], 3) for k, v in s.items() if k.startswith("smoothing")})
     else:
         curves([r for r in a.runs.split(",") if r], a.out)
         print(a.out)

@@ -315,7 +315,7 @@ def main(argv=None):
         for s in styles:
             print(f"{s}:")
             r = measure_style(s, bases, cfgs, painting_of(s, a.painting), a.motion_threshold)
-            results.append({"style": s, "label": os.path.basename(s.rstrip("/")), "motion_threshold": a.motion_threshold,
+            results.append({"style": s, "label": s.rstrip("/"), "motion_threshold": a.motion_threshold,
                             "input": r.pop("input"), "configs": r})
             print(table(results[-1]))
         if a.out:
