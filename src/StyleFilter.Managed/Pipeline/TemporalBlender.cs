@@ -5,9 +5,11 @@ namespace StyleFilter.Pipeline;
 /// <summary>
 /// Temporal smoothing of one stream: F'_t = F_t + s * m * (F'_{t-1} - F_t), applied to the encoder's features
 /// (split packs) or to the stylised image (single graphs). m is a per-pixel "nothing moved here" weight from
-/// how much the input changed at the blended tensor's resolution: 1 where it is unchanged, falling to 0 once the
-/// change reaches <see cref="MotionThreshold"/>. The change is the largest of the R, G and B changes rather than
-/// the luma change, because an edge between colours of equal luma moves without changing luma and would ghost.
+/// how much the input changed: 1 where it is unchanged, falling to 0 once the change reaches
+/// <see cref="MotionThreshold"/>. The change is measured per input pixel (the largest of the R, G and B changes,
+/// because an edge between colours of equal luma moves without changing luma) and then averaged over the input
+/// pixels each tensor pixel covers. Averaging changes, not colours, matters for features at 1/4 size: a moving
+/// fine texture keeps its block's mean colour, so the change of block means would call it still and smear it.
 /// A large mean change is a scene cut and restarts the history, as does a change of size or an explicit reset.
 /// </summary>
 public sealed class TemporalBlender : IDisposable
@@ -18,9 +20,9 @@ public sealed class TemporalBlender : IDisposable
     public float SceneCutThreshold { get; set; } = 0.15f;
 
     private readonly PlanarImage _previous = new();      // F'_{t-1}
-    private PlanarImage _colour = new();                 // input colour at the tensor's resolution, this frame
-    private PlanarImage _previousColour = new();         // (the two swap roles each frame)
-    private readonly PlanarImage _weight = new();        // m
+    private readonly PlanarImage _previousInput = new(); // the model input (0..255) of the previous frame
+    private readonly PlanarImage _change = new();        // max_c |dC| (0..1) per input pixel
+    private readonly PlanarImage _weight = new();        // m, at the blended tensor's resolution
     private readonly BoxRanges _columns = new(), _rows = new();
     private bool _hasHistory;
 
@@ -34,44 +36,52 @@ public sealed class TemporalBlender : IDisposable
     /// <param name="input">The model's input image (3 planes, 0..255), used to tell what moved.</param>
     public void Blend(PlanarImage current, PlanarImage input, float smoothing)
     {
-        BoxDownsample(input, current.Width, current.Height, _colour);
-        bool continues = _hasHistory && _previous.Width == current.Width && _previous.Height == current.Height && _previous.Planes == current.Planes;
-        LastMeanChange = continues ? MotionWeights() : 0;
+        bool continues = _hasHistory && _previous.Width == current.Width && _previous.Height == current.Height && _previous.Planes == current.Planes
+            && _previousInput.Width == input.Width && _previousInput.Height == input.Height;
+        LastMeanChange = continues ? MotionWeights(input, current.Width, current.Height) : 0;
         if (continues && LastMeanChange > SceneCutThreshold) continues = false;
         if (!continues && _hasHistory) Resets++;
         if (continues && smoothing > 0) Mix(current, smoothing);
         _previous.Resize(current.Width, current.Height, current.Planes);
         current.CopyPlanesTo(_previous, current.Planes);
-        (_colour, _previousColour) = (_previousColour, _colour);
+        _previousInput.Resize(input.Width, input.Height, 3);
+        input.CopyPlanesTo(_previousInput, 3);
         _hasHistory = true;
     }
 
-    /// <summary>m = clamp(1 - max_c |dC| / threshold, 0, 1); returns the mean of max_c |dC|.</summary>
-    private float MotionWeights()
+    /// <summary>m = clamp(1 - box(max_c |dC|) / threshold, 0, 1) at width x height; returns the mean of max_c |dC|.</summary>
+    private float MotionWeights(PlanarImage input, int width, int height)
     {
-        _weight.Resize(_colour.Width, _colour.Height, 1);
-        Span<float> m = _weight.PlaneSpan(0);
-        ReadOnlySpan<float> r = _colour.PlaneSpan(0), g = _colour.PlaneSpan(1), b = _colour.PlaneSpan(2);
-        ReadOnlySpan<float> pr = _previousColour.PlaneSpan(0), pg = _previousColour.PlaneSpan(1), pb = _previousColour.PlaneSpan(2);
-        var inv = new Vector<float>(1f / MotionThreshold);
+        _change.Resize(input.Width, input.Height, 1);
+        Span<float> d = _change.PlaneSpan(0);
+        ReadOnlySpan<float> r = input.PlaneSpan(0), g = input.PlaneSpan(1), b = input.PlaneSpan(2);
+        ReadOnlySpan<float> pr = _previousInput.PlaneSpan(0), pg = _previousInput.PlaneSpan(1), pb = _previousInput.PlaneSpan(2);
+        var scale = new Vector<float>(1f / 255f);
         var sum = Vector<float>.Zero;
         int x = 0;
-        for (; x + Vector<float>.Count <= m.Length; x += Vector<float>.Count)
+        for (; x + Vector<float>.Count <= d.Length; x += Vector<float>.Count)
         {
-            var d = Vector.Max(Vector.Abs(new Vector<float>(r[x..]) - new Vector<float>(pr[x..])),
+            var v = Vector.Max(Vector.Abs(new Vector<float>(r[x..]) - new Vector<float>(pr[x..])),
                     Vector.Max(Vector.Abs(new Vector<float>(g[x..]) - new Vector<float>(pg[x..])),
-                               Vector.Abs(new Vector<float>(b[x..]) - new Vector<float>(pb[x..]))));
-            sum += d;
-            Vector.Max(Vector<float>.Zero, Vector<float>.One - d * inv).CopyTo(m[x..]);
+                               Vector.Abs(new Vector<float>(b[x..]) - new Vector<float>(pb[x..])))) * scale;
+            sum += v;
+            v.CopyTo(d[x..]);
         }
         float total = Vector.Sum(sum);
-        for (; x < m.Length; x++)
+        for (; x < d.Length; x++)
         {
-            float d = MathF.Max(MathF.Abs(r[x] - pr[x]), MathF.Max(MathF.Abs(g[x] - pg[x]), MathF.Abs(b[x] - pb[x])));
-            total += d;
-            m[x] = MathF.Max(0, 1 - d / MotionThreshold);
+            d[x] = MathF.Max(MathF.Abs(r[x] - pr[x]), MathF.Max(MathF.Abs(g[x] - pg[x]), MathF.Abs(b[x] - pb[x]))) / 255f;
+            total += d[x];
         }
-        return total / m.Length;
+
+        BoxDownsample(_change, width, height, _weight);
+        Span<float> m = _weight.PlaneSpan(0);
+        var inv = new Vector<float>(1f / MotionThreshold);
+        x = 0;
+        for (; x + Vector<float>.Count <= m.Length; x += Vector<float>.Count)
+            Vector.Max(Vector<float>.Zero, Vector<float>.One - new Vector<float>(m[x..]) * inv).CopyTo(m[x..]);
+        for (; x < m.Length; x++) m[x] = MathF.Max(0, 1 - m[x] / MotionThreshold);
+        return total / d.Length;
     }
 
     private void Mix(PlanarImage current, float smoothing)
@@ -92,42 +102,31 @@ public sealed class TemporalBlender : IDisposable
         }
     }
 
-    /// <summary>Box-averaged RGB (0..1) of a 0..255 RGB image at a smaller (or equal) size.</summary>
-    private unsafe void BoxDownsample(PlanarImage rgb, int width, int height, PlanarImage target)
+    /// <summary>Box average of a one-plane image at a smaller (or equal) size.</summary>
+    private unsafe void BoxDownsample(PlanarImage source, int width, int height, PlanarImage target)
     {
-        target.Resize(width, height, 3);
-        if (rgb.Width == width && rgb.Height == height)
+        target.Resize(width, height, 1);
+        if (source.Width == width && source.Height == height)
         {
-            var scale = new Vector<float>(1f / 255f);
-            for (int c = 0; c < 3; c++)
-            {
-                ReadOnlySpan<float> src = rgb.PlaneSpan(c);
-                Span<float> dst = target.PlaneSpan(c);
-                int i = 0;
-                for (; i + Vector<float>.Count <= dst.Length; i += Vector<float>.Count) (new Vector<float>(src[i..]) * scale).CopyTo(dst[i..]);
-                for (; i < dst.Length; i++) dst[i] = src[i] / 255f;
-            }
+            source.CopyPlanesTo(target, 1);
             return;
         }
-        _columns.Prepare(rgb.Width, width);
-        _rows.Prepare(rgb.Height, height);
-        for (int c = 0; c < 3; c++)
+        _columns.Prepare(source.Width, width);
+        _rows.Prepare(source.Height, height);
+        float* src = source.Plane(0), o = target.Plane(0);
+        for (int y = 0; y < height; y++)
         {
-            float* src = rgb.Plane(c), o = target.Plane(c);
-            for (int y = 0; y < height; y++)
+            int sy0 = _rows.Start[y], sy1 = _rows.End[y];
+            for (int x = 0; x < width; x++)
             {
-                int sy0 = _rows.Start[y], sy1 = _rows.End[y];
-                for (int x = 0; x < width; x++)
+                int sx0 = _columns.Start[x], sx1 = _columns.End[x];
+                float sum = 0;
+                for (int sy = sy0; sy < sy1; sy++)
                 {
-                    int sx0 = _columns.Start[x], sx1 = _columns.End[x];
-                    float sum = 0;
-                    for (int sy = sy0; sy < sy1; sy++)
-                    {
-                        float* row = src + (long)sy * rgb.Width;
-                        for (int sx = sx0; sx < sx1; sx++) sum += row[sx];
-                    }
-                    o[(long)y * width + x] = sum / ((sy1 - sy0) * (sx1 - sx0) * 255f);
+                    float* row = src + (long)sy * source.Width;
+                    for (int sx = sx0; sx < sx1; sx++) sum += row[sx];
                 }
+                o[(long)y * width + x] = sum / ((sy1 - sy0) * (sx1 - sx0));
             }
         }
     }
@@ -153,6 +152,6 @@ public sealed class TemporalBlender : IDisposable
 
     public void Dispose()
     {
-        _previous.Dispose(); _colour.Dispose(); _previousColour.Dispose(); _weight.Dispose();
+        _previous.Dispose(); _previousInput.Dispose(); _change.Dispose(); _weight.Dispose();
     }
 }
