@@ -11,9 +11,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(python3-torch python3-torchvision python3-pil python3-numpy python3-onnx python3-pytest python3-matplotlib libopenblas0-openmp
-          mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc ffmpeg)
+          mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
 if [ "${SKIP_APT_TORCH:-0}" = "1" ]; then
-    PACKAGES=(mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc ffmpeg)
+    PACKAGES=(mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do

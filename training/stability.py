@@ -20,10 +20,17 @@ and measures, per sequence:
 * style distance: the Gram-matrix style loss of the output against the painting, with the training loss network
   (`lossnet.make_loss_net("deep")`, the relative Gram distance summed over its style layers, the same number the
   training minimises), averaged over every 4th frame. Lower = closer to the painting.
+* E_warp still background (object sequence): E_warp over the pixels at least 24 px from where the disc is or
+  was in the last 6 frames. Near a moving object the network paints strokes around its edge that move with it;
+  by the flow that is background, so E_warp there rewards a blend that holds those strokes back (a ghost).
+  Flicker of the still scene is this column; trails are the ghost column.
 * ghost (object sequence): mean absolute difference, in 8-bit levels, between this output and the per-frame
-  output over the pixels the moving disc covers in frame t, t-1 or t-2: what a trail left behind would show as.
+  output over the pixels within 8 px of where the moving disc is or was in the last 6 frames: what a trail left
+  behind it would show as (noise smoothing there counts too, so it is never quite 0).
 * cut leak (cut sequence): the same difference over the whole first frame after the cut: history must not
   survive a new shot.
+* E_warp (DIS), for the sequences with true flow: E_warp again with the flow that `real` would use, to show how
+  far the DIS-based figure of real footage sits from the true one.
 
 `real` does the same on any video without known motion: the flow is OpenCV's DIS optical flow (preset MEDIUM)
 computed on the *input* frames in both directions, then the same forward-backward check.
@@ -92,14 +99,30 @@ class StyleDistance:
         return float(np.mean(vals))
 
 
+TRAIL_FRAMES, TRAIL_MARGIN = 6, 8
+
+
 def disc_trail(meta: dict, t: int) -> np.ndarray:
+    """The disc in frames t-6..t, widened by 8 px: where the object and the strokes around its edge have been."""
     h, w = meta["height"], meta["width"]
     xs, ys = sequences.grid(h, w)
     mask = np.zeros((h, w), bool)
-    for k in range(max(0, t - 2), t + 1):
+    for k in range(max(0, t - TRAIL_FRAMES), t + 1):
         d = meta["disc"][k]
-        mask |= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 < (d["radius"] + 1) ** 2
+        mask |= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 < (d["radius"] + TRAIL_MARGIN) ** 2
     return mask
+
+
+def still_background(valid: np.ndarray, meta: dict) -> np.ndarray:
+    """The valid pixels at least 24 px from where the disc is or was in the last 6 frames: the still scene."""
+    h, w = meta["height"], meta["width"]
+    xs, ys = sequences.grid(h, w)
+    out = valid.copy()
+    for t in range(len(valid)):
+        for k in range(max(0, t - TRAIL_FRAMES), t + 1):
+            d = meta["disc"][k]
+            out[t] &= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 >= (d["radius"] + 24) ** 2
+    return out
 
 
 def ghost(frames: np.ndarray, per_frame: np.ndarray, meta: dict) -> float:
@@ -134,7 +157,7 @@ def dis_flows(frames: np.ndarray):
 def render(clip: str, out: str, style: str, cfg: dict, motion_threshold=None, threads: int = 2) -> np.ndarray:
     blend = {"per-frame": None, "output": "Output", "features": "Features"}[cfg["mode"]]
     engine.render(clip, out, style, smoothing=cfg["smoothing"], threads=threads, blend=blend, lossless=True,
-                  motion_threshold=motion_threshold)
+                  motion_threshold=cfg.get("motion_threshold", motion_threshold))
     return sequences.decode(out)
 
 
@@ -154,10 +177,13 @@ def measure_style(style: str, bases, cfgs, painting: str, motion_threshold=None,
     tmp = tempfile.mkdtemp(prefix="sf-stab-")
     result = {}
     try:
-        inputs = {}
+        inputs, dis = {}, {}
         for base in bases:
             frames, flows, meta = sequences.load(base)
             inputs[base] = (frames, flows, meta)
+            if "source" not in meta:   # true flow: also measure with DIS flow, to see what DIS costs on real footage
+                b, _, v = dis_flows(frames)
+                dis[meta["name"]] = (b, v)
         per_frame = {}
         for cfg in cfgs:
             row = {}
@@ -166,19 +192,29 @@ def measure_style(style: str, bases, cfgs, painting: str, motion_threshold=None,
                 name = meta["name"]
                 out = render(base + ".mkv", os.path.join(tmp, "out.mkv"), style, cfg, motion_threshold)
                 m = {"e_warp": warping_error(out, flows["backward"], flows["valid"]), "style": distance(out)}
+                if name in dis:
+                    m["e_warp_dis"] = warping_error(out, *dis[name])
                 if cfg["mode"] == "per-frame":
                     per_frame[name] = out
                 elif name in per_frame:
                     if meta.get("disc"):
                         m["ghost"] = ghost(out, per_frame[name], meta)
+                if meta.get("disc"):
+                    m["e_warp_still"] = warping_error(out, flows["backward"], still_background(flows["valid"], meta))
                     if len(meta["shots"]) > 1:
                         m["cut_leak"] = cut_leak(out, per_frame[name], meta)
                 row[name] = m
                 log(f"  {cfg['label']:14s} {name:8s} E_warp {m['e_warp'] * 1e3:7.3f}e-3  style {m['style']:.3f}"
                     + "".join(f"  {k} {m[k]:.2f}" for k in ("ghost", "cut_leak") if k in m))
             result[cfg["label"]] = row
-        result["input"] = {meta["name"]: {"e_warp": warping_error(frames, flows["backward"], flows["valid"]), "style": distance(frames)}
-                           for frames, flows, meta in inputs.values()}
+        result["input"] = {}
+        for frames, flows, meta in inputs.values():
+            m = {"e_warp": warping_error(frames, flows["backward"], flows["valid"]), "style": distance(frames)}
+            if meta.get("disc"):
+                m["e_warp_still"] = warping_error(frames, flows["backward"], still_background(flows["valid"], meta))
+            if meta["name"] in dis:
+                m["e_warp_dis"] = warping_error(frames, *dis[meta["name"]])
+            result["input"][meta["name"]] = m
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
@@ -216,10 +252,12 @@ def mean_over(row: dict, key: str, names) -> float:
 
 def table(result: dict) -> str:
     names = [n for n in result["input"]]
-    head = ["configuration"] + [f"E_warp {n}" for n in names] + ["E_warp mean", "style distance", "ghost", "cut leak"]
+    still = [n for n in names if "e_warp_still" in result["input"][n]]
+    head = (["configuration"] + [f"E_warp {n}" for n in names] + [f"E_warp {n}: still background" for n in still]
+            + ["E_warp mean", "style distance", "ghost", "cut leak"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, row in result["configs"].items():
-        cells = [label] + [f"{row[n]['e_warp'] * 1e3:.3f}" for n in names]
+        cells = [label] + [f"{row[n]['e_warp'] * 1e3:.3f}" for n in names] + [f"{row[n]['e_warp_still'] * 1e3:.4f}" for n in still]
         cells.append(f"**{mean_over(row, 'e_warp', names) * 1e3:.3f}**")
         cells.append(f"{mean_over(row, 'style', names):.3f}")
         for k in ("ghost", "cut_leak"):
@@ -227,18 +265,34 @@ def table(result: dict) -> str:
             cells.append("" if np.isnan(v) else f"{v:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     inp = result["input"]
-    lines.append("| input (unstyled) | " + " | ".join(f"{inp[n]['e_warp'] * 1e3:.3f}" for n in names)
+    lines.append("| input (unstyled) | " + " | ".join([f"{inp[n]['e_warp'] * 1e3:.3f}" for n in names] + [f"{inp[n]['e_warp_still'] * 1e3:.4f}" for n in still])
                  + f" | {mean_over(inp, 'e_warp', names) * 1e3:.3f} | {mean_over(inp, 'style', names):.3f} | | |")
     return "\n".join(lines)
+
+
+MOVING_CAMERA = ("pan", "zoom", "cut")
+
+
+def panels(result: dict):
+    """(title, sequence names) groups to chart: the still-camera sequences and the moving-camera ones."""
+    names = list(result["input"])
+    still = [n for n in names if n not in MOVING_CAMERA]
+    moving = [n for n in names if n in MOVING_CAMERA]
+    return [(f"{result['label']}: still camera ({', '.join(g)})", g) for g in [still] if g] + \
+           [(f"{result['label']}: moving camera ({', '.join(g)})", g) for g in [moving] if g]
 
 
 def chart(results, path: str):
     import matplotlib  # noqa: PLC0415
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
-    fig, axes = plt.subplots(1, len(results), figsize=(5.2 * len(results), 4.2), squeeze=False)
-    for ax, r in zip(axes[0], results):
-        names = list(r["input"])
+    groups = [(r, title, names) for r in results for title, names in panels(r)]
+    cols = min(3, len(groups))
+    rows = (len(groups) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(groups):]:
+        ax.axis("off")
+    for ax, (r, title, names) in zip(axes.flat, groups):
         pts = {label: (mean_over(row, "e_warp", names) * 1e3, mean_over(row, "style", names)) for label, row in r["configs"].items()}
         for mode, colour in (("output", "tab:orange"), ("features", "tab:blue")):
             xs = [(pts[k], k) for k in pts if k.startswith(mode + " ")]
@@ -248,16 +302,21 @@ def chart(results, path: str):
                     ax.annotate(k.split()[1], p, textcoords="offset points", xytext=(4, 4), fontsize=7, color=colour)
         if "per-frame" in pts:
             ax.plot(*pts["per-frame"], "k*", markersize=12, label="per-frame")
+        # At least a +-4% window around the points, so differences of a fraction of a percent do not look large.
+        ys = [p[1] for p in pts.values()]
+        mid, half = (max(ys) + min(ys)) / 2, max((max(ys) - min(ys)) * 0.6, 0.04 * max(ys))
+        ax.set_ylim(mid - half, mid + half)
+        ax.set_xlim(left=0)
         ax.set_xlabel("warping error E_warp (x1e-3, lower = steadier)")
         ax.set_ylabel("style distance to the painting (lower = closer)")
-        ax.set_title(f"{r['label']} ({', '.join(names)})", fontsize=9)
+        ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
 
-def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), crop=(220, 150)):
+def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), crop=(220, 150), motion_threshold=None):
     """Crops around the moving disc: input and each configuration's output, one row each, a column per frame."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
     frames, _, meta = sequences.load(base)
@@ -265,7 +324,7 @@ def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), 
     rows = [("input", frames)]
     try:
         for cfg in cfgs:
-            rows.append((cfg["label"], render(base + ".mkv", os.path.join(tmp, "o.mkv"), style, cfg)))
+            rows.append((cfg["label"], render(base + ".mkv", os.path.join(tmp, "o.mkv"), style, cfg, motion_threshold)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     cw, ch = crop
@@ -339,7 +398,7 @@ def main(argv=None):
     else:
         base = os.path.join(a.sequences, "object")
         ensure_sequences(a.sequences, ["object"])
-        contact_strip(styles[0], base, cfgs, a.out)
+        contact_strip(styles[0], base, cfgs, a.out, motion_threshold=a.motion_threshold)
         print(a.out)
 
 

@@ -4,25 +4,39 @@ namespace StyleFilter.Pipeline;
 
 /// <summary>
 /// Temporal smoothing of one stream: F'_t = F_t + s * m * (F'_{t-1} - F_t), applied to the encoder's features
-/// (split packs) or to the stylised image (single graphs). m is a per-pixel "nothing moved here" weight from
-/// how much the input changed: 1 where it is unchanged, falling to 0 once the change reaches
-/// <see cref="MotionThreshold"/>. The change is measured per input pixel (the largest of the R, G and B changes,
-/// because an edge between colours of equal luma moves without changing luma) and then averaged over the input
-/// pixels each tensor pixel covers. Averaging changes, not colours, matters for features at 1/4 size: a moving
-/// fine texture keeps its block's mean colour, so the change of block means would call it still and smear it.
+/// or to the stylised image. m is a "nothing moved here" weight from how much the input changed: 1 where it is
+/// unchanged, falling to 0 once the change reaches <see cref="MotionThreshold"/>. The change is measured per
+/// input pixel (the largest of the R, G and B changes, because an edge between colours of equal luma moves
+/// without changing luma), averaged over 4x4-pixel cells (camera noise averages out, motion does not; and a
+/// moving fine texture still counts, where the change of cell means would call it still), widened by
+/// <see cref="MotionMargin"/> so the strokes a network paints around a moving edge move with it, and
+/// resampled to the blended tensor.
 /// A large mean change is a scene cut and restarts the history, as does a change of size or an explicit reset.
 /// </summary>
 public sealed class TemporalBlender : IDisposable
 {
     /// <summary>Colour change (0..1) at which a pixel counts as moving and gets no history.</summary>
-    public float MotionThreshold { get; set; } = 0.05f;
+    public float MotionThreshold { get; set; } = 0.1f;
     /// <summary>Mean colour change (0..1) over the frame above which the frame is a new shot.</summary>
     public float SceneCutThreshold { get; set; } = 0.15f;
+    /// <summary>
+    /// How far (in input pixels) motion also stops blending around where it happened. A style network paints a
+    /// few pixels beyond an object's edge (outlines, halos); without this margin those strokes stay behind over
+    /// the unchanged background as faint trails of the object's outline.
+    /// </summary>
+    public int MotionMargin { get; set; } = 6;
 
     private readonly PlanarImage _previous = new();      // F'_{t-1}
     private readonly PlanarImage _previousInput = new(); // the model input (0..255) of the previous frame
     private readonly PlanarImage _change = new();        // max_c |dC| (0..1) per input pixel
     private readonly PlanarImage _weight = new();        // m, at the blended tensor's resolution
+    private readonly PlanarImage _spread = new();        // scratch for the max filter
+    private readonly PlanarImage _grid = new();          // the change per motion cell, when the tensor is finer
+    private readonly Resampler _toTensor = new();
+    /// <summary>Side of the square of input pixels over which the change is averaged (the features' cell).</summary>
+    private const int MotionCell = 4;
+
+    private static int DivideUp(int a, int b) => (a + b - 1) / b;
     private readonly BoxRanges _columns = new(), _rows = new();
     private bool _hasHistory;
 
@@ -74,7 +88,17 @@ public sealed class TemporalBlender : IDisposable
             total += d[x];
         }
 
-        BoxDownsample(_change, width, height, _weight);
+        // Decide on a grid of MotionCell-pixel cells: averaging over a cell tells camera noise (small everywhere)
+        // from motion (large where it happens); then widen by the margin and bring the weights to the tensor.
+        int gw = Math.Min(width, DivideUp(input.Width, MotionCell)), gh = Math.Min(height, DivideUp(input.Height, MotionCell));
+        var grid = gw == width && gh == height ? _weight : _grid;
+        BoxDownsample(_change, gw, gh, grid);
+        MaxFilter(grid, (int)MathF.Ceiling(MotionMargin * (float)gw / input.Width), _spread);
+        if (grid != _weight)
+        {
+            _weight.Resize(width, height, 1);
+            _toTensor.Resize(grid, _weight, 1);
+        }
         Span<float> m = _weight.PlaneSpan(0);
         var inv = new Vector<float>(1f / MotionThreshold);
         x = 0;
@@ -82,6 +106,41 @@ public sealed class TemporalBlender : IDisposable
             Vector.Max(Vector<float>.Zero, Vector<float>.One - new Vector<float>(m[x..]) * inv).CopyTo(m[x..]);
         for (; x < m.Length; x++) m[x] = MathF.Max(0, 1 - m[x] / MotionThreshold);
         return total / d.Length;
+    }
+
+    /// <summary>In place: every pixel becomes the largest value within <paramref name="radius"/> (a square window).</summary>
+    private static void MaxFilter(PlanarImage image, int radius, PlanarImage scratch)
+    {
+        if (radius <= 0) return;
+        int w = image.Width, h = image.Height;
+        scratch.Resize(w, h, 1);
+        Span<float> src = image.PlaneSpan(0), tmp = scratch.PlaneSpan(0);
+        for (int y = 0; y < h; y++)
+        {
+            ReadOnlySpan<float> row = src.Slice(y * w, w);
+            Span<float> o = tmp.Slice(y * w, w);
+            row.CopyTo(o);
+            for (int k = 1; k <= radius && k < w; k++)
+            {
+                MaxInto(o[..(w - k)], row[k..]);   // the pixel k to the right
+                MaxInto(o[k..], row[..(w - k)]);   // the pixel k to the left
+            }
+        }
+        for (int y = 0; y < h; y++)
+        {
+            Span<float> o = src.Slice(y * w, w);
+            tmp.Slice(y * w, w).CopyTo(o);
+            for (int yy = Math.Max(0, y - radius); yy <= Math.Min(h - 1, y + radius); yy++)
+                if (yy != y) MaxInto(o, tmp.Slice(yy * w, w));
+        }
+    }
+
+    private static void MaxInto(Span<float> target, ReadOnlySpan<float> other)
+    {
+        int x = 0;
+        for (; x + Vector<float>.Count <= target.Length; x += Vector<float>.Count)
+            Vector.Max(new Vector<float>(target[x..]), new Vector<float>(other[x..])).CopyTo(target[x..]);
+        for (; x < target.Length; x++) target[x] = MathF.Max(target[x], other[x]);
     }
 
     private void Mix(PlanarImage current, float smoothing)
@@ -152,6 +211,6 @@ public sealed class TemporalBlender : IDisposable
 
     public void Dispose()
     {
-        _previous.Dispose(); _previousInput.Dispose(); _change.Dispose(); _weight.Dispose();
+        _previous.Dispose(); _previousInput.Dispose(); _change.Dispose(); _weight.Dispose(); _spread.Dispose(); _grid.Dispose(); _toTensor.Dispose();
     }
 }
