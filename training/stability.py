@@ -20,8 +20,9 @@ and measures, per sequence:
 * style distance: the Gram-matrix style loss of the output against the painting, with the training loss network
   (`lossnet.make_loss_net("deep")`, the relative Gram distance summed over its style layers, the same number the
   training minimises), averaged over every 4th frame. Lower = closer to the painting.
-* E_warp still background (object sequence): E_warp over the pixels at least 24 px from where the disc is or
-  was in the last 6 frames. Near a moving object the network paints strokes around its edge that move with it;
+* E_warp still background (object sequence, real footage): E_warp over the still scene only (`still_mask`): the
+  pixels at least 24 px from where the disc is or was in the last 6 frames; in real footage, where the flow is
+  under 0.5 px. Near a moving object the network paints strokes around its edge that move with it;
   by the flow that is background, so E_warp there rewards a blend that holds those strokes back (a ghost).
   Flicker of the still scene is this column; trails are the ghost column.
 * ghost (object sequence): mean absolute difference, in 8-bit levels, between this output and the per-frame
@@ -33,7 +34,8 @@ and measures, per sequence:
   far the DIS-based figure of real footage sits from the true one.
 
 `real` does the same on any video without known motion: the flow is OpenCV's DIS optical flow (preset MEDIUM)
-computed on the *input* frames in both directions, then the same forward-backward check.
+computed on the *input* frames in both directions, then the same forward-backward check; a pair whose mean
+colour change exceeds 0.15 (the engine's scene-cut rule) counts as a cut and is skipped.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ from .lossnet import make_loss_net
 from .styles import REPO, style_path
 
 SMOOTHINGS = [0.25, 0.5, 0.75, 0.9]
+SCENE_CUT = 0.15  # mean colour change (0..1) that makes a new shot: TemporalBlender.SceneCutThreshold
 STYLE_EVERY = 4
 
 
@@ -113,8 +116,20 @@ def disc_trail(meta: dict, t: int) -> np.ndarray:
     return mask
 
 
+def still_mask(flows, meta: dict):
+    """The valid pixels of the still scene, or None for a sequence without one: for the moving-object sequence, at
+    least 24 px from where the disc is or was in the last 6 frames; for real footage, where the flow is under
+    0.5 px (in this frame pair and the one before it)."""
+    if meta.get("disc"):
+        return still_background(flows["valid"], meta)
+    if "source" in meta:
+        slow = (flows["backward"] ** 2).sum(-1) < 0.25
+        slow[1:] &= slow[:-1]
+        return flows["valid"] & slow
+    return None
+
+
 def still_background(valid: np.ndarray, meta: dict) -> np.ndarray:
-    """The valid pixels at least 24 px from where the disc is or was in the last 6 frames: the still scene."""
     h, w = meta["height"], meta["width"]
     xs, ys = sequences.grid(h, w)
     out = valid.copy()
@@ -147,7 +162,9 @@ def dis_flows(frames: np.ndarray):
     for t in range(1, n):
         backward[t] = dis.calc(gray[t], gray[t - 1], None)   # frame_t(p) ~ frame_{t-1}(p + backward)
         forward[t] = dis.calc(gray[t - 1], gray[t], None)
-        valid[t] = sequences.consistency(backward[t], forward[t])
+        # A hard cut has no flow; DIS would return one anyway. Same rule as the engine's scene-cut detection.
+        change = np.abs(frames[t].astype(np.int16) - frames[t - 1]).max(-1).mean() / 255
+        valid[t] = sequences.consistency(backward[t], forward[t]) if change <= SCENE_CUT else False
     return backward, forward, valid
 
 
@@ -177,10 +194,11 @@ def measure_style(style: str, bases, cfgs, painting: str, motion_threshold=None,
     tmp = tempfile.mkdtemp(prefix="sf-stab-")
     result = {}
     try:
-        inputs, dis = {}, {}
+        inputs, dis, stills = {}, {}, {}
         for base in bases:
             frames, flows, meta = sequences.load(base)
             inputs[base] = (frames, flows, meta)
+            stills[meta["name"]] = still_mask(flows, meta)
             if "source" not in meta:   # true flow: also measure with DIS flow, to see what DIS costs on real footage
                 b, _, v = dis_flows(frames)
                 dis[meta["name"]] = (b, v)
@@ -199,10 +217,10 @@ def measure_style(style: str, bases, cfgs, painting: str, motion_threshold=None,
                 elif name in per_frame:
                     if meta.get("disc"):
                         m["ghost"] = ghost(out, per_frame[name], meta)
-                if meta.get("disc"):
-                    m["e_warp_still"] = warping_error(out, flows["backward"], still_background(flows["valid"], meta))
                     if len(meta["shots"]) > 1:
                         m["cut_leak"] = cut_leak(out, per_frame[name], meta)
+                if stills[name] is not None:
+                    m["e_warp_still"] = warping_error(out, flows["backward"], stills[name])
                 row[name] = m
                 log(f"  {cfg['label']:14s} {name:8s} E_warp {m['e_warp'] * 1e3:7.3f}e-3  style {m['style']:.3f}"
                     + "".join(f"  {k} {m[k]:.2f}" for k in ("ghost", "cut_leak") if k in m))
@@ -210,8 +228,8 @@ def measure_style(style: str, bases, cfgs, painting: str, motion_threshold=None,
         result["input"] = {}
         for frames, flows, meta in inputs.values():
             m = {"e_warp": warping_error(frames, flows["backward"], flows["valid"]), "style": distance(frames)}
-            if meta.get("disc"):
-                m["e_warp_still"] = warping_error(frames, flows["backward"], still_background(flows["valid"], meta))
+            if stills[meta["name"]] is not None:
+                m["e_warp_still"] = warping_error(frames, flows["backward"], stills[meta["name"]])
             if meta["name"] in dis:
                 m["e_warp_dis"] = warping_error(frames, *dis[meta["name"]])
             result["input"][meta["name"]] = m
@@ -253,7 +271,7 @@ def mean_over(row: dict, key: str, names) -> float:
 def table(result: dict) -> str:
     names = [n for n in result["input"]]
     still = [n for n in names if "e_warp_still" in result["input"][n]]
-    head = (["configuration"] + [f"E_warp {n}" for n in names] + [f"E_warp {n}: still background" for n in still]
+    head = (["configuration"] + [f"E_warp {n}" for n in names] + [f"E_warp {n}: still part" for n in still]
             + ["E_warp mean", "style distance", "ghost", "cut leak"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, row in result["configs"].items():

@@ -726,7 +726,7 @@ static void style_filter_defaults(obs_data_t *settings)
 	obs_data_set_default_string(settings, S_CUSTOM_PATH, "");
 	obs_data_set_default_int(settings, S_STRENGTH, 100);
 	obs_data_set_default_bool(settings, S_PRESERVE, false);
-	obs_data_set_default_int(settings, S_SMOOTHING, 50);
+	obs_data_set_default_int(settings, S_SMOOTHING, 75); /* docs/benchmarks.md */
 	obs_data_set_default_int(settings, S_RESOLUTION, 720);
 	obs_data_set_default_int(settings, S_DEVICE, SF_DEVICE_AUTO);
 	for (int i = 0; i < MAX_MIX; i++) {
@@ -807,7 +807,7 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 	f->applied_resolution = -1;
 	f->req_device = -1;
 	f->alpha = 1.0;
-	f->smoothing = 0.5;
+	f->smoothing = 0.75;
 	f->resolution = 720;
 
 	f->mutex_ok = pthread_mutex_init(&f->mutex, NULL) == 0;

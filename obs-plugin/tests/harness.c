@@ -637,9 +637,9 @@ static void run_tests(void)
 	      mix0_label ? mix0_label : "(null)");
 	obs_properties_destroy(props);
 	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
-	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 50 &&
+	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 75 &&
 		      strcmp(obs_data_get_string(defaults, "style"), "starry_night") == 0,
-	      "defaults: style starry_night, strength 100%%, smoothing 50%%");
+	      "defaults: style starry_night, strength 100%%, smoothing 75%%");
 	obs_data_release(defaults);
 
 	/* ---- a real image source, and an unfiltered copy of it as the input reference ---- */

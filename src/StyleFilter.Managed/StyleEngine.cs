@@ -32,7 +32,8 @@ public sealed class StyleEngine : IDisposable
     private volatile bool _preserveColour;
     private TemporalLevel _level;
 
-    public const float DefaultSmoothing = 0.5f;
+    /// <summary>Measured in docs/benchmarks.md: the knee of flicker against style distance and ghosting.</summary>
+    public const float DefaultSmoothing = 0.75f;
 
     public StyleEngine(EngineOptions? options = null, ILoggerFactory? loggerFactory = null)
     {

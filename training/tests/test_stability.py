@@ -94,15 +94,17 @@ def test_ghost_and_cut_leak_compare_with_per_frame(seqs):
 
 
 @pytest.mark.skipif(not engine.available(), reason="the engine CLI is not built (build/build.sh)")
-def test_engine_blending_is_measured(seqs, tmp_path):
-    """End to end on the real engine: smoothing a noisy still scene lowers the warping error, per-frame does not."""
+def test_engine_blending_is_measured(tmp_path):
+    """End to end on the real engine: smoothing calms the still part of a noisy scene, per-frame does not."""
     folder = str(tmp_path)
-    base = sequences.write_sequence("object", folder, W, H, 6, noise=4)[:-4]
+    base = sequences.write_sequence("object", folder, 192, 108, 6, noise=4)[:-4]
     frames, flows, meta = sequences.load(base)
+    still = stability.still_mask(flows, meta)
+    assert still[1:].mean() > 0.3
     style = "models/starry_night"
     per_frame = stability.render(base + ".mkv", folder + "/a.mkv", style, stability.configs()[0])
     smoothed = stability.render(base + ".mkv", folder + "/b.mkv", style, {"mode": "output", "smoothing": 0.9})
     assert per_frame.shape == frames.shape
-    e0 = stability.warping_error(per_frame, flows["backward"], flows["valid"])
-    e1 = stability.warping_error(smoothed, flows["backward"], flows["valid"])
-    assert e1 < e0 * 0.9, (e0, e1)
+    e0 = stability.warping_error(per_frame, flows["backward"], still)
+    e1 = stability.warping_error(smoothed, flows["backward"], still)
+    assert e1 < e0 * 0.6, (e0, e1)
