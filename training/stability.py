@@ -300,6 +300,31 @@ def panels(result: dict):
            [(f"{result['label']}: moving camera ({', '.join(g)})", g) for g in [moving] if g]
 
 
+def summary(results, labels) -> str:
+    """One row per result and configuration: E_warp over all sequences, over the still part, style distance, ghost."""
+    lines = ["| style | configuration | E_warp mean (x1e-3) | change | E_warp still part (x1e-3) | change | style distance | change | ghost | cut leak |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        names = list(r["input"])
+        still = [n for n in names if "e_warp_still" in r["input"][n]]
+        base = r["configs"].get("per-frame")
+        for label in labels:
+            row = r["configs"].get(label)
+            if row is None:
+                continue
+            cells = [r["label"], label]
+            for key, group in (("e_warp", names), ("e_warp_still", still), ("style", names)):
+                v = mean_over(row, key, group)
+                b = mean_over(base, key, group) if base else float("nan")
+                scale = 1 if key == "style" else 1e3
+                cells += ["" if np.isnan(v) else f"{v * scale:.4g}", "" if np.isnan(v) or np.isnan(b) or label == "per-frame" else f"{(v / b - 1):+.0%}"]
+            for key in ("ghost", "cut_leak"):
+                v = mean_over(row, key, names)
+                cells.append("" if np.isnan(v) else f"{v:.2f}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def chart(results, path: str):
     import matplotlib  # noqa: PLC0415
     matplotlib.use("Agg")
@@ -380,6 +405,7 @@ def main(argv=None):
     ap.add_argument("--out", help="run/real: result JSON; strip: PNG")
     ap.add_argument("--chart")
     ap.add_argument("--markdown")
+    ap.add_argument("--summary", help="report: also a one-table summary of these configurations (comma-separated labels)")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     styles = [s for s in a.styles.split(",") if s]
@@ -392,7 +418,8 @@ def main(argv=None):
         for s in styles:
             print(f"{s}:")
             r = measure_style(s, bases, cfgs, painting_of(s, a.painting), a.motion_threshold)
-            results.append({"style": s, "label": s.rstrip("/"), "motion_threshold": a.motion_threshold,
+            label = s.rstrip("/") if a.what == "run" else f"{s.rstrip('/')} on {os.path.basename(a.video)}"
+            results.append({"style": s, "label": label, "motion_threshold": a.motion_threshold,
                             "input": r.pop("input"), "configs": r})
             print(table(results[-1]))
         if a.out:
@@ -406,7 +433,7 @@ def main(argv=None):
                 with open(p) as f:
                     r = json.load(f)
                 results += r if isinstance(r, list) else [r]
-        md = "\n\n".join(f"### {r['label']}{' (motion threshold ' + str(r['motion_threshold']) + ')' if r.get('motion_threshold') else ''}\n\n{table(r)}" for r in results)
+        md = ("### Summary\n\n" + summary(results, a.summary.split(",")) + "\n\n" if a.summary else "") + "\n\n".join(f"### {r['label']}{' (motion threshold ' + str(r['motion_threshold']) + ')' if r.get('motion_threshold') else ''}\n\n{table(r)}" for r in results)
         print(md)
         if a.markdown:
             with open(a.markdown, "w") as f:
