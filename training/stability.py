@@ -292,12 +292,14 @@ MOVING_CAMERA = ("pan", "zoom", "cut")
 
 
 def panels(result: dict):
-    """(title, sequence names) groups to chart: the still-camera sequences and the moving-camera ones."""
+    """(title, sequence names, error key) to chart: the still-camera sequences (their still part, where measured)
+    and the moving-camera ones."""
     names = list(result["input"])
     still = [n for n in names if n not in MOVING_CAMERA]
     moving = [n for n in names if n in MOVING_CAMERA]
-    return [(f"{result['label']}: still camera ({', '.join(g)})", g) for g in [still] if g] + \
-           [(f"{result['label']}: moving camera ({', '.join(g)})", g) for g in [moving] if g]
+    key = "e_warp_still" if still and all("e_warp_still" in result["input"][n] for n in still) else "e_warp"
+    return [(f"{result['label']}: still camera ({', '.join(g)}{', still part' if key != 'e_warp' else ''})", g, key) for g in [still] if g] + \
+           [(f"{result['label']}: moving camera ({', '.join(g)})", g, "e_warp") for g in [moving] if g]
 
 
 def summary(results, labels) -> str:
@@ -329,14 +331,14 @@ def chart(results, path: str):
     import matplotlib  # noqa: PLC0415
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
-    groups = [(r, title, names) for r in results for title, names in panels(r)]
+    groups = [(r, title, names, key) for r in results for title, names, key in panels(r)]
     cols = min(3, len(groups))
     rows = (len(groups) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
     for ax in axes.flat[len(groups):]:
         ax.axis("off")
-    for ax, (r, title, names) in zip(axes.flat, groups):
-        pts = {label: (mean_over(row, "e_warp", names) * 1e3, mean_over(row, "style", names)) for label, row in r["configs"].items()}
+    for ax, (r, title, names, key) in zip(axes.flat, groups):
+        pts = {label: (mean_over(row, key, names) * 1e3, mean_over(row, "style", names)) for label, row in r["configs"].items()}
         for mode, colour in (("output", "tab:orange"), ("features", "tab:blue")):
             xs = [(pts[k], k) for k in pts if k.startswith(mode + " ")]
             if xs:
