@@ -174,7 +174,8 @@ public sealed class CliEndToEndTests : IDisposable
     private static byte[] DecodeRgb(string path)
     {
         var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-" }) psi.ArgumentList.Add(a);
+        // passthrough: one output frame per coded frame (Matroska's millisecond timestamps would otherwise get a frame duplicated).
+        foreach (var a in new[] { "-v", "error", "-i", path, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, _) => { };
         p.BeginErrorReadLine();
