@@ -102,17 +102,17 @@ class StyleDistance:
         return float(np.mean(vals))
 
 
-TRAIL_FRAMES, TRAIL_MARGIN = 6, 8
+TRAIL_FRAMES, TRAIL_MARGIN, STILL_MARGIN = 6, 8, 24
 
 
-def disc_trail(meta: dict, t: int) -> np.ndarray:
-    """The disc in frames t-6..t, widened by 8 px: where the object and the strokes around its edge have been."""
+def disc_trail(meta: dict, t: int, margin: float = TRAIL_MARGIN) -> np.ndarray:
+    """Where the disc is or was in frames t-6..t, widened by `margin` px: the object and the strokes around its edge."""
     h, w = meta["height"], meta["width"]
     xs, ys = sequences.grid(h, w)
     mask = np.zeros((h, w), bool)
     for k in range(max(0, t - TRAIL_FRAMES), t + 1):
         d = meta["disc"][k]
-        mask |= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 < (d["radius"] + TRAIL_MARGIN) ** 2
+        mask |= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 < (d["radius"] + margin) ** 2
     return mask
 
 
@@ -121,23 +121,12 @@ def still_mask(flows, meta: dict):
     least 24 px from where the disc is or was in the last 6 frames; for real footage, where the flow is under
     0.5 px (in this frame pair and the one before it)."""
     if meta.get("disc"):
-        return still_background(flows["valid"], meta)
+        return flows["valid"] & ~np.stack([disc_trail(meta, t, STILL_MARGIN) for t in range(len(flows["valid"]))])
     if "source" in meta:
         slow = (flows["backward"] ** 2).sum(-1) < 0.25
         slow[1:] &= slow[:-1]
         return flows["valid"] & slow
     return None
-
-
-def still_background(valid: np.ndarray, meta: dict) -> np.ndarray:
-    h, w = meta["height"], meta["width"]
-    xs, ys = sequences.grid(h, w)
-    out = valid.copy()
-    for t in range(len(valid)):
-        for k in range(max(0, t - TRAIL_FRAMES), t + 1):
-            d = meta["disc"][k]
-            out[t] &= (xs - d["centre"][0]) ** 2 + (ys - d["centre"][1]) ** 2 >= (d["radius"] + 24) ** 2
-    return out
 
 
 def ghost(frames: np.ndarray, per_frame: np.ndarray, meta: dict) -> float:

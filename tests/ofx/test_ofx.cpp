@@ -276,6 +276,24 @@ std::string Join(const std::set<std::string>& s)
 
 // ---- the checks -----------------------------------------------------------------------------------------------------
 
+/// Checks that the host saw no protocol violations, listing any it did.
+void CheckNoViolations(Host& host)
+{
+    auto violations = host.Violations();
+    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
+    Check(violations.empty(), "no protocol violations seen by the host (%zu)", violations.size());
+}
+
+/// Points the host at a short panning clip and loads the bundle; false (a failed check) when it cannot.
+bool LoadBundleWithPanningClip(Host& host, const Options& opt)
+{
+    host.source = Sequence::Panning(Sequence::Synthetic(opt.width, opt.height), opt.width, opt.height, 0, 23, 2);
+    std::string error;
+    bool loaded = host.LoadBundle(opt.bundle, &error);
+    Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
+    return loaded;
+}
+
 int RunTests(const Options& opt)
 {
     Host host;
@@ -699,9 +717,7 @@ int RunTests(const Options& opt)
     Check(host.LiveImageMemory() == 0, "image memory freed (%zu left)", host.LiveImageMemory());
     Check(host.LiveMemoryBlocks() == 0, "memory suite blocks freed (%zu left)", host.LiveMemoryBlocks());
     Check(host.Unload() == kOfxStatOK, "kOfxActionUnload");
-    auto violations = host.Violations();
-    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
-    Check(violations.empty(), "no protocol violations seen by the host (%zu)", violations.size());
+    CheckNoViolations(host);
 
     std::printf("\nactions sent: %s\n", Join(host.ActionsSent()).c_str());
     std::printf("suites fetched: %s\n", Join(host.SuitesFetched()).c_str());
@@ -717,12 +733,8 @@ int RunTests(const Options& opt)
 int RunNoEngine(const Options& opt)
 {
     Host host;
-    host.source = Sequence::Panning(Sequence::Synthetic(opt.width, opt.height), opt.width, opt.height, 0, 23, 2);
-    std::string error;
     Section("bundle without its engine library");
-    bool loaded = host.LoadBundle(opt.bundle, &error);
-    Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
-    if (!loaded) return g_failures;
+    if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
     Check(host.Load() == kOfxStatOK, "kOfxActionLoad still succeeds");
     Check(host.Describe() == kOfxStatOK && host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK, "describe");
     Param* style = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style");
@@ -737,9 +749,7 @@ int RunNoEngine(const Options& opt)
     Check(r.status == kOfxStatOK && SameBytes(r.pixels, ScaledFrame(host.source, 5, 1, kOfxBitDepthByte, &w, &h)),
           "frames pass through unchanged");
     Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
-    auto violations = host.Violations();
-    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
-    Check(violations.empty(), "no protocol violations (%zu)", violations.size());
+    CheckNoViolations(host);
     std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
     return g_failures;
 }
@@ -752,17 +762,14 @@ int RunNoEngine(const Options& opt)
 int RunOldEngine(const Options& opt)
 {
     Host host;
-    host.source = Sequence::Panning(Sequence::Synthetic(opt.width, opt.height), opt.width, opt.height, 0, 23, 2);
-    std::string error;
     Section("engine library without the style mix calls");
-    bool loaded = host.LoadBundle(opt.bundle, &error);
-    Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
-    if (!loaded) return g_failures;
+    if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
     Check(host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK &&
               host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
           "load and describe");
     Check(host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("styleMix") != nullptr,
           "Style mix is still described");
+    std::string error;
     Engine engine;
     bool engineOk = engine.Load(opt.bundle + "/Contents/Linux-x86-64/stylefilter_real.so", &error);
     Check(engineOk, "the real engine behind the shim (reference)%s%s", engineOk ? "" : ": ", error.c_str());
@@ -785,9 +792,7 @@ int RunOldEngine(const Options& opt)
     Check(ok && r1.status == kOfxStatOK && d.max <= 1,
           "Style mix 1 is ignored: the frame equals the engine on its first style, weights {1, 0} (max %.0f)", d.max);
     Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
-    auto violations = host.Violations();
-    for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
-    Check(violations.empty(), "no protocol violations (%zu)", violations.size());
+    CheckNoViolations(host);
     std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
     return g_failures;
 }
