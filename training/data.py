@@ -7,7 +7,14 @@ No image data set can be downloaded here, so the content images are the photogra
 * `plasma-workspace-wallpapers`  the photographic wallpapers (lakes, forest path, autumn leaves, cups, boats...)
 * `python3-skimage`  skimage/data: astronaut, coffee, cat, rocket, motorcycle...
 * `opencv-doc`  the sample photos in examples/data (building, fruits, baboon, aerial views, Leuven, ...)
+* `lomiri-wallpapers*`  /usr/share/backgrounds: the photographs among Ubuntu Touch's wallpapers (mountains, a
+  bridge, paint brushes, wine glasses, dandelions, a bird, a sunset...)
+* people: skimage's cameraman, OpenCV's messi5 and basketball frames, and frames of OpenCV's `vtest.avi` (people
+  walking on a campus; extracted into the cache by `video_frames`)
 * `assets/content/*.jpg` of this repository (chicago, golden_gate, hoovertowernight, tubingen)
+
+Held out for the contact sheet and the style/content table (`HELD_OUT`, never trained on): skimage's astronaut
+(a face: a streamer is a person in front of a webcam) and lomiri's "friends" (dogs at a window).
 
 Many wallpaper packages are mostly drawings and abstract art; only the photographs are listed (by name) in
 `SOURCES`. `python3 -m training.data --list training/data/photos.txt` writes the list (one path a line, sorted)
@@ -37,13 +44,47 @@ SOURCES = [
 ] + [("plasma-workspace-wallpapers", _PLASMA.format(n)) for n in (
     "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
     "OneStandsOut", "Path", "summer_1am")
+] + [("lomiri-wallpapers", "/usr/share/backgrounds/" + n) for n in (
+    "Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg", "Infinite-Sea_by_Aury88.jpg", "Kleiber_by_Lukas_Baubkus.jpg",
+    "Picture_0B_by_freespace.jpg", "Picture_1A_by_freespace.jpg", "Wine_by_Jakkub_Mede.jpg",
+    "aitzgorri_by_Aitzol_Berasategi.jpg", "free_by_Peter_Nerlich.jpg", "life_by_Aitzol_Berasategi.jpg",
+    "picosdeeuropa_by_Aitzol_Berasategi.jpg", "seeding_by_Clements_Engelhardt.jpg", "sunset_by_Aitzol_Berasategi.jpg")
 ] + [("python3-skimage", _SK.format(n)) for n in (
-    "astronaut.png", "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png")
+    "coffee.png", "chelsea.png", "rocket.jpg", "motorcycle_left.png", "camera.png")
 ] + [("opencv-doc", _CV.format(n)) for n in (
     "aero1.jpg", "aero3.jpg", "apple.jpg", "baboon.jpg", "building.jpg", "butterfly.jpg", "fruits.jpg",
     "graf1.png", "home.jpg", "leuvenA.jpg", "messi5.jpg", "orange.jpg", "squirrel_cls.jpg", "HappyFish.jpg",
-    "stuff.jpg", "ela_original.jpg", "board.jpg")
+    "stuff.jpg", "ela_original.jpg", "board.jpg", "basketball1.png")
 ] + [("assets/content", os.path.join(REPO, "assets", "content", "*.jpg"))]
+
+# Photos that training never sees: the contact sheet's and the style/content table's "outside the training set".
+HELD_OUT = [_SK.format("astronaut.png"), "/usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg"]
+
+VIDEO_FRAMES = [(_CV.format("vtest.avi"), (60, 260, 460, 660))]
+
+
+def video_frames(cache: str | None = None) -> list:
+    """Stills of people from the packaged sample videos, written once into the cache (PNG)."""
+    import cv2
+    cache = cache or os.path.join(os.environ.get("STYLEFILTER_CACHE", os.path.expanduser("~/.cache/stylefilter")),
+                                  "training-frames")
+    out = []
+    for video, frames in VIDEO_FRAMES:
+        if not os.path.isfile(video):
+            continue
+        os.makedirs(cache, exist_ok=True)
+        cap = None
+        for i in frames:
+            path = os.path.join(cache, f"{os.path.splitext(os.path.basename(video))[0]}_{i:04d}.png")
+            if not os.path.isfile(path):
+                cap = cap or cv2.VideoCapture(video)
+                cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+                ok, frame = cap.read()
+                if not ok:
+                    continue
+                cv2.imwrite(path, frame)
+            out.append(path)
+    return out
 
 
 def gather(sources=SOURCES, min_side: int = 256) -> list:
@@ -60,7 +101,8 @@ def gather(sources=SOURCES, min_side: int = 256) -> list:
                         found.append(os.path.abspath(f))
             except OSError:
                 pass
-    return sorted(set(found))
+    found += video_frames()
+    return sorted(set(found) - set(HELD_OUT))
 
 
 def write_list(path: str = DEFAULT_LIST) -> list:
@@ -68,7 +110,9 @@ def write_list(path: str = DEFAULT_LIST) -> list:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         for p in files:
-            f.write(os.path.relpath(p, REPO) if p.startswith(REPO + os.sep) else p)
+            home = os.path.expanduser("~") + os.sep
+            f.write(os.path.relpath(p, REPO) if p.startswith(REPO + os.sep)
+                    else "~" + os.sep + p[len(home):] if p.startswith(home) else p)
             f.write("\n")
     return files
 
@@ -76,13 +120,14 @@ def write_list(path: str = DEFAULT_LIST) -> list:
 def read_list(path: str) -> list:
     with open(path) as f:
         lines = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    lines = [os.path.expanduser(l) for l in lines]
     return [l if os.path.isabs(l) else os.path.join(REPO, l) for l in lines]
 
 
 def load_image(path: str, max_side: int | None = None) -> torch.Tensor:
     """RGB float tensor 3 x H x W in 0..255, optionally shrunk so that the longer side is <= max_side."""
     with Image.open(path) as im:
-        im = im.convert("RGB")
+        im = im.convert("RGB")    # also grey (cameraman) and palette pictures
         if max_side and max(im.size) > max_side:
             k = max_side / max(im.size)
             im = im.resize((max(1, round(im.width * k)), max(1, round(im.height * k))), Image.BICUBIC)

@@ -1,7 +1,8 @@
 """Evaluate styles as the engine runs them: contact sheet, style/content losses, training curves.
 
-    python3 -m training.evaluate sheet   --styles models/starry_night,models/wave,... --out docs/contact_sheet.png
-    python3 -m training.evaluate losses  --styles models/starry_night,... --out docs/losses.json [--figure docs/losses.png]
+    python3 -m training.evaluate sheet    --styles models/starry_night,models/wave,... --out docs/contact_sheet.png
+    python3 -m training.evaluate compare  --styles OLD,NEW,... --labels "old compact,new compact" --out docs/compare.png
+    python3 -m training.evaluate distances --styles models/starry_night,... [--paintings ...] --out docs/distances.json
     python3 -m training.evaluate curves  --runs runs/a,runs/b --out docs/training_curves.png
 
 Everything is rendered by the engine CLI (`out/cli/stylefilter.dll render`), per frame (`--smoothing 0`) unless
@@ -22,10 +23,15 @@ import torch
 from PIL import Image, ImageDraw
 
 from . import engine, losses
+from .data import HELD_OUT
 from .lossnet import make_loss_net
-from .styles import REPO
+from .styles import REPO, style_path
 
 CONTENT = ["chicago.jpg", "golden_gate.jpg", "hoovertowernight.jpg", "tubingen.jpg"]
+TEST_PHOTOS = [os.path.join(REPO, "assets", "content", c) for c in CONTENT]
+# photos the training never saw (training.data.HELD_OUT: a face, dogs at a window) and one more outside the list
+UNSEEN = HELD_OUT + ["/usr/share/doc/opencv-doc/examples/data/leuvenB.jpg"]
+PAINTING_SIDE = 320   # the painting's longer side for its Gram matrices (as in training)
 
 
 def style_label(style: str) -> str:
@@ -37,6 +43,7 @@ def style_label(style: str) -> str:
 
 
 def cell_image(src: str, dst: str, w: int, h: int):
+    """The centre of a picture, scaled to cover w x h."""
     with Image.open(src) as im:
         im = im.convert("RGB")
         k = max(w / im.width, h / im.height)
@@ -45,87 +52,96 @@ def cell_image(src: str, dst: str, w: int, h: int):
         im.crop((x0, y0, x0 + w, y0 + h)).save(dst)
 
 
-def render_cells(styles, w, h, tmp):
-    """{(content, style or None): path} rendered by the engine."""
+def render_cells(photos, styles, w, h, tmp):
+    """{(photo, style or None): path}: each photo cropped to w x h, and rendered by the engine with each style."""
     cells = {}
-    for c in CONTENT:
-        src = os.path.join(tmp, c.replace(".jpg", ".png"))
-        cell_image(os.path.join(REPO, "assets", "content", c), src, w, h)
-        cells[(c, None)] = src
-        for i, s in enumerate(styles):
-            out = os.path.join(tmp, f"{c[:-4]}_{i}.png")
+    for i, p in enumerate(photos):
+        src = os.path.join(tmp, f"photo{i}.png")
+        cell_image(p, src, w, h)
+        cells[(p, None)] = src
+        for j, s in enumerate(styles):
+            out = os.path.join(tmp, f"photo{i}_{j}.png")
             engine.render(src, out, s, smoothing=0.0)
-            cells[(c, s)] = out
+            cells[(p, s)] = out
     return cells
 
 
-def contact_sheet(styles, out, w=320, h=240):
-    tmp = tempfile.mkdtemp(prefix="sf-sheet-")
-    cells = render_cells(styles, w, h, tmp)
-    cols = [None] + list(styles)
-    head = 28
-    sheet = Image.new("RGB", (w * len(cols), head + h * len(CONTENT)), (255, 255, 255))
+def grid(rows, labels, out, w, h, heads=None):
+    """A sheet: `rows` of cell pictures (paths), a label over every column, optional head pictures per column."""
+    label_h, head_h = 22, (h if heads else 0)
+    cols = len(labels)
+    sheet = Image.new("RGB", (w * cols, label_h + head_h + h * len(rows)), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    for j, s in enumerate(cols):
-        label = "original" if s is None else style_label(s)
-        draw.text((j * w + 6, 8), label, fill=(0, 0, 0))
-        for i, c in enumerate(CONTENT):
-            with Image.open(cells[(c, s)]) as im:
-                sheet.paste(im.convert("RGB"), (j * w, head + i * h))
+    for j, label in enumerate(labels):
+        draw.text((j * w + 6, 5), label, fill=(0, 0, 0))
+        if heads and heads[j]:
+            tmp = out + f".head{j}.png"
+            cell_image(heads[j], tmp, w, h)
+            with Image.open(tmp) as im:
+                sheet.paste(im.convert("RGB"), (j * w, label_h))
+            os.remove(tmp)
+    for i, row in enumerate(rows):
+        for j, path in enumerate(row):
+            with Image.open(path) as im:
+                sheet.paste(im.convert("RGB"), (j * w, label_h + head_h + i * h))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     sheet.save(out, optimize=True)
+    return out
+
+
+def contact_sheet(styles, out, w=256, h=192, photos=None, paintings=None):
+    """Rows: the photos (the four test photos and two never trained on, a face among them); columns: the original,
+    then each style, with its painting at the head of the column."""
+    photos = photos or TEST_PHOTOS + HELD_OUT
+    tmp = tempfile.mkdtemp(prefix="sf-sheet-")
+    cells = render_cells(photos, styles, w, h, tmp)
+    rows = [[cells[(p, s)] for s in [None] + list(styles)] for p in photos]
+    grid(rows, ["photo (last two never trained on)"] + [style_label(s) for s in styles], out, w, h,
+         heads=[None] + list(paintings) if paintings else None)
     shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
-def loss_table(styles, paintings, out_json, figure=None, w=320, h=240):
-    """Style loss (Gram, relative) of the original photo and of the engine's output against each painting, and
-    content loss (relative) of the output against the photo; the default random loss network."""
+def compare_sheet(styles, labels, out, photo, w=384, h=288):
+    """One photo, one column per style (e.g. old compact, new compact, new full)."""
+    tmp = tempfile.mkdtemp(prefix="sf-compare-")
+    cells = render_cells([photo], styles, w, h, tmp)
+    grid([[cells[(photo, s)] for s in [None] + list(styles)]], ["photo"] + list(labels), out, w, h)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def distances(styles, paintings, photos=None, w=320, h=240):
+    """Per style: the ResNet18 Gram style distance of the engine's output to the painting (the training's style
+    loss, relative, painting at PAINTING_SIDE), the same for the unstyled photo, and the content distance of the
+    output to the photo (relative, layer2), averaged over `photos` (default: photos outside the training set)."""
     from .data import load_image  # noqa: PLC0415
-    net = make_loss_net("deep")
-    tmp = tempfile.mkdtemp(prefix="sf-loss-")
-    cells = render_cells(styles, w, h, tmp)
+    photos = photos or UNSEEN
+    net = make_loss_net("resnet18")
+    weights = net.style_weights
+    tmp = tempfile.mkdtemp(prefix="sf-dist-")
+    cells = render_cells(photos, styles, w, h, tmp)
     rows = []
-    for s, p in zip(styles, paintings):
-        with torch.no_grad():
-            feats, _ = net(load_image(p, 256).unsqueeze(0))
+    with torch.no_grad():
+        for s, p in zip(styles, paintings):
+            img = load_image(p, PAINTING_SIDE).unsqueeze(0)
+            feats, _ = net(img[..., : img.shape[2] // 16 * 16, : img.shape[3] // 16 * 16])
             target = [losses.gram(f) for f in feats]
-            r = {"style": style_label(s), "painting": os.path.relpath(p, REPO), "photo_style": [], "output_style": [], "content": []}
-            for c in CONTENT:
-                x = load_image(cells[(c, None)]).unsqueeze(0)
-                y = load_image(cells[(c, s)]).unsqueeze(0)
+            r = {"style": s, "label": style_label(s), "painting": os.path.basename(p), "photo_style": [], "style_distance": [],
+                 "content_distance": []}
+            for ph in photos:
+                x, y = (load_image(cells[(ph, k)]).unsqueeze(0) for k in (None, s))
                 fx, cx = net(x)
                 fy, cy = net(y)
-                r["photo_style"].append(float(losses.style_loss(fx, target)))
-                r["output_style"].append(float(losses.style_loss(fy, target)))
-                r["content"].append(float(losses.content_loss(cy, cx)))
-        for k in ("photo_style", "output_style", "content"):
-            r[k + "_mean"] = float(np.mean(r[k]))
-        rows.append(r)
+                r["photo_style"].append(float(losses.style_loss(fx, target, weights)))
+                r["style_distance"].append(float(losses.style_loss(fy, target, weights)))
+                r["content_distance"].append(float(losses.content_loss(cy, cx)))
+            for k in ("photo_style", "style_distance", "content_distance"):
+                r[k + "_mean"] = float(np.mean(r[k]))
+            rows.append(r)
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
-    with open(out_json, "w") as f:
-        json.dump({"loss_net": "deep (random, seed 20240611)", "cell": [w, h], "content": CONTENT, "rows": rows}, f, indent=1)
-    if figure:
-        import matplotlib  # noqa: PLC0415
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        names = [r["style"].split(" (")[0] for r in rows]
-        x = np.arange(len(rows))
-        fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
-        ax[0].bar(x - 0.2, [r["photo_style_mean"] for r in rows], 0.4, label="photo (unstyled)")
-        ax[0].bar(x + 0.2, [r["output_style_mean"] for r in rows], 0.4, label="stylised (engine)")
-        ax[0].set_title("style loss vs the painting (lower = closer)")
-        ax[0].set_yscale("log")
-        ax[1].bar(x, [r["content_mean"] for r in rows], 0.5, color="tab:green")
-        ax[1].set_title("content loss vs the photo (lower = closer)")
-        for a in ax:
-            a.set_xticks(x)
-            a.set_xticklabels(names, rotation=15, fontsize=8)
-        ax[0].legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(figure, dpi=90)
-    return rows
+    return {"loss_net": "resnet18 (ImageNet)", "cell": [w, h], "painting_side": PAINTING_SIDE,
+            "photos": [os.path.basename(p) for p in photos], "rows": rows}
 
 
 def curves(runs, out):
@@ -154,22 +170,28 @@ def curves(runs, out):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["sheet", "losses", "curves"])
+    ap.add_argument("what", choices=["sheet", "compare", "distances", "curves"])
     ap.add_argument("--styles", default="", help="comma-separated packs / .onnx files / bundled names")
-    ap.add_argument("--paintings", help="for losses: the paintings, in the order of --styles (default: training/styles/<pack folder name>.jpg)")
+    ap.add_argument("--paintings", help="the paintings, in the order of --styles (default: training/styles/<pack folder name>.jpg)")
+    ap.add_argument("--labels", help="for compare: column labels")
+    ap.add_argument("--photo", default=TEST_PHOTOS[0], help="for compare: the photo")
     ap.add_argument("--runs", default="", help="for curves: run folders")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--figure")
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     styles = [s for s in a.styles.split(",") if s]
+    paintings = a.paintings.split(",") if a.paintings else [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
     if a.what == "sheet":
-        print(contact_sheet(styles, a.out))
-    elif a.what == "losses":
-        from .styles import style_path  # noqa: PLC0415
-        paintings = a.paintings.split(",") if a.paintings else [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
-        for r in loss_table(styles, paintings, a.out, a.figure):
-            print(f"{r['style']:48s} style loss photo {r['photo_style_mean']:.3f} -> stylised {r['output_style_mean']:.3f}; content {r['content_mean']:.3f}")
+        print(contact_sheet(styles, a.out, paintings=paintings))
+    elif a.what == "compare":
+        print(compare_sheet(styles, a.labels.split(",") if a.labels else [style_label(s) for s in styles], a.out, a.photo))
+    elif a.what == "distances":
+        result = distances(styles, paintings)
+        with open(a.out, "w") as f:
+            json.dump(result, f, indent=1)
+        for r in result["rows"]:
+            print(f"{r['style']:40s} style distance photo {r['photo_style_mean']:.3f} -> stylised {r['style_distance_mean']:.3f}; "
+                  f"content {r['content_distance_mean']:.3f}")
     else:
         curves([r for r in a.runs.split(",") if r], a.out)
         print(a.out)

@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 
 from .net import MULTIPLE, WIDTHS, StyleNet
-from .styles import REPO, short_title, style_title
+from .styles import REPO, painting, short_title, style_title
 
 OPSET = 17
 
@@ -126,6 +126,8 @@ def export_pack(net: StyleNet, folder: str, name: str, styles=None, description:
     if multi:
         manifest["styles"] = [short_title(s) for s in styles]
         manifest["style_input"] = "style"
+    elif styles and "artist" in painting(styles[0]):
+        manifest.update(painting(styles[0]))     # title, artist, year of the painting
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

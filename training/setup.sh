@@ -11,9 +11,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(python3-torch python3-torchvision python3-pil python3-numpy python3-onnx python3-pytest python3-matplotlib libopenblas0-openmp
-          mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
+          mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
 if [ "${SKIP_APT_TORCH:-0}" = "1" ]; then
-    PACKAGES=(mate-backgrounds plasma-workspace-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
+    PACKAGES=(mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers python3-skimage opencv-doc python3-opencv ffmpeg)
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -27,6 +27,8 @@ fi
 
 cd "$REPO"
 "$PY" -c "import torch, numpy, PIL, onnx" || { echo "training/setup.sh: $PY lacks torch/numpy/PIL/onnx" >&2; exit 1; }
+"$REPO/training/resnet18/fetch.sh" >/dev/null    # the loss network (a NuGet restore into the cache)
+"$PY" -c "from training.data import video_frames; video_frames()"
 if [ ! -s training/data/photos.txt ]; then
     "$PY" -m training.data --list training/data/photos.txt
 fi

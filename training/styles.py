@@ -10,31 +10,29 @@ import os
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STYLE_DIRS = [os.path.join(REPO, "training", "styles"), os.path.join(os.path.dirname(REPO), "shared", "styles")]
 
-TITLES = {
-    "starry_night": "The Starry Night (van Gogh, 1889)",
-    "wave": "The Great Wave off Kanagawa (Hokusai, c.1831)",
-    "the_scream": "The Scream (Munch, 1893)",
-    "composition_vii": "Composition VII (Kandinsky, 1913)",
-    "udnie": "Udnie (Picabia, 1913)",
-    "shipwreck": "The Shipwreck of the Minotaur (Turner, c.1810)",
-    "woman_with_hat": "Woman with a Hat (Matisse, 1905)",
+# The bundled paintings (all public domain; copies in training/styles/): name -> (title, artist, year).
+# Exported packs carry them in their manifest ("title", "artist", "year"); user-facing lists show the title.
+PAINTINGS = {
+    "starry_night": ("The Starry Night", "Vincent van Gogh", "1889"),
+    "wave": ("The Great Wave off Kanagawa", "Katsushika Hokusai", "c. 1831"),
+    "the_scream": ("The Scream", "Edvard Munch", "1893"),
+    "composition_vii": ("Composition VII", "Wassily Kandinsky", "1913"),
+    "udnie": ("Udnie", "Francis Picabia", "1913"),
+    "shipwreck": ("The Shipwreck", "J. M. W. Turner", "1805"),
+    "woman_with_hat": ("Woman with a Hat", "Henri Matisse", "1905"),
 }
 
 
-SHORT = {
-    "starry_night": "The Starry Night",
-    "wave": "The Great Wave",
-    "the_scream": "The Scream",
-    "composition_vii": "Composition VII",
-    "udnie": "Udnie",
-    "shipwreck": "The Shipwreck",
-    "woman_with_hat": "Woman with a Hat",
-}
+def painting(name_or_path: str) -> dict:
+    """{"title", "artist", "year"} of a bundled painting; only a title (from the file name) for other pictures."""
+    n = style_name(name_or_path)
+    if n in PAINTINGS:
+        return dict(zip(("title", "artist", "year"), PAINTINGS[n]))
+    return {"title": n.replace("_", " ").title()}
 
 
 def short_title(name_or_path: str) -> str:
-    n = style_name(name_or_path)
-    return SHORT.get(n, n.replace("_", " ").title())
+    return painting(name_or_path)["title"]
 
 
 def style_path(name_or_path: str) -> str:
@@ -53,5 +51,6 @@ def style_name(name_or_path: str) -> str:
 
 
 def style_title(name_or_path: str) -> str:
-    n = style_name(name_or_path)
-    return TITLES.get(n, n.replace("_", " ").title())
+    """"Title (Artist, year)" for descriptions and figure captions."""
+    p = painting(name_or_path)
+    return f"{p['title']} ({p['artist']}, {p['year']})" if "artist" in p else p["title"]

@@ -6,7 +6,7 @@
 Each iteration takes a batch of random photo crops, makes a second frame for every crop with a known synthetic
 motion (training/flow.py), styles both frames and minimises
 
-    style_weight   * Gram style loss (frame 1)          (random fixed loss network, or VGG-16 with --vgg)
+    style_weight   * Gram style loss (frame 1)          (ImageNet ResNet18; a random network as the fallback)
   + content_weight * feature content loss (frame 1)
   + structure_weight * coarse luminance layout loss (frame 1)
   + tv_weight      * total variation
@@ -14,7 +14,9 @@ motion (training/flow.py), styles both frames and minimises
   + feature_weight  * ReCoNet feature temporal loss      (encoder output, 1/4 resolution)
   + noise_weight    * noise stability loss               (static pairs: the same crop with a little noise)
 
-`--no-temporal` drops the last three (and the second frame): the per-frame baseline. `--identity` trains the
+`--no-temporal` drops the last three (and the second frame): the per-frame baseline. `--resume` continues a
+run from its `OUT/checkpoint.pt` (weights, optimiser, schedule, random state and loss history), so a long run
+can go on in a later session from a committed checkpoint. `--identity` trains the
 network to reproduce its input (the warm start that `--init` then loads). Runs on the CPU (PyTorch
 1.13) or, when there is one, a CUDA GPU (`--device auto`). The checkpoint (`OUT/checkpoint.pt`) holds the
 network's configuration and weights; `OUT/train.json` the arguments, data list, timing and loss history;
@@ -36,7 +38,7 @@ import torch.nn.functional as F
 from . import losses
 from .data import DEFAULT_LIST, PhotoCrops, load_image, read_list, save_image, write_list
 from .flow import make_pair
-from .lossnet import DEFAULT_SEED, make_loss_net
+from .lossnet import DEFAULT_SEED, ResNet18Net, make_loss_net
 from .net import StyleNet, count_parameters, one_hot
 from .styles import REPO, style_name, style_path
 
@@ -67,7 +69,8 @@ def parse_args(argv=None):
     ap.add_argument("--static-frac", type=float, default=0.25, help="fraction of pairs that do not move (noise only)")
     ap.add_argument("--noise-std", type=float, default=4.0, help="max std of the noise on frame 2 (0..255 scale)")
     ap.add_argument("--no-temporal", action="store_true", help="per-frame training: no second frame, no temporal losses")
-    ap.add_argument("--loss-net", default="deep", help="deep (default), multiscale, multiscale-wide")
+    ap.add_argument("--loss-net", default="resnet18", help="resnet18 (default: ImageNet-trained, fetched by "
+                    "training/resnet18/fetch.sh); deep, multiscale, multiscale-wide (random weights: weak styles)")
     ap.add_argument("--loss-seed", type=int, default=DEFAULT_SEED, help="seed of the random loss network's weights")
     ap.add_argument("--vgg", help="path to torchvision VGG-16 weights (state dict); replaces the random loss network")
     ap.add_argument("--seed", type=int, default=1)
@@ -78,6 +81,8 @@ def parse_args(argv=None):
     ap.add_argument("--save-every", type=int, default=250)
     ap.add_argument("--init", help="start from this checkpoint's weights (same width and blocks; a single-style "
                     "checkpoint's norm parameters are copied to every style)")
+    ap.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
+    ap.add_argument("--stop-after", type=int, help="save and stop after this iteration (continue later with --resume)")
     ap.add_argument("--identity", action="store_true",
                     help="train the network to reproduce its input (L1) instead of a style: a warm start for --init")
     return ap.parse_args(argv)
@@ -98,6 +103,7 @@ def style_targets(loss_net, paths, size, device):
     per_style = []
     for p in paths:
         img = load_image(p, size).unsqueeze(0).to(device)
+        img = img[..., : img.shape[2] // 16 * 16, : img.shape[3] // 16 * 16]   # even sizes down to layer3
         with torch.no_grad():
             feats, _ = loss_net(img)
             per_style.append([losses.gram(f)[0] for f in feats])
@@ -126,8 +132,9 @@ def train(a) -> dict:
         torch.set_num_threads(a.threads)
     device = pick_device(a.device)
     os.makedirs(os.path.join(a.out, "samples"), exist_ok=True)
-    if a.size % 4:
-        raise SystemExit("--size must be a multiple of 4")
+    if a.size % 4 or (a.loss_net == "resnet18" and not a.identity and a.size % 16):
+        raise SystemExit("--size must be a multiple of 4 (16 with the resnet18 loss network: its stride-2 layers "
+                         "pad one side only, which equals PyTorch's padding only for even sizes down to layer3)")
 
     style_list = [s for s in a.styles.split(",") if s] if not a.identity else ["identity"]
     if not style_list:
@@ -143,6 +150,8 @@ def train(a) -> dict:
     gen = torch.Generator().manual_seed(a.seed + 1)
 
     loss_net = make_loss_net(a.loss_net, a.loss_seed, a.vgg).to(device)
+    if a.loss_net == "resnet18" and not isinstance(loss_net, ResNet18Net):
+        a.loss_net = "deep (fallback: ResNet18 missing)"    # recorded in train.json
     targets = style_targets(loss_net, paths, a.style_size, device) if paths else []
 
     net = StyleNet(parse_width(a.width), a.res_blocks, n).to(device)
@@ -157,12 +166,32 @@ def train(a) -> dict:
     mix_rows = [one_hot(torch.tensor([i]), n).to(device) if n > 1 else None for i in range(n)]
 
     temporal = not a.no_temporal
-    history, sums, count = [], {}, 0
-    t_start = time.time()
+    history, sums, count, start, done_seconds = [], {}, 0, 1, 0.0
+    ckpt_path = os.path.join(a.out, "checkpoint.pt")
+    if a.resume:
+        if not os.path.isfile(ckpt_path):
+            raise SystemExit(f"--resume: {ckpt_path} does not exist")
+        ckpt = torch.load(ckpt_path, map_location="cpu")
+        if ckpt["config"] != net.config or ckpt["styles"] != names:
+            raise SystemExit(f"--resume: {ckpt_path} holds {ckpt['styles']} {ckpt['config']}, not {names} {net.config}")
+        net.load_state_dict(ckpt["state_dict"])
+        if ckpt["iterations"] >= a.iters:
+            print(f"{ckpt_path}: all {a.iters} iterations are done", flush=True)
+            return {"seconds": ckpt.get("seconds", 0.0), "history": ckpt.get("history", [])}
+        if "optimizer" not in ckpt:
+            raise SystemExit(f"--resume: {ckpt_path} has no optimiser state (an exported or old checkpoint)")
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        data.gen.set_state(ckpt["rng"]["data"])
+        gen.set_state(ckpt["rng"]["pairs"])
+        torch.set_rng_state(ckpt["rng"]["torch"])
+        history, start, done_seconds = ckpt.get("history", []), ckpt["iterations"] + 1, ckpt.get("seconds", 0.0)
+        print(f"resuming {ckpt_path} at iteration {start} ({done_seconds:.0f} s done)", flush=True)
+    t_start = time.time() - done_seconds
     print(f"training {','.join(names)}: {count_parameters(net)} parameters, device {device}, "
           f"{len(files)} photos, {a.iters} iterations of {a.batch}x{a.size}x{a.size}"
           f"{'' if temporal else ' (no temporal losses)'}", flush=True)
-    for it in range(1, a.iters + 1):
+    for it in range(start, a.iters + 1):
         x1 = data.batch(a.batch).to(device)
         idx = torch.randint(n, (a.batch,), generator=gen)
         mix = one_hot(idx, n).to(device) if n > 1 else None
@@ -191,7 +220,7 @@ def train(a) -> dict:
             s_feats, c_feat = loss_net(o1)
             with torch.no_grad():
                 _, c_target = loss_net(x1)
-            terms["style"] = losses.style_loss(s_feats, tgt)
+            terms["style"] = losses.style_loss(s_feats, tgt, getattr(loss_net, "style_weights", None))
             terms["content"] = losses.content_loss(c_feat, c_target)
             loss = a.style_weight * terms["style"] + a.content_weight * terms["content"]
         if a.structure_weight > 0 and not a.identity:
@@ -227,12 +256,18 @@ def train(a) -> dict:
             el = time.time() - t_start
             means = {k: s / c for k, (s, c) in sums.items()}
             history.append({"iter": it, "seconds": round(el, 1), **{k: round(v, 6) for k, v in means.items()}})
-            print(f"it {it:5d}  {el:7.0f}s  {it / el:5.2f} it/s  " + "  ".join(f"{k} {v:.4g}" for k, v in means.items()), flush=True)
+            print(f"it {it:5d}  {el:7.0f}s  {(it - start + 1) / max(el - done_seconds, 1e-3):5.2f} it/s  " + "  ".join(f"{k} {v:.4g}" for k, v in means.items()), flush=True)
             sums, count = {}, 0
         if it % a.sample_every == 0 or it == a.iters:
             save_image(sample_strip(net, test_imgs, mix_rows), os.path.join(a.out, "samples", f"it{it:05d}.png"))
-        if it % a.save_every == 0 or it == a.iters:
-            save_checkpoint(net, names, a, it, time.time() - t_start, history, files)
+        stop = a.stop_after is not None and it >= a.stop_after
+        if it % a.save_every == 0 or it == a.iters or stop:
+            state = {"optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                     "rng": {"data": data.gen.get_state(), "pairs": gen.get_state(), "torch": torch.get_rng_state()}}
+            save_checkpoint(net, names, a, it, time.time() - t_start, history, files, state)
+        if stop:
+            print(f"stopped after iteration {it}: continue with --resume", flush=True)
+            break
     return {"seconds": time.time() - t_start, "history": history}
 
 
@@ -245,9 +280,10 @@ def load_init(net: StyleNet, path: str):
     net.load_state_dict(state)
 
 
-def save_checkpoint(net, names, a, it, seconds, history, files):
+def save_checkpoint(net, names, a, it, seconds, history, files, state=None):
+    """OUT/checkpoint.pt: the weights and, for --resume, the optimiser, schedule, random state and history."""
     ckpt = {"config": net.config, "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "styles": names, "iterations": it}
+            "styles": names, "iterations": it, "seconds": round(seconds, 1), "history": history, **(state or {})}
     tmp = os.path.join(a.out, "checkpoint.pt.tmp")
     torch.save(ckpt, tmp)
     os.replace(tmp, os.path.join(a.out, "checkpoint.pt"))

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Retrains the bundled styles with the ImageNet ResNet18 loss network, exactly as models/README.md records them.
+#   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry export (default: all)
+# Every step resumes where it stopped (--resume) when its run folder already holds a checkpoint, so a run cut
+# short by the end of a session goes on in the next one. The final checkpoints are copied into
+# training/checkpoints/ (a few MB each, committed) so that a later session can resume or fine-tune them.
+# CPU by default (2 threads); on a CUDA machine the same commands use the GPU (--device auto).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+PY="${PY:-/usr/bin/python3}"
+RUNS="${RUNS:-training/runs}"
+STYLES7="starry_night,wave,the_scream,composition_vii,udnie,shipwreck,woman_with_hat"
+# the losses of BRIEF section 4's feed-forward check, with a higher content weight and a little structure loss
+LOSSES=(--style-weight 1 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320)
+
+train() {   # train RUN_FOLDER ARGS...: resume when a checkpoint with optimiser state is there
+    local out="$1"; shift
+    local resume=()
+    if [ -f "$out/checkpoint.pt" ]; then resume=(--resume); fi
+    OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" "$PY" -m training.train --out "$out" "$@" "${resume[@]}"
+}
+
+step_identity() {
+    train "$RUNS/identity" --identity --iters 400 --batch 8 --size 64 --no-temporal --seed 7 --log-every 100
+}
+step_mix7_base() {      # seven paintings in one network (conditional instance norm), per frame
+    train "$RUNS/mix7_base" --styles "$STYLES7" --init "$RUNS/identity/checkpoint.pt" --no-temporal \
+        --iters 5000 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 "${LOSSES[@]}" \
+        --seed 1 --log-every 50 --sample-every 250 --save-every 100
+}
+step_mix7() {           # then the temporal and noise-stability losses
+    train "$RUNS/mix7" --styles "$STYLES7" --init "$RUNS/mix7_base/checkpoint.pt" \
+        --iters 600 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" \
+        --seed 2 --log-every 25 --sample-every 200 --save-every 50
+}
+step_full_starry_base() {   # The Starry Night at full width (32/64/128), per frame
+    train "$RUNS/identity_full" --identity --width full --iters 300 --batch 8 --size 64 --no-temporal --seed 7 --log-every 100
+    train "$RUNS/starry_full_base" --styles starry_night --width full --init "$RUNS/identity_full/checkpoint.pt" \
+        --no-temporal --iters 1500 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 "${LOSSES[@]}" \
+        --seed 3 --log-every 50 --sample-every 250 --save-every 50
+}
+step_full_starry() {
+    train "$RUNS/starry_full" --styles starry_night --width full --init "$RUNS/starry_full_base/checkpoint.pt" \
+        --iters 200 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" \
+        --seed 4 --log-every 25 --sample-every 100 --save-every 25
+}
+step_export() {
+    local mix="$RUNS/mix7/checkpoint.pt"
+    for s in ${STYLES7//,/ }; do
+        "$PY" -m training.export --checkpoint "$mix" --style "$s" --pack "models/$s" --verify
+    done
+    "$PY" -m training.export --checkpoint "$mix" --pack models/paintings_mix --name "Seven paintings (mix)" --verify
+    "$PY" -m training.export --checkpoint "$RUNS/starry_full/checkpoint.pt" --pack models/starry_night_full \
+        --name "The Starry Night (full width)" --verify
+    mkdir -p training/checkpoints
+    cp "$RUNS/mix7/checkpoint.pt" training/checkpoints/mix7.pt
+    cp "$RUNS/starry_full/checkpoint.pt" training/checkpoints/starry_night_full.pt
+}
+
+steps=("$@")
+if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry export); fi
+for s in "${steps[@]}"; do
+    echo "== training/retrain.sh: $s" >&2
+    "step_$s"
+done
