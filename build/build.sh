@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything: dependencies (setup.sh), the solution, the NativeAOT engine library with
-# ONNX Runtime beside it (out/native), the CLI (out/cli), the test models (out/test-models)
-# and the placeholder style (models/placeholder). Safe to run again; it redoes little.
+# ONNX Runtime beside it (out/native), the CLI (out/cli) and the test models (out/test-models, with the
+# untrained placeholder network in out/test-models/placeholder/). Safe to run again; it redoes little.
 #   STYLEFILTER_VERBOSE=1  show compiler warnings too
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -11,8 +11,7 @@ cd "$REPO"
 DOTNET_QUIET=(-v q -nologo)
 if [ "${STYLEFILTER_VERBOSE:-0}" = "0" ]; then DOTNET_QUIET+=("-clp:ErrorsOnly"); fi
 
-# Generated models come first (the CLI and the native bundle copy models/ at build time); each folder
-# is regenerated only when make_models.py is newer than its stamp.
+# Generated models come first; the folder is regenerated only when make_models.py is newer than its stamp.
 make_models() {  # make_models FLAG DIR
     local flag="$1" dir="$2" stamp="$2/.stamp"
     if [ ! -f "$stamp" ] || [ "$REPO/build/make_models.py" -nt "$stamp" ]; then
@@ -23,7 +22,9 @@ make_models() {  # make_models FLAG DIR
     fi
 }
 make_models --out "$OUT/test-models"
-make_models --placeholder "$REPO/models/placeholder"
+# Older builds generated the placeholder into models/, from where it was bundled as a style: remove it
+# and the copy in the CLI's build output.
+rm -rf "$REPO/models/placeholder" "$REPO"/src/StyleFilter.Cli/bin/*/*/models/placeholder
 
 log "dotnet build StyleFilter.sln (Release)"
 dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
@@ -44,6 +45,7 @@ rm -f "$OUT/native/models/README.md"
 "$REPO/ofx-plugin/install.sh" --build-only
 
 log "dotnet publish src/StyleFilter.Cli -> out/cli"
+rm -rf "$OUT/cli/models"   # the bundled styles are copied afresh: none left over from an older models/
 dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
 
 

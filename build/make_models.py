@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Generate the ONNX models StyleFilter's tests use, and the placeholder default style.
+"""Generate the ONNX models StyleFilter's tests and speed measurements use.
 
-    make_models.py --out DIR            test models (small, random but seeded weights)
-    make_models.py --placeholder DIR    DIR/placeholder.onnx, the untrained default style
+    make_models.py --out DIR            test models (small, random but seeded weights), and
+                                        DIR/placeholder/placeholder.onnx
+    make_models.py --placeholder DIR    only DIR/placeholder.onnx: the full-width network, untrained
+
+The placeholder is not a style (it is never bundled): tests and timings load it by path.
 
 Only onnx.helper and numpy are used (Debian's python3-onnx 1.12 and python3-numpy), so run
 it with /usr/bin/python3. Output is deterministic: same script, same bytes.
@@ -283,7 +286,10 @@ def write_test_models(out):
         f.write(np.random.default_rng(1234).bytes(4096))
 
     basic = os.path.join(out, "pack_basic")
-    write_pack(basic, encoder_model(2), decoder_model(3), manifest("Basic test pack"), written)
+    # The fields for users: title (shown instead of name), artist (not ASCII), year.
+    write_pack(basic, encoder_model(2), decoder_model(3),
+               manifest("Basic test pack", title="Basic Test Painting", artist="Zo\u00eb Tester", year="c. 2024"),
+               written)
     zip_folder(basic, os.path.join(out, "pack_basic.zip"),
                ["manifest.json", "encoder.onnx", "decoder.onnx"])
 
@@ -306,6 +312,7 @@ def write_test_models(out):
     else:
         sys.exit("corrupt.onnx unexpectedly parses as a model")
     print(f"wrote {len(written)} test models + corrupt.onnx, pack_basic.zip to {out}")
+    write_placeholder(os.path.join(out, "placeholder"))
 
 
 def write_placeholder(folder):

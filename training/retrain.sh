@@ -58,6 +58,30 @@ step_export() {
     cp "$RUNS/starry_full/checkpoint.pt" training/checkpoints/starry_night_full.pt
 }
 
+step_evaluate() {        # docs/: contact sheets, distance table, warping error (needs build/build.sh for the CLI)
+    local packs="" old="${OLD_MODELS:-out/old-models}"
+    for s in starry_night wave the_scream composition_vii; do    # the styles of the random loss network, for comparison
+        mkdir -p "$old/$s"
+        for f in encoder.onnx decoder.onnx manifest.json; do
+            [ -s "$old/$s/$f" ] || git show "58360b1:models/$s/$f" > "$old/$s/$f"
+        done
+    done
+    for s in ${STYLES7//,/ }; do packs="$packs,models/$s"; done
+    packs="${packs#,}"
+    "$PY" -m training.evaluate sheet --styles "$packs" --out docs/contact_sheet.png
+    "$PY" -m training.evaluate compare --styles "$old/starry_night,models/starry_night,models/starry_night_full" \
+        --labels "old compact (random loss net),new compact,new full width" --out docs/compare_chicago.png
+    "$PY" -m training.evaluate distances --styles "$packs,models/starry_night_full" \
+        --paintings "$("$PY" -c "from training.styles import style_path; print(','.join(style_path(s) for s in '$STYLES7,starry_night'.split(',')))")" \
+        --out docs/distances.json
+    "$PY" -m training.evaluate distances --styles "$old/starry_night,$old/wave,$old/the_scream,$old/composition_vii" \
+        --out docs/distances_old.json
+    for s in ${STYLES7//,/ } starry_night_full; do
+        "$PY" -m training.stability run --styles "models/$s" --painting "$("$PY" -c "from training.styles import style_path; print(style_path('${s%_full}'))")" \
+            --modes features --smoothing 0.75 --out "docs/stability/$s.json"
+    done
+}
+
 steps=("$@")
 if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry export); fi
 for s in "${steps[@]}"; do

@@ -45,6 +45,7 @@ SF_CHECK_SIG(engine_get_style_name, sf_engine_get_style_name);
 SF_CHECK_SIG(engine_get_style_mix_count, sf_engine_get_style_mix_count);
 SF_CHECK_SIG(engine_set_style_mix, sf_engine_set_style_mix);
 SF_CHECK_SIG(engine_get_style_mix_name, sf_engine_get_style_mix_name);
+SF_CHECK_SIG(get_style_info, sf_get_style_info);
 
 /* Engine log -> OBS log. Called on any thread, possibly the engine's inference threads. */
 static void engine_log(void *user, int32_t level, const char *message)
@@ -159,6 +160,9 @@ bool sf_api_load(const char *dir_override)
 		blog(LOG_INFO, "[stylefilter] this engine has no sf_engine_get_style_mix_name; "
 			       "the style mix sliders are numbered");
 	}
+	*(void **)&api.get_style_info = dlsym(engine_lib, "sf_get_style_info");
+	if (!api.get_style_info)
+		blog(LOG_INFO, "[stylefilter] this engine has no sf_get_style_info; the style list shows ids");
 
 	api.set_log_callback(engine_log, NULL, SF_LOG_INFO);
 	api_loaded = true;
@@ -242,4 +246,14 @@ char *sf_list_styles_alloc(void)
 			return NULL;
 	}
 	return NULL;
+}
+
+void sf_style_title(const char *id, char *buf, size_t size)
+{
+	const struct sf_api *sf = sf_api_get();
+	sf_style_info info = {.struct_size = sizeof(info)};
+	if (sf && sf->get_style_info && sf->get_style_info(id, &info) == SF_OK && info.title[0])
+		snprintf(buf, size, "%s", info.title);
+	else
+		snprintf(buf, size, "%s", id);
 }

@@ -33,6 +33,8 @@ struct sf_api {
 	sf_status (*engine_set_style_mix)(sf_engine *engine, const float *weights, int32_t count);
 	/* Optional as well (NULL: the mix sliders keep numbered labels). */
 	sf_status (*engine_get_style_mix_name)(sf_engine *engine, int32_t index, char *buffer, size_t size);
+	/* Optional as well (NULL: the style list shows the styles' ids instead of their titles). */
+	sf_status (*get_style_info)(const char *name_or_path, sf_style_info *out);
 };
 
 /* Loads <module_dir>/stylefilter.so, checks its ABI version and routes its log to blog().
@@ -57,5 +59,8 @@ const char *sf_ort_path(void);
 /* Short name of a status code, e.g. "SF_ERR_MODEL". */
 const char *sf_status_name(sf_status st);
 
-/* Bundled style names from sf_list_styles as one '\n'-separated string (bfree it), or NULL. */
+/* Bundled style ids from sf_list_styles as one '\n'-separated string (bfree it), or NULL. */
 char *sf_list_styles_alloc(void);
+
+/* The title to show for bundled style `id` in buf (the id itself with an engine that cannot tell). */
+void sf_style_title(const char *id, char *buf, size_t size);

@@ -1028,8 +1028,12 @@ static obs_properties_t *style_filter_properties(void *data)
 	char *list = sf_list_styles_alloc();
 	if (list) {
 		char *save = NULL;
-		for (char *name = strtok_r(list, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
-			obs_property_list_add_string(p, name, name);
+		/* Label: the painting's title; value: the id, which saved scenes keep. */
+		for (char *name = strtok_r(list, "\n", &save); name; name = strtok_r(NULL, "\n", &save)) {
+			char title[256];
+			sf_style_title(name, title, sizeof(title));
+			obs_property_list_add_string(p, title, name);
+		}
 		bfree(list);
 	}
 	obs_property_list_add_string(p, obs_module_text("Style.Custom"), STYLE_CUSTOM);

@@ -10,6 +10,7 @@
  *           [--bench SECONDS] [--bench-height H] [--verbose]
  *
  * DIR for --plugin is the packaged plugin folder (…/stylefilter-obs, with bin/64bit and data).
+ * --test-models is out/test-models (make_models.py), with placeholder/placeholder.onnx.
  * --work holds the inputs made by run.sh: chicago_320.png, golden_256.png, chicago_720.png, clip.mp4.
  */
 #define _GNU_SOURCE
@@ -36,6 +37,9 @@
 /* options, checks, log capture                                                                */
 
 static const char *opt_plugin, *opt_obs_plugins, *opt_obs_data, *opt_work, *opt_models;
+/* The untrained full-width network of the test models, loaded by path as a custom model: it is not a
+ * bundled style (the style list must not offer it), and it is slow enough to keep the worker busy. */
+static char placeholder[4096];
 static int opt_bench_seconds;
 static int opt_bench_height = 720;
 static bool opt_verbose;
@@ -540,7 +544,7 @@ static int run_bench(void)
 		base_ns += os_gettime_ns() - t;
 	}
 	image_free(&base);
-	obs_data_t *fs = filter_settings("placeholder", NULL, 100, 50, opt_bench_height);
+	obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 50, opt_bench_height);
 	obs_source_t *filter = add_filter(src, "NS-bench", fs);
 	obs_data_release(fs);
 	struct image out = {0};
@@ -619,13 +623,33 @@ static void run_tests(void)
 
 	obs_properties_t *props = obs_get_source_properties("stylefilter_filter");
 	obs_property_t *style_list = props ? obs_properties_get(props, "style") : NULL;
-	bool has_placeholder = false, has_custom = false;
+	/* Labels are the paintings' titles, values the stable ids that saved scenes store; the untrained
+	 * placeholder network is no style and must not be offered. */
+	bool has_starry = false, has_custom = false, has_placeholder = false;
+	int bundled = 0, labelled_by_id = 0;
 	for (size_t i = 0; style_list && i < obs_property_list_item_count(style_list); i++) {
 		const char *v = obs_property_list_item_string(style_list, i);
-		has_placeholder |= v && strcmp(v, "placeholder") == 0;
-		has_custom |= v && strcmp(v, "__custom__") == 0;
+		const char *label = obs_property_list_item_name(style_list, i);
+		if (!v || !label)
+			continue;
+		if (strcmp(v, "__custom__") == 0) {
+			has_custom = true;
+			continue;
+		}
+		bundled++;
+		has_starry |= strcmp(v, "starry_night") == 0 && strcmp(label, "The Starry Night") == 0;
+		has_placeholder |= strstr(v, "placeholder") || strstr(label, "placeholder");
+		if (strcmp(label, v) == 0) {
+			labelled_by_id++;
+			note("style '%s' is labelled with its id", v);
+		}
 	}
-	check(has_placeholder && has_custom, "Style list offers the bundled 'placeholder' and 'Custom model...'");
+	check(has_starry && has_custom,
+	      "Style list offers the bundled 'starry_night' as \"The Starry Night\" and 'Custom model...'");
+	check(bundled > 0 && labelled_by_id == 0,
+	      "every bundled style (%d) is labelled with its title, not its folder name (%d are not)", bundled,
+	      labelled_by_id);
+	check(!has_placeholder, "Style list does not offer the untrained 'placeholder'");
 	bool all_props = props && obs_properties_get(props, "strength") && obs_properties_get(props, "smoothing") &&
 			 obs_properties_get(props, "preserve_colour") && obs_properties_get(props, "resolution") &&
 			 obs_properties_get(props, "device") && obs_properties_get(props, "status") &&
@@ -653,7 +677,7 @@ static void run_tests(void)
 		goto done;
 
 	/* ---- 1. the filter shows what the engine makes of the same frame ---- */
-	obs_data_t *fs = filter_settings("placeholder", NULL, 100, 0, 0);
+	obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 0, 0);
 	obs_source_t *f1 = add_filter(photo, "NS-main", fs);
 	obs_data_release(fs);
 	uint64_t t0 = os_gettime_ns();
@@ -662,8 +686,8 @@ static void run_tests(void)
 	note("first results after %.1f s; engine %.1f ms/frame, provider %s", (os_gettime_ns() - t0) / 1e9,
 	     s.mean_ms, s.provider);
 	check(got && s.style_ready && strcmp(s.style, "placeholder") == 0,
-	      "style 'placeholder' loaded and results shown (style '%s')", s.style);
-	ref_process("placeholder", 1.0, &in, &expect);
+	      "custom model placeholder.onnx loaded and results shown (style '%s')", s.style);
+	ref_process(placeholder, 1.0, &in, &expect);
 	struct diff d_exp = image_diff(&out, &expect), d_in = image_diff(&out, &in);
 	note("output vs engine: mean %.3f max %d; output vs input: mean %.1f max %d", d_exp.mean, d_exp.max,
 	     d_in.mean, d_in.max);
@@ -701,7 +725,7 @@ static void run_tests(void)
 	/* ---- 3. a parameter change shows within a few frames ---- */
 	/* Visible with the first result the engine starts after the change: at most the result in flight
 	 * and the one waiting to be shown may still use the old value. */
-	ref_process("placeholder", 0.5, &in, &expect);
+	ref_process(placeholder, 0.5, &in, &expect);
 	get_stats(f1, &s);
 	long long shown_before = s.shown;
 	uint64_t t_change = os_gettime_ns();
@@ -831,14 +855,15 @@ static void run_tests(void)
 	}
 	check(logged && passthrough, "missing model file: error logged, video passes through unchanged");
 
-	set_style(f2, "placeholder", NULL);
-	ref_process("placeholder", 1.0, &in, &expect);
+	set_style(f2, "starry_night", NULL);
+	ref_process("starry_night", 1.0, &in, &expect);
 	bool recovered = false;
 	for (frames = 0; frames < 600 && !recovered; frames++) {
 		render_frame(photo2, &out);
 		recovered = matches(&out, &expect);
 	}
-	check(recovered, "after the errors, picking a good style works (%d frames)", frames);
+	check(recovered, "after the errors, picking the bundled style 'starry_night' by its id works (%d frames)",
+	      frames);
 
 	/* ---- 8. media source (ffmpeg_source) ---- */
 	obs_data_t *ms = obs_data_create();
@@ -851,7 +876,7 @@ static void run_tests(void)
 	if (media) {
 		obs_source_inc_showing(media);
 		obs_source_inc_active(media);
-		fs = filter_settings("placeholder", NULL, 100, 0, 0);
+		fs = filter_settings("__custom__", placeholder, 100, 0, 0);
 		obs_source_t *f3 = add_filter(media, "NS-media", fs);
 		obs_data_release(fs);
 		obs_source_set_enabled(f3, false);
@@ -864,7 +889,7 @@ static void run_tests(void)
 			for (int i = 0; i < 5; i++)
 				render_frame(media, &media_in);
 			obs_source_set_enabled(f3, true);
-			ref_process("placeholder", 1.0, &media_in, &expect);
+			ref_process(placeholder, 1.0, &media_in, &expect);
 			bool media_ok = false;
 			for (frames = 0; frames < 600 && !media_ok; frames++) {
 				render_frame(media, &out);
@@ -889,7 +914,7 @@ static void run_tests(void)
 
 	/* ---- 9. filter removed while inference runs ---- */
 	obs_source_t *large = make_image("large", big);
-	fs = filter_settings("placeholder", NULL, 100, 50, 0);
+	fs = filter_settings("__custom__", placeholder, 100, 50, 0);
 	obs_source_t *f4 = add_filter(large, "NS-remove", fs);
 	obs_data_release(fs);
 	bool busy = false;
@@ -957,7 +982,7 @@ static int shutdown_while_busy(void)
 	const char *names[2] = {"NS-shutdown-released", "NS-shutdown-kept"};
 	for (int k = 0; k < 2; k++) {
 		src[k] = make_image(k ? "large kept" : "large released", big);
-		obs_data_t *fs = filter_settings("placeholder", NULL, 100, 50, 0);
+		obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 50, 0);
 		flt[k] = add_filter(src[k], names[k], fs);
 		obs_data_release(fs);
 	}
@@ -1013,6 +1038,7 @@ int main(int argc, char **argv)
 				"--test-models DIR [--bench SECONDS] [--bench-height H] [--verbose]\n");
 		return 2;
 	}
+	snprintf(placeholder, sizeof(placeholder), "%s/placeholder/placeholder.onnx", opt_models);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	base_set_log_handler(log_handler, NULL);
 

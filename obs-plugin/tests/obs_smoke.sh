@@ -78,7 +78,7 @@ cat > "$CFG/basic/scenes/Smoke.json" <<JSON
     {"id": "image_source", "versioned_id": "image_source", "name": "Photo",
      "settings": {"file": "$TMP/photo.png"},
      "filters": [{"id": "stylefilter_filter", "versioned_id": "stylefilter_filter", "name": "Neural Style",
-                  "enabled": true, "settings": {"style": "placeholder", "resolution": 360}}]}
+                  "enabled": true, "settings": {"style": "starry_night", "resolution": 360}}]}
   ],
   "transitions": [],
   "groups": []
@@ -121,7 +121,8 @@ wait_for "\[stylefilter\] engine loaded: $CFG/plugins/stylefilter-obs/bin/64bit/
     "OBS loaded the module from the per-user plugin folder and it loaded the engine beside it"
 wait_for "\[stylefilter\] registered filter 'stylefilter_filter' (Neural Style)" "filter registered"
 wait_for "^[0-9:.]*:     stylefilter-obs.so" "listed under Loaded Modules"
-wait_for "'Neural Style': style 'placeholder' loaded" "the scene's Neural Style filter loaded the bundled style"
+wait_for "'Neural Style': style 'The Starry Night' loaded" \
+    "the scene's Neural Style filter loaded the bundled style saved by its id (starry_night)"
 wait_for "'Neural Style': inference runs on execution provider" "frames from the real render loop reach the engine"
 
 # Quit the way a user does when closing the main window (WM_DELETE_WINDOW, sent by a tiny Xlib helper

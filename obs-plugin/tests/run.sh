@@ -21,9 +21,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 for tool in cc pkg-config ffmpeg xvfb-run; do
     command -v "$tool" >/dev/null || die "$tool is missing (build/setup.sh installs it)"
 done
-[ -f "$MODELS/zoo_dynamic.onnx" ] || die "$MODELS is missing: run build/build.sh first"
+[ -f "$MODELS/zoo_dynamic.onnx" ] && [ -f "$MODELS/placeholder/placeholder.onnx" ] \
+    || die "$MODELS is missing or old: run build/build.sh first"
 
 "$PLUGIN_SRC/build.sh"
+# The untrained placeholder network is for tests and timings only: neither the folder nor the zip ships it.
+shipped="$(find "$PKG" -iname '*placeholder*'; python3 -m zipfile -l "$REPO/out/obs/stylefilter-obs-linux-x64.zip" | grep -i placeholder || true)"
+[ -z "$shipped" ] || die "the plugin package ships the placeholder model: $shipped"
 
 mkdir -p "$OUT/work"
 log "compiling the libobs test harness"

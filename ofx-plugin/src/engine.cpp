@@ -85,6 +85,7 @@ void LoadOnce(const BundlePaths& paths)
     api.engine_set_style_mix = reinterpret_cast<decltype(api.engine_set_style_mix)>(FindSymbol(lib, "sf_engine_set_style_mix"));
     api.engine_get_style_mix_name =
         reinterpret_cast<decltype(api.engine_get_style_mix_name)>(FindSymbol(lib, "sf_engine_get_style_mix_name"));
+    api.get_style_info = reinterpret_cast<decltype(api.get_style_info)>(FindSymbol(lib, "sf_get_style_info"));
     if (!api.HasStyleMix()) {
         api.engine_get_style_mix_count = nullptr;
         api.engine_set_style_mix = nullptr;
@@ -125,6 +126,14 @@ std::vector<std::string> ListStyles(const EngineApi& api)
         start = end + 1;
     }
     return names;
+}
+
+std::string StyleTitle(const EngineApi& api, const std::string& id)
+{
+    sf_style_info info{};
+    info.struct_size = sizeof info;
+    if (api.get_style_info && api.get_style_info(id.c_str(), &info) == SF_OK && info.title[0]) return info.title;
+    return id;
 }
 
 }  // namespace sfofx

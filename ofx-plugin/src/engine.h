@@ -25,6 +25,8 @@ struct EngineApi {
     decltype(&sf_engine_get_style_mix_count) engine_get_style_mix_count = nullptr;
     decltype(&sf_engine_set_style_mix) engine_set_style_mix = nullptr;
     decltype(&sf_engine_get_style_mix_name) engine_get_style_mix_name = nullptr;
+    // Optional too: without it the Style choice shows the styles' ids instead of their titles.
+    decltype(&sf_get_style_info) get_style_info = nullptr;
 
     /// The engine can mix the styles of a multi-style model.
     bool HasStyleMix() const { return engine_get_style_mix_count && engine_set_style_mix; }
@@ -50,7 +52,10 @@ BundlePaths FindBundlePaths();
 /// NULL with the reason in *error. The library is never unloaded: a .NET runtime cannot be unloaded safely.
 const EngineApi* LoadEngine(const BundlePaths& paths, std::string* error);
 
-/// Names of the bundled styles (sf_list_styles), sorted as the engine lists them.
+/// Ids of the bundled styles (sf_list_styles), sorted as the engine lists them.
 std::vector<std::string> ListStyles(const EngineApi& api);
+
+/// The title to show for bundled style `id` (sf_get_style_info); the id itself when the engine cannot tell.
+std::string StyleTitle(const EngineApi& api, const std::string& id);
 
 }  // namespace sfofx

@@ -85,7 +85,7 @@ const OfxMessageSuiteV2* g_messageV2 = nullptr;  // NULL when the host only has 
 BundlePaths g_paths;
 const EngineApi* g_engine = nullptr;
 std::string g_engineError;
-std::vector<std::string> g_styles;  // choice options of the Style parameter, fixed at describe time
+std::vector<std::string> g_styles;  // ids of the Style parameter's options (shown by title), fixed at describe time
 
 template <typename T>
 const T* FetchSuite(const char* name, int version)
@@ -728,7 +728,8 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     if (g_styles.empty()) {
         SetString(p, kOfxParamPropChoiceOption, "(no bundled styles)", 0);
     } else {
-        for (size_t i = 0; i < g_styles.size(); ++i) SetString(p, kOfxParamPropChoiceOption, g_styles[i].c_str(), (int)i);
+        for (size_t i = 0; i < g_styles.size(); ++i)
+            SetString(p, kOfxParamPropChoiceOption, StyleTitle(*g_engine, g_styles[i]).c_str(), (int)i);
     }
     int defaultStyle = 0;
     for (size_t i = 0; i < g_styles.size(); ++i)

@@ -129,6 +129,22 @@ public static unsafe class Exports
             buffer[written] = 0;
         });
 
+    [UnmanagedCallersOnly(EntryPoint = "sf_get_style_info")]
+    public static int GetStyleInfo(byte* nameOrPath, SfStyleInfo* result) =>
+        Call("sf_get_style_info", () =>
+        {
+            if (nameOrPath == null) throw Invalid("name_or_path is NULL");
+            if (result == null) throw Invalid("style info pointer is NULL");
+            CheckStructSize(result->StructSize, sizeof(SfStyleInfo), "sf_style_info");
+            var style = StyleCatalog.Describe(Utf8((nint)nameOrPath) ?? "");
+            var filled = new SfStyleInfo { StructSize = result->StructSize }; // fields beyond version 1 stay as the caller set them
+            Utf8Truncate(style.Name, new Span<byte>(filled.Id, SfStyleInfo.IdBytes - 1));
+            Utf8Truncate(style.Title, new Span<byte>(filled.Title, SfStyleInfo.TitleBytes - 1));
+            Utf8Truncate(style.Artist ?? "", new Span<byte>(filled.Artist, SfStyleInfo.ArtistBytes - 1));
+            Utf8Truncate(style.Year ?? "", new Span<byte>(filled.Year, SfStyleInfo.YearBytes - 1));
+            *result = filled;
+        });
+
     // ---- engine lifetime ----------------------------------------------------------------------------------
 
     [UnmanagedCallersOnly(EntryPoint = "sf_engine_create")]

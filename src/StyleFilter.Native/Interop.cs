@@ -53,6 +53,18 @@ public unsafe struct SfStats
     public fixed byte Provider[ProviderBytes];
 }
 
+/// <summary>sf_style_info (version 1 layout: 676 bytes).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct SfStyleInfo
+{
+    public const int IdBytes = 256, TitleBytes = 256, ArtistBytes = 128, YearBytes = 32;
+    public uint StructSize;
+    public fixed byte Id[IdBytes];
+    public fixed byte Title[TitleBytes];
+    public fixed byte Artist[ArtistBytes];
+    public fixed byte Year[YearBytes];
+}
+
 /// <summary>Numbers from stylefilter.h that only the ABI layer uses.</summary>
 internal static class Abi
 {

@@ -208,6 +208,24 @@ typedef struct sf_stats {
 } sf_stats;
 
 /**
+ * What users see of a style (see sf_get_style_info). Strings are UTF-8 and NUL-terminated, truncated to fit
+ * (never inside a character); "" when unknown. Versioned by struct_size like sf_stats: later fields are appended.
+ */
+typedef struct sf_style_info {
+    /** Set to sizeof(sf_style_info) before the call. */
+    uint32_t struct_size;
+    /** The id: the name sf_list_styles lists and sf_engine_load_style takes (the file or folder name without
+     *  extension). Store this, not the title, in a host's saved settings. */
+    char id[256];
+    /** Name to show: a style pack's manifest "title", else its "name"; the id for a single .onnx file. */
+    char title[256];
+    /** The painter, from the manifest's "artist"; "" when not given. */
+    char artist[128];
+    /** When the painting was made, as the manifest's "year" writes it (e.g. "1889", "c. 1831"); "" when not given. */
+    char year[32];
+} sf_style_info;
+
+/**
  * Log callback. level is one of sf_log_level; message is UTF-8 and valid only during the call. It may be
  * called on any thread, including the engine's inference threads, so it must be thread-safe and quick,
  * and it must not call back into the library.
@@ -283,7 +301,8 @@ SF_API sf_status sf_engine_reset_history(sf_engine* engine);
 SF_API sf_status sf_engine_get_stats(sf_engine* engine, sf_stats* out);
 
 /**
- * Lists the bundled styles: their names separated by '\n' and NUL-terminated ("" when there are none).
+ * Lists the bundled styles: their ids (file or folder names, sorted) separated by '\n' and NUL-terminated ("" when
+ * there are none); sf_get_style_info gives the title to show users for each.
  * *needed (if needed is not NULL) receives the bytes required including the NUL. buffer may be NULL (with
  * any size) to query the size only. A buffer that is too small gives SF_ERR_INVALID_ARGUMENT (with
  * *needed set and buffer[0] = NUL when size > 0). needed must not be NULL when buffer is NULL.
@@ -291,9 +310,19 @@ SF_API sf_status sf_engine_get_stats(sf_engine* engine, sf_stats* out);
 SF_API sf_status sf_list_styles(char* buffer, size_t size, size_t* needed);
 
 /**
- * Copies the loaded style's name (NUL-terminated) into buffer; "" when no style is loaded. A buffer too
- * small for the name gives SF_ERR_INVALID_ARGUMENT (buffer[0] = NUL when size > 0; nothing is truncated).
- * Style names are file or folder names, so 256 bytes are enough in practice.
+ * Fills *out (whose struct_size the caller has set) with what users see of a style: a bundled style's id
+ * (as sf_list_styles lists it) or a path, as for sf_engine_load_style. Reads only the pack's manifest, never
+ * the model. SF_ERR_MODEL when no such style exists.
+ * Added to ABI version 1 after its first release: a host that must also work with an older engine library
+ * looks it up at run time (dlsym) and, when it is missing, shows the ids of sf_list_styles instead.
+ */
+SF_API sf_status sf_get_style_info(const char* name_or_path, sf_style_info* out);
+
+/**
+ * Copies the loaded style's name (NUL-terminated) into buffer; "" when no style is loaded: the title for a style
+ * pack (as sf_style_info.title), the file name without extension for a single .onnx file. A buffer too small for
+ * the name gives SF_ERR_INVALID_ARGUMENT (buffer[0] = NUL when size > 0; nothing is truncated). 256 bytes are
+ * enough in practice.
  */
 SF_API sf_status sf_engine_get_style_name(sf_engine* engine, char* buffer, size_t size);
 

@@ -145,11 +145,26 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
-    public void Styles_ExitsZero()
+    public void Styles_ShowsTitlesArtistsYearsAndIdsButNotThePlaceholder()
     {
         var r = Cli("styles");
         AssertOk(r);
-        Assert.False(string.IsNullOrWhiteSpace(r.StdOut));
+        var lines = r.StdOut.Split('\n');
+        var bundled = StyleCatalog.List([Path.Combine(TestPaths.Out, "cli", "models")]);
+        Assert.NotEmpty(bundled);
+        foreach (var style in bundled)
+        {
+            // One row per style: the title users know it by, next to the id that --style takes.
+            var row = Assert.Single(lines, l => l.Contains($" {style.Name} ", StringComparison.Ordinal));
+            Assert.Contains(style.Title, row);
+            if (style.Artist is not null) Assert.Contains(style.Artist, row);
+            if (style.Year is not null) Assert.Contains(style.Year, row);
+        }
+        var starry = Assert.Single(lines, l => l.Contains(" starry_night ", StringComparison.Ordinal));
+        Assert.Contains("The Starry Night", starry);
+        Assert.Contains("Vincent van Gogh", starry);
+        Assert.Contains("1889", starry);
+        Assert.DoesNotContain("placeholder", r.StdOut, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

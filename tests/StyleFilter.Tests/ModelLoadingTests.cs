@@ -90,6 +90,65 @@ public class ModelLoadingTests
     }
 
     [Fact]
+    public void CatalogShowsTheManifestsTitleArtistAndYear()
+    {
+        var entries = StyleCatalog.List([TestPaths.TestModels]);
+        var basic = Assert.Single(entries, e => e.Name == "pack_basic");
+        Assert.Equal(("Basic Test Painting", "Zo\u00eb Tester", "c. 2024"), (basic.Title, basic.Artist, basic.Year));
+        var mix = Assert.Single(entries, e => e.Name == "pack_mix");
+        Assert.Equal(("Mix test pack", null, null), (mix.Title, mix.Artist, mix.Year)); // no title: the name
+        var zoo = Assert.Single(entries, e => e.Name == "zoo_dynamic");
+        Assert.Equal(("zoo_dynamic", null, null), (zoo.Title, zoo.Artist, zoo.Year));   // a single graph: its file name
+
+        var zip = StyleCatalog.Describe(TestPaths.TestModel("pack_basic.zip"));
+        Assert.Equal(("pack_basic", "Basic Test Painting", "c. 2024"), (zip.Name, zip.Title, zip.Year));
+        using var engine = TestFrames.Engine("pack_basic");
+        Assert.Equal("Basic Test Painting", engine.Style!.Name);
+    }
+
+    [Fact]
+    public void CatalogTitlesFallBackToTheNameThenTheFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("stylefilter-catalog-").FullName;
+        try
+        {
+            void Pack(string folder, string manifest)
+            {
+                Directory.CreateDirectory(Path.Combine(dir, folder));
+                File.WriteAllText(Path.Combine(dir, folder, "manifest.json"), manifest);
+            }
+            Pack("named", """{ "format": "stylefilter.pack", "version": 1, "name": "Only a name", "title": "  " }""");
+            Pack("numbered", """{ "format": "stylefilter.pack", "version": 1, "name": "N", "artist": "A", "year": 1889 }""");
+            Pack("unreadable", "{ not json");
+            File.WriteAllBytes(Path.Combine(dir, "single.onnx"), []);
+            var entries = StyleCatalog.List([dir]).ToDictionary(e => e.Name);
+            Assert.Equal(["named", "numbered", "single", "unreadable"], entries.Keys.Order());
+            Assert.Equal("Only a name", entries["named"].Title);
+            Assert.Equal(("N", "A", "1889"), (entries["numbered"].Title, entries["numbered"].Artist, entries["numbered"].Year));
+            Assert.Equal(("unreadable", null), (entries["unreadable"].Title, entries["unreadable"].Artist));
+            Assert.Equal("single", entries["single"].Title);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BundledStylesAreThePaintingsByTitleAndNotThePlaceholder()
+    {
+        var bundled = StyleCatalog.List([Path.Combine(TestPaths.RepoRoot, "models")]);
+        var starry = Assert.Single(bundled, e => e.Name == "starry_night");
+        Assert.Equal(("The Starry Night", "Vincent van Gogh", "1889"), (starry.Title, starry.Artist, starry.Year));
+        // Every bundled style is a trained pack shown by its painting, never by its folder name ...
+        Assert.All(bundled, e => Assert.NotEqual(e.Name, e.Title));
+        // ... and the untrained placeholder network is a test model, not a style.
+        Assert.DoesNotContain(bundled, e => e.Name.Contains("placeholder", StringComparison.OrdinalIgnoreCase) ||
+                                            e.Title.Contains("placeholder", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(StyleCatalog.List([TestPaths.TestModels]), e => e.Name == "placeholder");
+    }
+
+    [Fact]
     public void FixedSizeModelOutputIsResizedBackToTheFrame()
     {
         using var engine = TestFrames.Engine("zoo_fixed64.onnx");

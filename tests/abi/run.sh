@@ -4,6 +4,7 @@
 #   2. ort_api_slots: the OrtApi slot numbers in src/StyleFilter.Managed/Ort/OrtApi.cs (enum Slot) equal the
 #      offsets in ONNX Runtime's own onnxruntime_c_api.h.
 #   3. test_abi: drives out/native/stylefilter.so through stylefilter.h with the models in out/test-models.
+#   4. the bundled styles beside the library (out/native/models) do not include the untrained placeholder.
 # Expects build/build.sh to have published out/native/ and generated out/test-models/.
 # Environment: STYLEFILTER_LIB (default out/native/stylefilter.so), STYLEFILTER_TEST_MODELS (default
 # out/test-models), ORT_INCLUDE (folder holding onnxruntime_c_api.h; default from the ORT cache).
@@ -104,5 +105,13 @@ else
     rc=$?
     step "test_abi against $(basename "$LIB") ($rc failed checks)" "$rc"
 fi
+
+# ---- 4. what the engine folder ships ------------------------------------------------------------------------
+echo "== bundled styles beside the library"
+BUNDLED="$(dirname "$LIB")/models"
+shipped="$(find "$BUNDLED" -iname '*placeholder*' 2>/dev/null)"
+rc=0
+if [ ! -d "$BUNDLED" ] || [ -n "$shipped" ]; then echo "${shipped:-$BUNDLED is missing}"; rc=1; fi
+step "${BUNDLED#"$REPO"/} holds no untrained placeholder (it lives in the test models)" $rc
 
 summary

@@ -29,7 +29,7 @@
     X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
     X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
     X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
-    X(sf_engine_get_style_mix_name)
+    X(sf_engine_get_style_mix_name) X(sf_get_style_info)
 
 #define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 SF_FUNCTIONS(DECLARE_POINTER)
@@ -52,6 +52,7 @@ SF_FUNCTIONS(DECLARE_POINTER)
 #define sf_engine_get_style_mix_count (*p_sf_engine_get_style_mix_count)
 #define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
 #define sf_engine_get_style_mix_name (*p_sf_engine_get_style_mix_name)
+#define sf_get_style_info (*p_sf_get_style_info)
 
 /* ---- checks ------------------------------------------------------------------------------------------- */
 
@@ -706,6 +707,77 @@ static void test_stats_and_list(const char* models)
     expect_error(sf_list_styles(NULL, 0, NULL), SF_ERR_INVALID_ARGUMENT, "buffer and needed both NULL");
 }
 
+/* sf_get_style_info into a struct first filled with garbage; 1 when it returned SF_OK. */
+static int style_info(const char* name_or_path, sf_style_info* info, const char* what)
+{
+    memset(info, 0xAB, sizeof *info);
+    info->struct_size = sizeof *info;
+    return expect_status(sf_get_style_info(name_or_path, info), SF_OK, what);
+}
+
+static int info_is(const sf_style_info* info, const char* id, const char* title, const char* artist, const char* year)
+{
+    return strcmp(info->id, id) == 0 && strcmp(info->title, title) == 0 && strcmp(info->artist, artist) == 0 &&
+           strcmp(info->year, year) == 0;
+}
+
+static void test_style_info(const char* models)
+{
+    section("sf_get_style_info");
+    sf_style_info info;
+    char path[4200];
+    if (style_info("pack_basic", &info, "bundled pack_basic (manifest with title, artist and year)"))
+        CHECK(info_is(&info, "pack_basic", "Basic Test Painting", "Zo\xc3\xab Tester", "c. 2024"),
+              "  id \"%s\", title \"%s\", artist \"%s\", year \"%s\"", info.id, info.title, info.artist, info.year);
+    if (style_info(g_mix, &info, "pack_mix by path (manifest with a name only)"))
+        CHECK(info_is(&info, "pack_mix", "Mix test pack", "", ""), "  id \"%s\", title from the name \"%s\", no artist or year",
+              info.id, info.title);
+    if (style_info("zoo_dynamic", &info, "bundled zoo_dynamic (a single .onnx file)"))
+        CHECK(info_is(&info, "zoo_dynamic", "zoo_dynamic", "", ""), "  the file name is the title: \"%s\"", info.title);
+    snprintf(path, sizeof path, "%s/pack_basic.zip", models);
+    if (style_info(path, &info, "pack_basic.zip by path"))
+        CHECK(info_is(&info, "pack_basic", "Basic Test Painting", "Zo\xc3\xab Tester", "c. 2024"), "  title \"%s\" from the zip's manifest",
+              info.title);
+    /* A bundled trained style beside the library (models/ of out/native): the painting, not the folder name. */
+    if (style_info("starry_night", &info, "bundled starry_night (models/ beside the library)"))
+        CHECK(info_is(&info, "starry_night", "The Starry Night", "Vincent van Gogh", "1889"),
+              "  title \"%s\", artist \"%s\", year \"%s\"", info.title, info.artist, info.year);
+
+    /* Every listed id describes itself. */
+    size_t needed = 0;
+    if (sf_list_styles(NULL, 0, &needed) == SF_OK) {
+        char* list = malloc(needed);
+        int listed = 0, round_trip = 0;
+        if (sf_list_styles(list, needed, NULL) == SF_OK)
+            for (char* line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+                listed++;
+                info.struct_size = sizeof info;
+                round_trip += sf_get_style_info(line, &info) == SF_OK && strcmp(info.id, line) == 0 && info.title[0];
+            }
+        CHECK(listed > 0 && round_trip == listed, "every listed style (%d) has an info with its id and a title (%d)", listed,
+              round_trip);
+        free(list);
+    }
+
+    expect_error(sf_get_style_info("no_such_style_xyz", &info), SF_ERR_MODEL, "unknown style name");
+    expect_error(sf_get_style_info("", &info), SF_ERR_INVALID_ARGUMENT, "empty name");
+    expect_error(sf_get_style_info(NULL, &info), SF_ERR_INVALID_ARGUMENT, "NULL name");
+    expect_error(sf_get_style_info("pack_basic", NULL), SF_ERR_INVALID_ARGUMENT, "NULL info");
+    info.struct_size = 4;
+    expect_error(sf_get_style_info("pack_basic", &info), SF_ERR_INVALID_ARGUMENT, "struct_size smaller than version 1");
+    /* A newer host's bigger struct: version 1's fields are filled, the rest is left alone. */
+    struct {
+        sf_style_info v1;
+        uint32_t future;
+    } bigger;
+    memset(&bigger, 0, sizeof bigger);
+    bigger.v1.struct_size = sizeof bigger;
+    bigger.future = 0x5EEDu;
+    if (expect_status(sf_get_style_info("pack_basic", &bigger.v1), SF_OK, "a bigger struct_size (a newer header)"))
+        CHECK(strcmp(bigger.v1.title, "Basic Test Painting") == 0 && bigger.future == 0x5EEDu && bigger.v1.struct_size == sizeof bigger,
+              "  version 1 fields filled, struct_size and the field beyond kept");
+}
+
 static void test_threads(void)
 {
     section("threads");
@@ -861,7 +933,7 @@ int main(int argc, char** argv)
     }
     SF_FUNCTIONS(RESOLVE)
 #undef RESOLVE
-    CHECK(missing == 0, "all %d exports resolved", 17);
+    CHECK(missing == 0, "all %d exports resolved", 18);
     if (missing) return g_failures;
 
     test_basics();
@@ -873,6 +945,7 @@ int main(int argc, char** argv)
         test_params(e);
         test_style_mix(e);
         test_stats_and_list(models);
+        test_style_info(models);
         test_threads();
         test_handles();
         section("teardown");

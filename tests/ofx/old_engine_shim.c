@@ -1,9 +1,10 @@
 /*
- * old_engine_shim.c - stands in for an engine library built before the style mix calls were added to ABI 1.
+ * old_engine_shim.c - stands in for an engine library built before the style mix calls and sf_get_style_info were
+ * added to ABI 1.
  *
  * Built as stylefilter.so into a copy of the bundle, next to the real engine renamed stylefilter_real.so. It exports
  * only the calls the OFX plugin requires and forwards them to the real engine; sf_engine_get_style_mix_count,
- * sf_engine_set_style_mix and sf_engine_get_style_mix_name are missing, as in an older engine.
+ * sf_engine_set_style_mix, sf_engine_get_style_mix_name and sf_get_style_info are missing, as in an older engine.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -2,10 +2,12 @@
 # OpenFX plugin tests: builds the bundle and installs it into out/ofx/test/plugins with ofx-plugin/install.sh, builds
 # the test host, then runs the host against the installed bundle with small frames (160x90) and the test models;
 # then against two damaged copies of the bundle: one without its engine library, and one whose engine lacks the style
-# mix calls (tests/ofx/old_engine_shim.c in front of the real engine, like an engine built before they existed).
+# mix calls and sf_get_style_info (tests/ofx/old_engine_shim.c in front of the real engine, like an engine built before
+# they existed).
 #
 #   tests/ofx/run.sh           the checks (exit code non-zero on failure)
-#   tests/ofx/run.sh --bench   time 1920x1080 renders of the bundled 'placeholder' style instead
+#   tests/ofx/run.sh --bench   time 1920x1080 renders of the untrained full-width network instead (the test models'
+#                              placeholder/placeholder.onnx, loaded as a custom model: it is not a bundled style)
 #
 # Expects build/build.sh to have published out/native and generated out/test-models (install.sh runs build.sh when
 # out/native/stylefilter.so is missing). Source frames come from assets/content/tubingen.jpg, decoded once with
@@ -48,18 +50,21 @@ decode() {
     echo "$file"
 }
 
+if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ]; then
+    echo "$MODELS is missing or old (no zoo_dynamic.onnx or placeholder/placeholder.onnx): run build/build.sh first" >&2
+    exit 1
+fi
+
 if [ "$bench" = 1 ]; then
     frames="$(decode 1920 1080)"
     echo "== bench (1920x1080)"
-    exec "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --bench "$frames" --width 1920 --height 1080
-fi
-
-if [ ! -f "$MODELS/zoo_dynamic.onnx" ]; then
-    echo "$MODELS/zoo_dynamic.onnx not found: run build/build.sh first" >&2
-    exit 1
+    exec "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --bench "$frames" --width 1920 --height 1080
 fi
 frames="$(decode 160 90)"
 status=0
+# The untrained placeholder network is for tests and timings only: the bundle does not ship it.
+shipped="$(find "$OUT/StyleFilter.ofx.bundle" "$BUNDLE" -iname '*placeholder*')"
+if [ -z "$shipped" ]; then echo "PASS  the bundle ships no placeholder model"; else echo "FAIL  the bundle ships $shipped"; status=1; fi
 echo "== OFX test host"
 "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
 

@@ -2,11 +2,12 @@
 //
 //   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --models out/test-models
 //                 [--frames FILE --width W --height H]        source picture, raw RGBA8 (else a synthetic one)
-//   ofx_test_host --bundle ... --bench FILE --width 1920 --height 1080 [--bench-frames N]
+//   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
+//                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
-//                 the bundle whose stylefilter.so lacks the style mix calls (old_engine_shim.c in front of the
-//                 real engine, stylefilter_real.so)
+//                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info
+//                 (old_engine_shim.c in front of the real engine, stylefilter_real.so)
 //
 // The checks compare the plugin's output with the engine's own output for the same frames, computed through the
 // C ABI (stylefilter.h) from the engine library inside the bundle. Exit code: number of failed checks (capped at
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +72,21 @@ struct Engine {
     decltype(&sf_engine_get_style_mix_count) get_style_mix_count = nullptr;
     decltype(&sf_engine_set_style_mix) set_style_mix = nullptr;
     decltype(&sf_engine_get_style_mix_name) get_style_mix_name = nullptr;
+    decltype(&sf_list_styles) list_styles = nullptr;
+
+    /// Ids of the bundled styles, as sf_list_styles gives them.
+    std::vector<std::string> StyleIds() const
+    {
+        std::vector<std::string> ids;
+        size_t needed = 0;
+        if (list_styles(nullptr, 0, &needed) != SF_OK) return ids;
+        std::string text(needed, '\0');
+        if (list_styles(&text[0], text.size(), &needed) != SF_OK) return ids;
+        std::istringstream lines(text.c_str());
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty()) ids.push_back(line);
+        return ids;
+    }
 
     bool Load(const std::string& path, std::string* error)
     {
@@ -96,6 +113,7 @@ struct Engine {
         RESOLVE(get_style_mix_count, sf_engine_get_style_mix_count)
         RESOLVE(set_style_mix, sf_engine_set_style_mix)
         RESOLVE(get_style_mix_name, sf_engine_get_style_mix_name)
+        RESOLVE(list_styles, sf_list_styles)
 #undef RESOLVE
         return abi_version() == SF_ABI_VERSION;
     }
@@ -267,7 +285,8 @@ bool HasMessage(Host& host, const std::string& type, const std::string& needle, 
 
 double Ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-std::string Join(const std::set<std::string>& s)
+template <typename Strings>
+std::string Join(const Strings& s)
 {
     std::string out;
     for (const auto& x : s) out += (out.empty() ? "" : ", ") + x;
@@ -372,12 +391,25 @@ int RunTests(const Options& opt)
         Param* p = fd->params.Find(e.name);
         Check(p && p->type == e.type, "parameter %s (%s)", e.name, e.type);
     }
-    int placeholderIndex = -1;
+    // Style: one option per bundled style, in the engine's order, labelled with the painting's title (the option's
+    // index maps to the id); the untrained placeholder network is not a style and is never offered.
+    int starryIndex = -1;
     if (Param* style = fd->params.Find("style")) {
         auto options = style->props.Strings(kOfxParamPropChoiceOption);
+        auto ids = engine.StyleIds();
+        size_t byId = 0;
+        for (size_t k = 0; k < options.size() && k < ids.size(); ++k) {
+            if (ids[k] == "starry_night" && options[k] == "The Starry Night") starryIndex = (int)k;
+            if (options[k] == ids[k]) byId++;
+        }
+        Check(starryIndex >= 0, "Style offers the bundled 'starry_night' as \"The Starry Night\" (%s)", Join(options).c_str());
+        Check(!ids.empty() && options.size() == ids.size() && byId == 0,
+              "every bundled style (%zu) is labelled with its title, not its folder name (%zu are not)", ids.size(), byId);
+        bool placeholder = false;
         for (size_t k = 0; k < options.size(); ++k)
-            if (options[k] == "placeholder") placeholderIndex = (int)k;
-        Check(placeholderIndex >= 0, "Style offers the bundled 'placeholder' (%zu option(s))", options.size());
+            placeholder = placeholder || options[k].find("placeholder") != std::string::npos ||
+                          (k < ids.size() && ids[k].find("placeholder") != std::string::npos);
+        Check(!placeholder, "Style does not offer the untrained 'placeholder'");
     }
     if (Param* p = fd->params.Find("customModel"))
         Check(p->props.String(kOfxParamPropStringMode) == kOfxParamStringIsFilePath, "Custom model is a file path");
@@ -576,7 +608,7 @@ int RunTests(const Options& opt)
     Effect* mx = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     Param* mixParam = mx->params.Find("styleMix");
     Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
-          "new instance on the single-style 'placeholder': Style mix disabled");
+          "new instance on the single-style default 'starry_night': Style mix disabled");
     host.SetString(mx, "customModel", mixPack);
     Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 0) == 1,
           "custom model pack_mix (2 styles): Style mix enabled on instance changed");
@@ -704,9 +736,9 @@ int RunTests(const Options& opt)
     Check(rb.status == kOfxStatOK && SameBytes(rb.pixels, stylised10), "a good model again: stylised output");
     Check(host.PersistentClears() > clears, "and the persistent error message is cleared");
     host.SetString(bad, "customModel", "");
-    host.SetInt(bad, "style", placeholderIndex < 0 ? 0 : placeholderIndex);
+    host.SetInt(bad, "style", starryIndex < 0 ? 0 : starryIndex);
     rb = host.Render(bad, 10, 1, false);
-    Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'placeholder' by name renders");
+    Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'starry_night' chosen by its title renders");
 
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
@@ -762,7 +794,7 @@ int RunNoEngine(const Options& opt)
 int RunOldEngine(const Options& opt)
 {
     Host host;
-    Section("engine library without the style mix calls");
+    Section("engine library without the style mix calls and sf_get_style_info");
     if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
     Check(host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK &&
               host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
@@ -775,6 +807,8 @@ int RunOldEngine(const Options& opt)
     Check(engineOk, "the real engine behind the shim (reference)%s%s", engineOk ? "" : ": ", error.c_str());
     if (!engineOk) return g_failures;
     Reference ref(&engine);
+    auto options = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style")->props.Strings(kOfxParamPropChoiceOption);
+    Check(options == engine.StyleIds(), "without sf_get_style_info, Style lists the styles' ids (%s)", Join(options).c_str());
     OfxStatus st;
     Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     host.SetString(e, "customModel", opt.models + "/pack_mix");
@@ -799,9 +833,9 @@ int RunOldEngine(const Options& opt)
 
 // ---- bench -------------------------------------------------------------------------------------------------------------
 
-/// Times 8-bit renders at the bench size with the bundled 'placeholder' style: the engine alone through its C ABI (one
-/// frame), then the plugin at smoothing 0 (one engine frame per render) and at the default 0.5 (2 warm frames + 1),
-/// and at half inference resolution.
+/// Times 8-bit renders at the bench size with the untrained full-width network (the test models' placeholder, as a custom
+/// model): the engine alone through its C ABI (one frame), then the plugin at smoothing 0 (one engine frame per render)
+/// and at the default 0.5 (2 warm frames + 1), and at half inference resolution.
 int RunBench(const Options& opt)
 {
     Host host;
@@ -820,21 +854,18 @@ int RunBench(const Options& opt)
         std::printf("FAIL  load/describe\n");
         return 1;
     }
-    int placeholder = -1;
-    auto options = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style")->props.Strings(kOfxParamPropChoiceOption);
-    for (size_t k = 0; k < options.size(); ++k)
-        if (options[k] == "placeholder") placeholder = (int)k;
-    if (placeholder < 0) {
-        std::printf("FAIL  no bundled 'placeholder' style\n");
+    const std::string placeholder = opt.models + "/placeholder/placeholder.onnx";
+    if (!std::ifstream(placeholder)) {
+        std::printf("FAIL  %s is missing (build/build.sh makes it)\n", placeholder.c_str());
         return 1;
     }
-    std::printf("bench: %dx%d 8-bit RGBA, bundled style 'placeholder', CPU, %u hardware threads, %d frames per figure\n",
+    std::printf("bench: %dx%d 8-bit RGBA, untrained full-width network (placeholder.onnx), CPU, %u hardware threads, %d frames per figure\n",
                 opt.width, opt.height, std::thread::hardware_concurrency(), opt.benchFrames);
     std::fflush(stdout);
     int failures = 0;
     OfxStatus st;
     Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
-    host.SetInt(e, "style", placeholder);
+    host.SetString(e, "customModel", placeholder);
     host.SetDouble(e, "smoothing", 0.0);
     auto t0 = std::chrono::steady_clock::now();
     if (host.Render(e, 4, 1, false).status != kOfxStatOK) failures++;
@@ -850,7 +881,7 @@ int RunBench(const Options& opt)
     {
         Reference ref(&engine);
         RefSettings rs;
-        rs.style = "placeholder";
+        rs.style = placeholder;
         rs.smoothing = 0;
         std::vector<uint8_t> out;
         Expected(ref, rs, host, 5, 0, 1, kOfxBitDepthByte, &out, &error);  // loads the style
@@ -921,8 +952,8 @@ int main(int argc, char** argv)
     }
     if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
     if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
-    if (opt.bundle.empty() || (opt.models.empty() && opt.bench.empty()) || opt.width < 8 || opt.height < 8) {
-        std::fprintf(stderr, "--bundle and --models (or --bench) are required\n");
+    if (opt.bundle.empty() || opt.models.empty() || opt.width < 8 || opt.height < 8) {
+        std::fprintf(stderr, "--bundle and --models are required\n");
         return 2;
     }
     int failures = opt.bench.empty() ? RunTests(opt) : RunBench(opt);

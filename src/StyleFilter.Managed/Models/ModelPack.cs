@@ -28,23 +28,49 @@ internal sealed record ModelPack(
     {
         try
         {
-            if (Directory.Exists(path))
-                return Parse(path, Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), name => ReadFile(Path.Combine(path, name), path));
-            using var zip = ZipFile.OpenRead(path);
-            return Parse(path, Path.GetFileNameWithoutExtension(path), name =>
-            {
-                var entry = zip.GetEntry(name) ?? throw Error(path, $"the archive has no '{name}'");
-                using var s = entry.Open();
-                using var m = new MemoryStream();
-                s.CopyTo(m);
-                return m.ToArray();
-            });
+            return WithFiles(path, (fallbackName, read) => Parse(path, fallbackName, read));
         }
         catch (StyleFilterException) { throw; }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or UnauthorizedAccessException)
         {
             throw Error(path, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Only the manifest's fields for users (for listing styles without loading them); all null when the pack
+    /// or its manifest cannot be read.
+    /// </summary>
+    public static PackLabel ReadLabel(string path)
+    {
+        try
+        {
+            return WithFiles(path, (_, read) =>
+            {
+                using var doc = JsonDocument.Parse(read(ManifestFileName));
+                return doc.RootElement.ValueKind == JsonValueKind.Object ? Label(doc.RootElement) : PackLabel.None;
+            });
+        }
+        catch (Exception e) when (e is StyleFilterException or IOException or InvalidDataException or JsonException or UnauthorizedAccessException)
+        {
+            return PackLabel.None;
+        }
+    }
+
+    /// <summary>Runs body with the pack's name from its folder or zip file and a reader of the files in it.</summary>
+    private static T WithFiles<T>(string path, Func<string, Func<string, byte[]>, T> body)
+    {
+        if (Directory.Exists(path))
+            return body(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), name => ReadFile(Path.Combine(path, name), path));
+        using var zip = ZipFile.OpenRead(path);
+        return body(Path.GetFileNameWithoutExtension(path), name =>
+        {
+            var entry = zip.GetEntry(name) ?? throw Error(path, $"the archive has no '{name}'");
+            using var s = entry.Open();
+            using var m = new MemoryStream();
+            s.CopyTo(m);
+            return m.ToArray();
+        });
     }
 
     private static byte[] ReadFile(string file, string pack) =>
@@ -67,10 +93,28 @@ internal sealed record ModelPack(
             : new List<string>();
         string? styleInput = root.TryGetProperty("style_input", out var si) ? si.GetString() : null;
         if (styles.Count > 0 && styleInput is null) throw Error(source, "manifest lists styles but no 'style_input'");
-        return new ModelPack(source, Str("name", fallbackName), read(Str("encoder")), read(Str("decoder")),
+        return new ModelPack(source, Label(root).Title ?? fallbackName, read(Str("encoder")), read(Str("decoder")),
             Str("input"), Str("features"), Str("output"), multiple, styles, styleInput);
+    }
+
+    /// <summary>title (else name), artist and year: optional strings (a number is taken as text), null when absent or blank.</summary>
+    private static PackLabel Label(JsonElement root)
+    {
+        string? Text(string key) => root.TryGetProperty(key, out var v) ? v.ValueKind switch
+        {
+            JsonValueKind.String => string.IsNullOrWhiteSpace(v.GetString()) ? null : v.GetString()!.Trim(),
+            JsonValueKind.Number => v.GetRawText(),
+            _ => null,
+        } : null;
+        return new PackLabel(Text("title") ?? Text("name"), Text("artist"), Text("year"));
     }
 
     private static StyleFilterException Error(string pack, string what) =>
         new(StatusCode.ModelError, $"model pack '{pack}': {what}");
+}
+
+/// <summary>What a pack's manifest tells users: the painting's title (else the pack's name), artist and year.</summary>
+internal sealed record PackLabel(string? Title, string? Artist, string? Year)
+{
+    public static readonly PackLabel None = new(null, null, null);
 }

@@ -1,7 +1,11 @@
 namespace StyleFilter;
 
-/// <summary>A style a user can pick by name.</summary>
-public sealed record CatalogEntry(string Name, string Path, StyleModelKind Kind);
+/// <summary>
+/// A style a user can pick by name. Name is the id that loads it (the file or folder name without extension, what
+/// hosts store); Title is what users see: a pack manifest's "title", else its "name", else the id. Artist and Year
+/// come from the manifest when it gives them (models/README.md).
+/// </summary>
+public sealed record CatalogEntry(string Name, string Path, StyleModelKind Kind, string Title, string? Artist = null, string? Year = null);
 
 /// <summary>
 /// The bundled styles: every *.onnx file, pack folder (holding manifest.json) and *.zip pack in the model folders.
@@ -34,16 +38,31 @@ public static class StyleCatalog
     private static IEnumerable<CatalogEntry> Scan(string dir)
     {
         foreach (var file in Directory.EnumerateFiles(dir, "*.onnx"))
-            yield return new CatalogEntry(Path.GetFileNameWithoutExtension(file), file, StyleModelKind.SingleGraph);
+            yield return Entry(file, StyleModelKind.SingleGraph);
         foreach (var file in Directory.EnumerateFiles(dir, "*.zip"))
-            yield return new CatalogEntry(Path.GetFileNameWithoutExtension(file), file, StyleModelKind.SplitPack);
+            yield return Entry(file, StyleModelKind.SplitPack);
         foreach (var sub in Directory.EnumerateDirectories(dir))
         {
             if (File.Exists(Path.Combine(sub, StyleFilter.Models.ModelPack.ManifestFileName)))
-                yield return new CatalogEntry(Path.GetFileName(sub), sub, StyleModelKind.SplitPack);
+                yield return Entry(sub, StyleModelKind.SplitPack);
             else
-                foreach (var nested in Scan(sub)) yield return nested; // e.g. models/placeholder/*.onnx
+                foreach (var nested in Scan(sub)) yield return nested; // styles grouped in subfolders
         }
+    }
+
+    private static CatalogEntry Entry(string path, StyleModelKind kind)
+    {
+        var name = Directory.Exists(path) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) : Path.GetFileNameWithoutExtension(path);
+        if (kind != StyleModelKind.SplitPack) return new CatalogEntry(name, path, kind, name);
+        var label = StyleFilter.Models.ModelPack.ReadLabel(path);
+        return new CatalogEntry(name, path, kind, label.Title ?? name, label.Artist, label.Year);
+    }
+
+    /// <summary>A style as <see cref="Resolve"/> finds it, with what users see of it (title, artist, year).</summary>
+    public static CatalogEntry Describe(string nameOrPath)
+    {
+        var path = Resolve(nameOrPath);
+        return Entry(path, StyleFilter.Models.ModelPack.LooksLikePack(path) ? StyleModelKind.SplitPack : StyleModelKind.SingleGraph);
     }
 
     /// <summary>A path that exists is taken as is; otherwise the name is looked up among the bundled styles.</summary>
