@@ -127,7 +127,8 @@ def export_pack(net: StyleNet, folder: str, name: str, styles=None, description:
         manifest["styles"] = [short_title(s) for s in styles]
         manifest["style_input"] = "style"
     elif styles and "artist" in painting(styles[0]):
-        manifest.update(painting(styles[0]))     # title, artist, year of the painting
+        # title (what lists show: the name when it says more, e.g. "... (full width)"), artist, year
+        manifest.update({**painting(styles[0]), "title": name})
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
