@@ -150,7 +150,7 @@ def curves(runs, out):
     import matplotlib.pyplot as plt  # noqa: PLC0415
     keys = ["style", "content", "temporal", "feature", "noise"]
     fig, ax = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3))
-    for r in runs:
+    for i, r in enumerate(runs):
         with open(os.path.join(r, "train.json")) as f:
             info = json.load(f)
         hist = info["history"]
@@ -158,7 +158,7 @@ def curves(runs, out):
         for a, k in zip(ax, keys):
             pts = [(h["iter"], h[k]) for h in hist if k in h]
             if pts:
-                a.plot(*zip(*pts), label=label)
+                a.plot(*zip(*pts), label=label, color=f"C{i}")   # one colour per run in every panel
     for a, k in zip(ax, keys):
         a.set_title(k)
         a.set_yscale("log")
@@ -180,7 +180,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     styles = [s for s in a.styles.split(",") if s]
-    paintings = a.paintings.split(",") if a.paintings else [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
+    if a.paintings:
+        paintings = a.paintings.split(",")
+    elif a.what in ("sheet", "distances"):
+        paintings = [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
     if a.what == "sheet":
         print(contact_sheet(styles, a.out, paintings=paintings))
     elif a.what == "compare":

@@ -49,6 +49,7 @@ def test_export_single_pack_and_fused_run_in_engine(single, tmp_path):
     m = export_pack(net, str(pack), "Smoke", styles)
     export_fused(net, str(fused))
     assert m["multiple"] == 4 and "style_input" not in m
+    assert (m["title"], m["artist"], m["year"]) == ("Smoke", "Vincent van Gogh", "1889")   # lists show the title
     for f in ("encoder.onnx", "decoder.onnx"):
         onnx.checker.check_model(onnx.load(str(pack / f)))
     # pack vs fused vs PyTorch, rendered by the engine CLI, within 8-bit rounding
@@ -69,7 +70,8 @@ def test_multi_style_export_has_style_input(tmp_path, photos):
                 v[1] += 0.5
     pack = tmp_path / "pack"
     m = export_pack(net, str(pack), "Mix", styles)
-    assert m["styles"] == ["The Starry Night", "The Great Wave"] and m["style_input"] == "style"
+    assert m["styles"] == ["The Starry Night", "The Great Wave off Kanagawa"] and m["style_input"] == "style"
+    assert "artist" not in m     # a mix is no single painting
     for f in ("encoder.onnx", "decoder.onnx"):
         g = onnx.load(str(pack / f)).graph
         style = [i for i in g.input if i.name == "style"]
