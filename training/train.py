@@ -167,26 +167,11 @@ def train(a) -> dict:
 
     temporal = not a.no_temporal
     history, sums, count, start, done_seconds = [], {}, 0, 1, 0.0
-    ckpt_path = os.path.join(a.out, "checkpoint.pt")
     if a.resume:
-        if not os.path.isfile(ckpt_path):
-            raise SystemExit(f"--resume: {ckpt_path} does not exist")
-        ckpt = torch.load(ckpt_path, map_location="cpu")
-        if ckpt["config"] != net.config or ckpt["styles"] != names:
-            raise SystemExit(f"--resume: {ckpt_path} holds {ckpt['styles']} {ckpt['config']}, not {names} {net.config}")
-        net.load_state_dict(ckpt["state_dict"])
-        if ckpt["iterations"] >= a.iters:
-            print(f"{ckpt_path}: all {a.iters} iterations are done", flush=True)
-            return {"seconds": ckpt.get("seconds", 0.0), "history": ckpt.get("history", [])}
-        if "optimizer" not in ckpt:
-            raise SystemExit(f"--resume: {ckpt_path} has no optimiser state (an exported or old checkpoint)")
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        data.gen.set_state(ckpt["rng"]["data"])
-        gen.set_state(ckpt["rng"]["pairs"])
-        torch.set_rng_state(ckpt["rng"]["torch"])
-        history, start, done_seconds = ckpt.get("history", []), ckpt["iterations"] + 1, ckpt.get("seconds", 0.0)
-        print(f"resuming {ckpt_path} at iteration {start} ({done_seconds:.0f} s done)", flush=True)
+        resumed = resume(os.path.join(a.out, "checkpoint.pt"), net, names, opt, sched, {"data": data.gen, "pairs": gen}, a.iters)
+        if resumed is None:
+            return {"seconds": 0.0, "history": []}
+        history, start, done_seconds = resumed
     t_start = time.time() - done_seconds
     print(f"training {','.join(names)}: {count_parameters(net)} parameters, device {device}, "
           f"{len(files)} photos, {a.iters} iterations of {a.batch}x{a.size}x{a.size}"
@@ -269,6 +254,29 @@ def train(a) -> dict:
             print(f"stopped after iteration {it}: continue with --resume", flush=True)
             break
     return {"seconds": time.time() - t_start, "history": history}
+
+
+def resume(path, net, names, opt, sched, generators, iters):
+    """Restores a run saved by save_checkpoint: weights, Adam, schedule, random state. Returns (history, next
+    iteration, seconds done), or None when the run already has its `iters` iterations."""
+    if not os.path.isfile(path):
+        raise SystemExit(f"--resume: {path} does not exist")
+    ckpt = torch.load(path, map_location="cpu")
+    if ckpt["config"] != net.config or ckpt["styles"] != names:
+        raise SystemExit(f"--resume: {path} holds {ckpt['styles']} {ckpt['config']}, not {names} {net.config}")
+    if ckpt["iterations"] >= iters:
+        print(f"{path}: all {iters} iterations are done", flush=True)
+        return None
+    if "optimizer" not in ckpt:
+        raise SystemExit(f"--resume: {path} has no optimiser state (an exported or weights-only checkpoint)")
+    net.load_state_dict(ckpt["state_dict"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    for key, g in generators.items():     # the crop sampler's and the motion pairs' generators
+        g.set_state(ckpt["rng"][key])
+    torch.set_rng_state(ckpt["rng"]["torch"])
+    print(f"resuming {path} at iteration {ckpt['iterations'] + 1} ({ckpt['seconds']:.0f} s done)", flush=True)
+    return ckpt["history"], ckpt["iterations"] + 1, ckpt["seconds"]
 
 
 def load_init(net: StyleNet, path: str):
