@@ -142,7 +142,7 @@ class DeepRandomNet(LossNet):
 
 RESNET18_PACKAGE = ("microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1")
 RESNET18_RELATIVE = "tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx"
-PREPROCESS_RELATIVE = "tools/DnnImageModels/ResNetPrepOnnx/ResNetPreprocess.onnx"
+PREPROCESS = os.path.join("ResNetPrepOnnx", "ResNetPreprocess.onnx")    # beside ResNet18Onnx/ in the package
 
 
 def resnet18_path() -> str | None:
@@ -180,10 +180,11 @@ class ResNet18Net(LossNet):
         self.input_name = model.graph.input[0].name
         self.output_name = model.graph.output[0].name
         bn_of = {n.input[0]: n for n in nodes if n.op_type == "BatchNormalization"}
+        folded = set()    # outputs of the BatchNormalizations folded into their Conv
         self.convs = nn.ModuleList()
         self.ops = []     # (op, inputs, output, index into convs or attributes)
         for n in nodes:
-            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+            attrs = node_attributes(n)
             if n.op_type == "Conv":
                 w = inits[n.input[1]]
                 b = inits[n.input[2]] if len(n.input) > 2 else torch.zeros(w.shape[0])
@@ -191,8 +192,9 @@ class ResNet18Net(LossNet):
                 bn = bn_of.get(out)
                 if bn is not None:    # fold: y = (conv - mean) * gamma / sqrt(var + eps) + beta
                     gamma, beta, mean, var = (inits[x] for x in bn.input[1:5])
-                    k = gamma / torch.sqrt(var + attrs_eps(bn))
+                    k = gamma / torch.sqrt(var + node_attributes(bn).get("epsilon", 1e-5))
                     w, b, out = w * k.view(-1, 1, 1, 1), (b - mean) * k + beta, bn.output[0]
+                    folded.add(out)
                 pads = attrs.get("pads", [0, 0, 0, 0])
                 conv = nn.Conv2d(w.shape[1], w.shape[0], tuple(w.shape[2:]), tuple(attrs.get("strides", [1, 1])),
                                  padding=(pads[0], pads[1]))
@@ -202,7 +204,7 @@ class ResNet18Net(LossNet):
                 self.ops.append(("Conv", [n.input[0]], out, len(self.convs)))
                 self.convs.append(conv)
             elif n.op_type == "BatchNormalization":
-                if n.input[0] not in {o[2] for o in self.ops} and n.output[0] not in {o[2] for o in self.ops}:
+                if n.output[0] not in folded:
                     raise ValueError(f"{path}: BatchNormalization {n.name} does not follow a Conv")
             elif n.op_type in ("Relu", "Add"):
                 self.ops.append((n.op_type, list(n.input), n.output[0], None))
@@ -223,22 +225,20 @@ class ResNet18Net(LossNet):
         self.style_names = list(self.STYLE_TAPS)
         self.content_name = content
         self.style_weights = [self.IMAGE_STYLE_WEIGHT] + [1.0] * (len(self.STYLE_TAPS) - 1)
-        prep = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(path))), PREPROCESS_RELATIVE.split("tools/")[1])
-        self.register_buffer("bgr_mean", self._bgr_mean(prep))
+        self.register_buffer("bgr_mean", self._bgr_mean(os.path.join(os.path.dirname(os.path.dirname(path)), PREPROCESS)))
         self.freeze()
 
     @staticmethod
     def _bgr_mean(prep_path: str) -> torch.Tensor:
         """Per-channel mean (B, G, R) of the preprocessing graph's 224x224 mean image (the BRIEF's 103.06,
         115.90, 123.15), so that any input size can be preprocessed."""
-        if os.path.isfile(prep_path):
-            import onnx
-            from onnx import numpy_helper
-            for i in onnx.load(prep_path).graph.initializer:
-                a = numpy_helper.to_array(i)
-                if a.ndim == 4 and a.shape[1] == 3:
-                    return torch.from_numpy(a.mean(axis=(0, 2, 3)).astype("float32")).view(1, 3, 1, 1)
-        return torch.tensor([103.06, 115.90, 123.15]).view(1, 3, 1, 1)
+        import onnx
+        from onnx import numpy_helper
+        for i in onnx.load(prep_path).graph.initializer:
+            a = numpy_helper.to_array(i)
+            if a.ndim == 4 and a.shape[1] == 3:
+                return torch.from_numpy(a.mean(axis=(0, 2, 3)).astype("float32")).view(1, 3, 1, 1)
+        raise ValueError(f"{prep_path}: no 1x3xHxW mean image")
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         return image.flip(1) - self.bgr_mean
@@ -275,12 +275,9 @@ class ResNet18Net(LossNet):
         return style, taps[self.content_tap]
 
 
-def attrs_eps(bn_node) -> float:
+def node_attributes(node) -> dict:
     import onnx
-    for a in bn_node.attribute:
-        if a.name == "epsilon":
-            return float(onnx.helper.get_attribute_value(a))
-    return 1e-5
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
 # VGG-16 `features` indices: conv layers and the ReLU after each.
