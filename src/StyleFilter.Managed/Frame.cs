@@ -51,8 +51,10 @@ public sealed record EngineOptions
 {
     /// <summary>Full path of libonnxruntime; null searches STYLEFILTER_ORT_LIBRARY, then beside the engine.</summary>
     public string? OrtLibraryPath { get; init; }
-    /// <summary>Threads ONNX Runtime may use inside one operator; 0 lets it choose (all cores).</summary>
+    /// <summary>Threads ONNX Runtime may use inside one operator; 0 lets it choose (all cores). Values above the
+    /// number of logical processors are lowered to it: more threads than cores only wait for each other.</summary>
     public int IntraOpThreads { get; init; }
+    public const int MaxIntraOpThreads = 1024;
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 }
 

@@ -39,10 +39,15 @@ public sealed class StyleEngine : IDisposable
     {
         options ??= new EngineOptions();
         _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("StyleFilter");
-        if (options.IntraOpThreads < 0) throw new StyleFilterException(StatusCode.InvalidArgument, $"intra-op threads {options.IntraOpThreads} is negative");
+        if (options.IntraOpThreads is < 0 or > EngineOptions.MaxIntraOpThreads)
+            throw new StyleFilterException(StatusCode.InvalidArgument, $"intra-op threads {options.IntraOpThreads} must be 0 (automatic) .. {EngineOptions.MaxIntraOpThreads}");
         if (!Enum.IsDefined(options.Device)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown device {(int)options.Device}");
+        OrtLog.Use(_log);
         OrtApi.EnsureLoaded(options.OrtLibraryPath);
-        _config = new SessionConfig(options.IntraOpThreads);
+        int threads = Math.Min(options.IntraOpThreads, Environment.ProcessorCount);
+        if (threads != options.IntraOpThreads)
+            _log.LogInformation("intra-op threads {Asked} lowered to the {Cores} logical processors", options.IntraOpThreads, threads);
+        _config = new SessionConfig(threads);
         Device = options.Device;
         _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtApi.Version, OrtApi.LoadedFrom);
     }
@@ -65,6 +70,9 @@ public sealed class StyleEngine : IDisposable
 
     /// <summary>Keep the input's colours and take only the style's light and shade.</summary>
     public bool PreserveColour { get => _preserveColour; set => _preserveColour = value; }
+
+    /// <summary>Smallest stored inference scale; any smaller positive scale gives the same (smallest) inference size.</summary>
+    public const float MinInferenceScale = 1e-6f;
 
     /// <summary>Fraction of the frame's size used for inference with models that accept any size.</summary>
     public float InferenceScale
@@ -171,6 +179,7 @@ public sealed class StyleEngine : IDisposable
             }
             catch (Exception e)
             {
+                _blender.Reset(); // a failed frame may have left half an update (or NaN) in the history
                 PassThrough(input, output, e);
                 throw e as StyleFilterException ?? new StyleFilterException(StatusCode.Internal, $"frame failed: {e.Message}", e);
             }
@@ -216,10 +225,13 @@ public sealed class StyleEngine : IDisposable
         lock (_statsGate) _passThrough++;
         try { PixelConverter.Copy(input, output, _input); }
         catch (Exception copy) { _log.LogError("pass-through copy failed: {Message}", copy.Message); }
-        // A broken model fails every frame: log the first failure and then one in a thousand.
-        if (_passThrough == 1 || _passThrough % 1000 == 0)
+        // A broken model fails every frame: log each new reason once, and a repeated one every thousandth time.
+        if (cause.Message != _lastPassThroughReason || _passThrough % 1000 == 0)
             _log.LogError("frame {Frame} passed through unstyled ({Count} so far): {Message}", _frames, _passThrough, cause.Message);
+        _lastPassThroughReason = cause.Message;
     }
+
+    private string? _lastPassThroughReason;
 
     /// <summary>Counters and latency so far; never waits for a frame in progress.</summary>
     public EngineStats Stats

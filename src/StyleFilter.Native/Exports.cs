@@ -156,10 +156,11 @@ public static unsafe class Exports
             var opts = new EngineOptions();
             if (options != null)
             {
+                // Only struct_size is read until it says the whole struct is there: a smaller buffer may end at a page.
+                CheckStructSize(options->StructSize, sizeof(SfEngineOptions), "sf_engine_options");
                 var o = *options;
-                CheckStructSize(o.StructSize, sizeof(SfEngineOptions), "sf_engine_options");
-                if (o.IntraOpThreads < 0 || o.IntraOpThreads > 1024)
-                    throw Invalid($"intra_op_threads {o.IntraOpThreads} is out of range (0 = automatic, up to 1024)");
+                if (o.IntraOpThreads is < 0 or > EngineOptions.MaxIntraOpThreads)
+                    throw Invalid($"intra_op_threads {o.IntraOpThreads} is out of range (0 = automatic, up to {EngineOptions.MaxIntraOpThreads})");
                 if (o.Device is < (int)ExecutionDevice.Auto or > (int)ExecutionDevice.DirectML)
                     throw Invalid($"device {o.Device} is not an sf_device (SF_DEVICE_AUTO=0 .. SF_DEVICE_DIRECTML=4)");
                 opts = new EngineOptions
@@ -245,21 +246,24 @@ public static unsafe class Exports
             var name = ParamName(param);
             if (!double.IsFinite(value)) throw Invalid($"{name} value {value} is not a finite number");
             var engine = entry.Engine;
-            // The engine's setters check their own ranges; only what the double encoding adds is checked here.
+            // Ranges are checked on the double the host passed: rounding to float first would accept
+            // 1.0000000001 as 1 and -1e-300 as -0, and turn a tiny positive scale into 0.
             switch (param)
             {
                 case Abi.ParamAlpha:
-                    engine.Alpha = (float)value;
+                    engine.Alpha = (float)InRange(value, 0, 1, name);
                     break;
                 case Abi.ParamSmoothing:
-                    engine.Smoothing = (float)value;
+                    engine.Smoothing = (float)InRange(value, 0, 1, name);
                     break;
                 case Abi.ParamPreserveColour:
                     if (value is not (0 or 1)) throw Invalid($"{name} {value} must be 0 or 1");
                     engine.PreserveColour = value == 1;
                     break;
                 case Abi.ParamInferenceScale:
-                    engine.InferenceScale = (float)value;
+                    if (value is <= 0 or > 1) throw Invalid($"{name} {value} must be in (0, 1]");
+                    // Any positive scale is valid (inference never goes below StyleModel.MinInferenceSide).
+                    engine.InferenceScale = Math.Max((float)value, StyleEngine.MinInferenceScale);
                     break;
                 case Abi.ParamDevice:
                     if (value != Math.Floor(value) || value is < (int)ExecutionDevice.Auto or > (int)ExecutionDevice.DirectML)
@@ -289,6 +293,9 @@ public static unsafe class Exports
                 _ => throw Invalid($"unknown parameter id {param}"),
             };
         });
+
+    private static double InRange(double value, double min, double max, string name) =>
+        value >= min && value <= max ? value : throw Invalid($"{name} {value} must be in [{min}, {max}]");
 
     private static string ParamName(int param) => param switch
     {

@@ -8,6 +8,8 @@ public class OrtBindingTests
 {
     public OrtBindingTests() => OrtApi.EnsureLoaded();
 
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
     [Fact]
     public void ReportsVersionAndCpuProvider()
     {
@@ -41,13 +43,13 @@ public class OrtBindingTests
         for (int i = 0; i < input.Length; i++) input.Span[i] = i * 0.5f;
         // First run: ONNX Runtime allocates the output.
         Span<nint> outputs = [0];
-        session.Run([input.Value], outputs);
+        session.Run([input.Value], outputs, Limit);
         using var adopted = OrtTensor.Adopt(outputs[0]);
         Assert.Equal(new long[] { 1, 3, 4, 8 }, adopted.Shape);
         Assert.True(adopted.Span.SequenceEqual(input.Span));
         // Second run: it writes into a tensor we own.
         using var own = new OrtTensor(1, 3, 4, 8);
-        session.Run([input.Value], [own.Value]);
+        session.Run([input.Value], [own.Value], Limit);
         Assert.True(own.Span.SequenceEqual(input.Span));
     }
 
@@ -56,7 +58,7 @@ public class OrtBindingTests
     {
         using var session = OrtSession.FromFile(TestPaths.TestModel("zoo_fixed64.onnx"), new SessionConfig(1));
         using var input = new OrtTensor(1, 3, 32, 32);
-        var e = Assert.ThrowsAny<StyleFilterException>(() => session.Run([input.Value], [0]));
+        var e = Assert.ThrowsAny<StyleFilterException>(() => session.Run([input.Value], [0], Limit));
         Assert.Contains("zoo_fixed64", e.Message);
     }
 

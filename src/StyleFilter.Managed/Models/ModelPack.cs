@@ -14,8 +14,11 @@ internal sealed record ModelPack(
     public const string ManifestFileName = "manifest.json";
     public const string Format = "stylefilter.pack";
 
-    public static bool LooksLikePack(string path) =>
-        Directory.Exists(path) || (File.Exists(path) && IsZip(path));
+    public static bool LooksLikePack(string path)
+    {
+        ModelFile.Check(path);
+        return Directory.Exists(path) || IsZip(path);
+    }
 
     private static bool IsZip(string path)
     {
@@ -57,45 +60,73 @@ internal sealed record ModelPack(
         }
     }
 
-    /// <summary>Runs body with the pack's name from its folder or zip file and a reader of the files in it.</summary>
+    /// <summary>
+    /// Runs body with the pack's name from its folder or zip file and a reader of the files in it. Names are
+    /// confined to the pack and sizes bounded (<see cref="ModelFile"/>): a pack is untrusted input.
+    /// </summary>
     private static T WithFiles<T>(string path, Func<string, Func<string, byte[]>, T> body)
     {
+        ModelFile.Check(path);
+        static long Limit(string name) => name == ManifestFileName ? ModelFile.MaxManifestBytes : ModelFile.MaxModelBytes;
         if (Directory.Exists(path))
-            return body(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), name => ReadFile(Path.Combine(path, name), path));
+            return body(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)), name =>
+            {
+                var file = ModelFile.InPack(path, name);
+                if (!File.Exists(file) && !Directory.Exists(file)) throw Error(path, $"'{name}' is missing");
+                return ModelFile.ReadAll(file, Limit(name));
+            });
         using var zip = ZipFile.OpenRead(path);
         return body(Path.GetFileNameWithoutExtension(path), name =>
         {
             var entry = zip.GetEntry(name) ?? throw Error(path, $"the archive has no '{name}'");
             using var s = entry.Open();
-            using var m = new MemoryStream();
-            s.CopyTo(m);
-            return m.ToArray();
+            return ModelFile.ReadBounded(s, entry.Length, Limit(name), $"{path}/{name}");
         });
     }
-
-    private static byte[] ReadFile(string file, string pack) =>
-        File.Exists(file) ? File.ReadAllBytes(file) : throw Error(pack, $"'{Path.GetFileName(file)}' is missing");
 
     private static ModelPack Parse(string source, string fallbackName, Func<string, byte[]> read)
     {
         using var doc = JsonDocument.Parse(read(ManifestFileName));
         var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw Error(source, $"{ManifestFileName} holds {Kind(root)}, not an object of fields (models/README.md)");
         string Str(string key, string? fallback = null) =>
             root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! :
-            fallback ?? throw Error(source, $"manifest needs a string '{key}'");
+            fallback ?? throw Error(source, $"manifest needs '{key}' as a string{(root.TryGetProperty(key, out var w) ? $", not {Kind(w)}" : "")}");
+        int Int(string key, int fallback)
+        {
+            if (!root.TryGetProperty(key, out var v)) return fallback;
+            return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n
+                : throw Error(source, $"manifest '{key}' must be a whole number, not {Kind(v)}");
+        }
         if (Str("format") != Format) throw Error(source, $"manifest format is '{Str("format")}', expected '{Format}'");
-        int version = root.TryGetProperty("version", out var ver) && ver.TryGetInt32(out var n) ? n : 0;
+        if (!root.TryGetProperty("version", out _)) throw Error(source, "manifest needs a 'version' (1)");
+        int version = Int("version", 0);
         if (version != 1) throw Error(source, $"manifest version {version} is not supported (this engine reads version 1)");
-        int multiple = root.TryGetProperty("multiple", out var mul) && mul.TryGetInt32(out var m) ? m : 4;
-        if (multiple is < 1 or > 256) throw Error(source, $"manifest multiple {multiple} is out of range");
-        var styles = root.TryGetProperty("styles", out var st) && st.ValueKind == JsonValueKind.Array
-            ? st.EnumerateArray().Select(e => e.GetString() ?? "").ToList()
-            : new List<string>();
-        string? styleInput = root.TryGetProperty("style_input", out var si) ? si.GetString() : null;
+        int multiple = Int("multiple", 4);
+        if (multiple is < 1 or > 256) throw Error(source, $"manifest multiple {multiple} is out of range (1 .. 256)");
+        var styles = new List<string>();
+        if (root.TryGetProperty("styles", out var st))
+        {
+            if (st.ValueKind != JsonValueKind.Array || st.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+                throw Error(source, $"manifest 'styles' must be a list of names, not {Kind(st)}");
+            styles.AddRange(st.EnumerateArray().Select(e => e.GetString()!));
+        }
+        string? styleInput = root.TryGetProperty("style_input", out _) ? Str("style_input") : null;
         if (styles.Count > 0 && styleInput is null) throw Error(source, "manifest lists styles but no 'style_input'");
         return new ModelPack(source, Label(root).Title ?? fallbackName, read(Str("encoder")), read(Str("decoder")),
             Str("input"), Str("features"), Str("output"), multiple, styles, styleInput);
     }
+
+    private static string Kind(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => $"the text \"{e.GetString()}\"",
+        JsonValueKind.Number => $"the number {e.GetRawText()}",
+        JsonValueKind.Null => "null",
+        _ => e.ValueKind.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>title (else name), artist and year: optional strings (a number is taken as text), null when absent or blank.</summary>
     private static PackLabel Label(JsonElement root)
@@ -109,8 +140,7 @@ internal sealed record ModelPack(
         return new PackLabel(Text("title") ?? Text("name"), Text("artist"), Text("year"));
     }
 
-    private static StyleFilterException Error(string pack, string what) =>
-        new(StatusCode.ModelError, $"model pack '{pack}': {what}");
+    private static StyleFilterException Error(string pack, string what) => ModelFile.PackError(pack, what);
 }
 
 /// <summary>What a pack's manifest tells users: the painting's title (else the pack's name), artist and year.</summary>

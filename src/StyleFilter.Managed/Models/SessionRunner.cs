@@ -17,6 +17,12 @@ internal sealed class SessionRunner : IDisposable
 
     public OrtSession Session { get; }
 
+    /// <summary>How long one run may take before it is stopped (a frame of a broken or hostile model).</summary>
+    public TimeSpan TimeLimit { get; set; } = FrameTimeLimit;
+
+    /// <summary>Documented in stylefilter.h: a frame whose inference takes longer fails with SF_ERR_RUNTIME.</summary>
+    public static readonly TimeSpan FrameTimeLimit = TimeSpan.FromSeconds(30);
+
     public SessionRunner(OrtSession session)
     {
         Session = session;
@@ -62,7 +68,7 @@ internal sealed class SessionRunner : IDisposable
         for (int i = 0; i < _inputs.Length; i++)
             _inValues[i] = _inputs[i]?.Value ?? throw new StyleFilterException(StatusCode.Internal, $"input '{Session.Inputs[i].Name}' was not set");
         for (int i = 0; i < _outputs.Length; i++) _outValues[i] = _outputs[i]?.Value ?? 0;
-        Session.Run(_inValues, _outValues);
+        Session.Run(_inValues, _outValues, TimeLimit);
         for (int i = 0; i < _outputs.Length; i++)
             if (_outputs[i] is null) _outputs[i] = OrtTensor.Adopt(_outValues[i]);
     }

@@ -65,5 +65,7 @@ internal sealed class SingleGraphModel : StyleModel
         _runner.Run();
     }
 
+    protected override IEnumerable<SessionRunner> Runners => [_runner];
+
     public override void Dispose() => _runner.Dispose();
 }

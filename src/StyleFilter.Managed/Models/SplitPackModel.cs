@@ -69,6 +69,7 @@ internal sealed class SplitPackModel : StyleModel
         FeedMix(_decoder, _decoderMix);
         _encoder.Run();
         var features = _encoder.Output(_featuresOutput);
+        RequireFinite(features, "features");
         if (level != TemporalLevel.Output) blender.Blend(WrapTensor(features, _featuresView), input, smoothing);
         _decoder.Borrow(_featuresInput, features);
         _decoder.Run();
@@ -85,6 +86,8 @@ internal sealed class SplitPackModel : StyleModel
         _decoder.Borrow(_featuresInput, _encoder.Output(_featuresOutput));
         _decoder.Run();
     }
+
+    protected override IEnumerable<SessionRunner> Runners => [_encoder, _decoder];
 
     public override void Dispose()
     {

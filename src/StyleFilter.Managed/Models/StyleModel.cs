@@ -1,3 +1,4 @@
+using System.Numerics;
 using StyleFilter.Ort;
 using StyleFilter.Pipeline;
 
@@ -19,11 +20,21 @@ internal abstract unsafe class StyleModel : IDisposable
     /// <summary>Inference height and width must be multiples of this (the network's total downsampling).</summary>
     public int Multiple { get; }
 
+    /// <summary>
+    /// Smallest inference side: style networks pad by reflection (4 px for a 9x9 kernel at full resolution, 1 px
+    /// after two halvings), which fails on tinier images; smaller frames are scaled up to this and back.
+    /// </summary>
+    public const int MinInferenceSide = 32;
+
     protected StyleModel(StyleModelInfo info, TensorInfo image, int multiple)
     {
         Info = info;
         Multiple = Math.Max(1, multiple);
-        (_fixedHeight, _fixedWidth) = ((int)image.Shape[2], (int)image.Shape[3]);
+        var (h, w) = (image.Shape[2], image.Shape[3]);
+        if (h > FrameBuffer.MaxSide || w > FrameBuffer.MaxSide)
+            throw new StyleFilterException(StatusCode.ModelError,
+                $"model '{info.Source}' declares a fixed {w}x{h} input, larger than the {FrameBuffer.MaxSide}-pixel limit on a side");
+        (_fixedHeight, _fixedWidth) = ((int)h, (int)w);
         _mixShape = [Math.Max(1, info.MixableStyles.Count)];
         _mix = new float[_mixShape[0]];
         _mix[0] = 1; // the first style until a host asks for a mix
@@ -35,7 +46,8 @@ internal abstract unsafe class StyleModel : IDisposable
     public (int Width, int Height) InferenceSize(int frameWidth, int frameHeight, float scale)
     {
         if (HasFixedSize) return (_fixedWidth, _fixedHeight);
-        int Round(int side) => Math.Max(Multiple, (int)MathF.Round(side * scale / Multiple) * Multiple);
+        int min = (MinInferenceSide + Multiple - 1) / Multiple * Multiple;
+        int Round(int side) => Math.Max(min, (int)MathF.Round(side * scale / Multiple) * Multiple);
         return (Round(frameWidth), Round(frameHeight));
     }
 
@@ -55,9 +67,47 @@ internal abstract unsafe class StyleModel : IDisposable
         var shape = output.Shape;
         if (shape.Length != 4 || shape[1] != 3)
             throw new StyleFilterException(StatusCode.ModelError, $"style '{Info.Name}' produced a [{string.Join(',', shape)}] tensor; expected 1x3xHxW");
+        RequireFinite(output, "image");
         _outputView.Wrap(output.Data, (int)shape[3], (int)shape[2], 3);
         return _outputView;
     }
+
+    /// <summary>Side of the test frame <see cref="Probe"/> runs, and how long it may take.</summary>
+    private const int ProbeSide = 64;
+    private static readonly TimeSpan ProbeTimeLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Runs one small test frame with a short time limit, so that a model that hangs or produces NaN fails when
+    /// it is loaded (the previous style stays) instead of at every frame.
+    /// </summary>
+    public void Probe()
+    {
+        var (w, h) = InferenceSize(ProbeSide, ProbeSide, 1);
+        var input = PrepareInput(w, h);
+        for (int p = 0; p < 3; p++)
+        {
+            var plane = input.PlaneSpan(p);
+            for (int i = 0; i < plane.Length; i++) plane[i] = 64 + (i * 7 + (i / w) * 13 + p * 29) % 128; // a mid-grey texture
+        }
+        foreach (var runner in Runners) runner.TimeLimit = ProbeTimeLimit;
+        using var blender = new TemporalBlender();
+        try
+        {
+            Run(blender, 0, TemporalLevel.Auto);
+        }
+        catch (InferenceTimeoutException)
+        {
+            throw new StyleFilterException(StatusCode.ModelError,
+                $"model '{Info.Source}' did not finish a {w}x{h} test frame within {ProbeTimeLimit.TotalSeconds:F0} s");
+        }
+        finally
+        {
+            foreach (var runner in Runners) runner.TimeLimit = SessionRunner.FrameTimeLimit;
+        }
+    }
+
+    /// <summary>The sessions of this model, for settings that apply to all of them.</summary>
+    protected abstract IEnumerable<SessionRunner> Runners { get; }
 
     /// <summary>Mix weights for multi-style models (one per <see cref="StyleModelInfo.MixableStyles"/>).</summary>
     public void SetStyleMix(ReadOnlySpan<float> weights)
@@ -65,14 +115,36 @@ internal abstract unsafe class StyleModel : IDisposable
         if (Info.MixableStyles.Count == 0) throw new StyleFilterException(StatusCode.Unsupported, $"style '{Info.Name}' has no style mix");
         if (weights.Length != _mix.Length)
             throw new StyleFilterException(StatusCode.InvalidArgument, $"style '{Info.Name}' mixes {_mix.Length} styles; got {weights.Length} weights");
-        float sum = 0;
+        double sum = 0; // in double: float weights near float.MaxValue would overflow a float sum
         foreach (var w in weights)
         {
             if (!float.IsFinite(w) || w < 0) throw new StyleFilterException(StatusCode.InvalidArgument, "style mix weights must be finite and >= 0");
             sum += w;
         }
         if (sum <= 0) throw new StyleFilterException(StatusCode.InvalidArgument, "style mix weights must not all be 0");
-        for (int i = 0; i < _mix.Length; i++) _mix[i] = weights[i] / sum;
+        var mix = new float[_mix.Length];
+        for (int i = 0; i < mix.Length; i++) mix[i] = (float)(weights[i] / sum);
+        _mix = mix;
+    }
+
+    /// <summary>
+    /// A NaN or inf from the network would reach the temporal history and the host's picture (black in 8 bits);
+    /// such a frame fails instead. x - x is 0 for every finite x and NaN for NaN and inf.
+    /// </summary>
+    protected void RequireFinite(OrtTensor tensor, string what)
+    {
+        var data = tensor.Span;
+        var acc = Vector<float>.Zero;
+        int i = 0;
+        for (; i + Vector<float>.Count <= data.Length; i += Vector<float>.Count)
+        {
+            var v = new Vector<float>(data[i..]);
+            acc += v - v;
+        }
+        float rest = 0;
+        for (; i < data.Length; i++) rest += data[i] - data[i];
+        if (!float.IsFinite(Vector.Sum(acc) + rest))
+            throw new StyleFilterException(StatusCode.ModelError, $"model '{Info.Source}' produced NaN or infinite values in its {what}");
     }
 
     /// <summary>Runs the ONNX graphs on the prepared input and nothing else (a baseline for benchmarks).</summary>

@@ -16,14 +16,14 @@ public static unsafe class OrtApi
     // Slot indices into struct OrtApi. Keep in step with tests/abi/ort_api_slots.c.
     public enum Slot
     {
-        GetErrorCode = 1, GetErrorMessage = 2, CreateEnv = 3, CreateSession = 7, CreateSessionFromArray = 8, Run = 9,
-        CreateSessionOptions = 10, DisableMemPattern = 17, SetSessionGraphOptimizationLevel = 23, SetIntraOpNumThreads = 24,
+        GetErrorCode = 1, GetErrorMessage = 2, CreateEnvWithCustomLogger = 4, CreateSession = 7, CreateSessionFromArray = 8,
+        Run = 9, CreateSessionOptions = 10, CreateRunOptions = 39, RunOptionsSetTerminate = 46, RunOptionsUnsetTerminate = 47, DisableMemPattern = 17, SetSessionGraphOptimizationLevel = 23, SetIntraOpNumThreads = 24,
         SetInterOpNumThreads = 25, SessionGetInputCount = 30, SessionGetOutputCount = 31, SessionGetInputTypeInfo = 33,
         SessionGetOutputTypeInfo = 34, SessionGetInputName = 36, SessionGetOutputName = 37,
         CreateTensorWithDataAsOrtValue = 49, GetTensorMutableData = 51, CastTypeInfoToTensorInfo = 55,
         GetOnnxTypeFromTypeInfo = 56, GetTensorElementType = 60, GetDimensionsCount = 61, GetDimensions = 62,
         GetTensorTypeAndShape = 65, CreateCpuMemoryInfo = 69, AllocatorFree = 76, GetAllocatorWithDefaultOptions = 78,
-        ReleaseEnv = 92, ReleaseStatus = 93, ReleaseMemoryInfo = 94, ReleaseSession = 95, ReleaseValue = 96,
+        ReleaseEnv = 92, ReleaseStatus = 93, ReleaseMemoryInfo = 94, ReleaseSession = 95, ReleaseValue = 96, ReleaseRunOptions = 97,
         ReleaseTypeInfo = 98, ReleaseTensorTypeAndShapeInfo = 99, ReleaseSessionOptions = 100,
         GetAvailableProviders = 125, ReleaseAvailableProviders = 126,
         RegisterExecutionProviderLibrary = 301, GetEpDevices = 303, SessionOptionsAppendExecutionProvider_V2 = 304,

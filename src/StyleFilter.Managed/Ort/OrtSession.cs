@@ -11,6 +11,9 @@ public sealed record TensorInfo(string Name, int ElementType, long[] Shape)
     public override string ToString() => $"{Name}[{string.Join('x', Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
 
+/// <summary>A run stopped at its time limit (<see cref="OrtSession.Run"/>).</summary>
+public sealed class InferenceTimeoutException(string message) : StyleFilterException(StatusCode.RuntimeError, message);
+
 /// <summary>How a session is created: threads and the execution provider.</summary>
 public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provider = null);
 
@@ -87,7 +90,11 @@ public sealed unsafe class OrtSession : IDisposable
     {
         nint env;
         var id = Marshal.StringToCoTaskMemUTF8("stylefilter");
-        try { Check(((delegate* unmanaged[Cdecl]<int, nint, nint*, nint>)Fn(Slot.CreateEnv))(3 /* ERROR */, id, &env), "CreateEnv"); }
+        try
+        {
+            Check(((delegate* unmanaged[Cdecl]<delegate* unmanaged[Cdecl]<nint, int, byte*, byte*, byte*, byte*, void>, nint, int, nint, nint*, nint>)
+                Fn(Slot.CreateEnvWithCustomLogger))(OrtLog.Callback, 0, OrtLog.MinSeverity, id, &env), "CreateEnvWithCustomLogger");
+        }
         finally { Marshal.FreeCoTaskMem(id); }
         return env; // one environment per process, kept for its lifetime as ONNX Runtime recommends
     }
@@ -148,26 +155,101 @@ public sealed unsafe class OrtSession : IDisposable
     /// <summary>
     /// Runs the model. inputs[i] feeds Inputs[i]; outputs[j] receives Outputs[j]: a non-null value is written
     /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates.
+    /// A run that takes longer than timeLimit is stopped (ONNX Runtime checks between operators) and fails with
+    /// SF_ERR_RUNTIME: a model is untrusted, and a Loop of 2^62 iterations must not hold a host's frame forever.
     /// </summary>
-    public void Run(ReadOnlySpan<nint> inputs, Span<nint> outputs)
+    public void Run(ReadOnlySpan<nint> inputs, Span<nint> outputs, TimeSpan timeLimit)
     {
         ObjectDisposedException.ThrowIf(_session == 0, this);
         if (inputs.Length != _inputNames.Length || outputs.Length != _outputNames.Length)
             throw new StyleFilterException(StatusCode.Internal, $"Run expects {_inputNames.Length} inputs and {_outputNames.Length} outputs");
+        _watchdog.Arm(timeLimit);
         nint status;
-        fixed (nint* inNames = _inputNames)
-        fixed (nint* outNames = _outputNames)
-        fixed (nint* inValues = inputs)
-        fixed (nint* outValues = outputs)
-            status = ((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
-                _session, 0, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues);
-        if (status != 0) Check(status, $"running '{Source}'"); // the message is built only on failure: Run is per frame
+        try
+        {
+            fixed (nint* inNames = _inputNames)
+            fixed (nint* outNames = _outputNames)
+            fixed (nint* inValues = inputs)
+            fixed (nint* outValues = outputs)
+                status = ((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
+                    _session, _watchdog.RunOptions, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues);
+        }
+        finally
+        {
+            _watchdog.Disarm();
+        }
+        if (status == 0) return;
+        if (_watchdog.Fired)
+        {
+            Release(Slot.ReleaseStatus, status);
+            throw new InferenceTimeoutException($"running '{Source}' took longer than {timeLimit.TotalSeconds:F0} s and was stopped");
+        }
+        Check(status, $"running '{Source}'"); // the message is built only on failure: Run is per frame
+    }
+
+    private readonly RunWatchdog _watchdog = new();
+
+    /// <summary>Sets ONNX Runtime's terminate flag on a run that outlives its time limit.</summary>
+    private sealed class RunWatchdog : IDisposable
+    {
+        private readonly object _gate = new();
+        private readonly Timer _timer;
+        private bool _armed;
+
+        public nint RunOptions { get; private set; }
+        public bool Fired { get; private set; }
+
+        public RunWatchdog()
+        {
+            nint options;
+            Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.CreateRunOptions))(&options), "CreateRunOptions");
+            RunOptions = options;
+            _timer = new Timer(_ => Fire());
+        }
+
+        public void Arm(TimeSpan limit)
+        {
+            lock (_gate) { _armed = true; Fired = false; }
+            _timer.Change(limit, Timeout.InfiniteTimeSpan);
+        }
+
+        public void Disarm()
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // Under the gate, so a timer callback already under way cannot set the flag after it is cleared.
+            lock (_gate) _armed = false;
+            Check(((delegate* unmanaged[Cdecl]<nint, nint>)Fn(Slot.RunOptionsUnsetTerminate))(RunOptions), "RunOptionsUnsetTerminate");
+        }
+
+        private void Fire()
+        {
+            try
+            {
+                lock (_gate)
+                {
+                    if (!_armed) return;
+                    Fired = true;
+                    Check(((delegate* unmanaged[Cdecl]<nint, nint>)Fn(Slot.RunOptionsSetTerminate))(RunOptions), "RunOptionsSetTerminate");
+                }
+            }
+            catch (Exception)
+            {
+                // A timer thread must not throw (it would end the host's process); the run then just finishes late.
+            }
+        }
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            lock (_gate) { _armed = false; Release(Slot.ReleaseRunOptions, RunOptions); RunOptions = 0; }
+        }
     }
 
     public void Dispose()
     {
         Release(Slot.ReleaseSession, _session);
         _session = 0;
+        _watchdog.Dispose();
         foreach (var p in _inputNames) Marshal.FreeCoTaskMem(p);
         foreach (var p in _outputNames) Marshal.FreeCoTaskMem(p);
         Array.Clear(_inputNames);

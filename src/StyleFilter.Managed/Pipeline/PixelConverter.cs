@@ -56,9 +56,18 @@ public static unsafe class PixelConverter
         for (int x = 0; x < width; x++)
         {
             float* p = row + 4 * x;
-            r[x] = p[0] * 255f; g[x] = p[1] * 255f; b[x] = p[2] * 255f; a[x] = p[3] * 255f;
+            r[x] = Finite(p[0]) * 255f; g[x] = Finite(p[1]) * 255f; b[x] = Finite(p[2]) * 255f; a[x] = Finite(p[3]) * 255f;
         }
     }
+
+    /// <summary>
+    /// One NaN or inf pixel would spread through the network to the whole frame and stay in the temporal history,
+    /// so they become black (NaN, -inf) or white (+inf); values beyond 0..1 that are finite (HDR) are kept.
+    /// </summary>
+    private static float Finite(float v) => float.IsFinite(v) ? Math.Clamp(v, -MaxFloatValue, MaxFloatValue) : v > 0 ? 1f : 0f;
+
+    /// <summary>Bounds finite input too: x 255 and the network's sums must not overflow to inf.</summary>
+    private const float MaxFloatValue = 65504f; // the largest half float: no real HDR frame goes beyond it
 
     /// <summary>Writes RGB planes plus the alpha plane into a frame (8-bit values are clamped and rounded).</summary>
     public static void Pack(PlanarImage rgb, PlanarImage alphaSource, in FrameBuffer frame)
