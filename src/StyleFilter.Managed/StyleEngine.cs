@@ -110,7 +110,7 @@ public sealed class StyleEngine : IDisposable
             {
                 model = ModelLoader.Load(path, _config with { Provider = provider });
             }
-            catch (StyleFilterException e) when (provider != ProviderChoice.Cpu && e.Code == StatusCode.RuntimeError)
+            catch (StyleFilterException e) when (provider.Provider != ProviderChoice.Cpu.Provider && e.Code is StatusCode.RuntimeError or StatusCode.ModelError)
             {
                 _log.LogWarning("the {Provider} provider failed on this model ({Message}); using the CPU", provider.Provider, e.Message);
                 provider = ProviderChoice.Cpu with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };

@@ -21,7 +21,25 @@
  * - Strings passed in and out are UTF-8 and NUL-terminated.
  * - Structs that carry a struct_size member are versioned: set struct_size = sizeof(the struct) from the
  *   header you compiled against. Fields are only ever appended, so a newer library accepts an older
- *   (smaller) struct, and a smaller struct_size than the version-1 layout is rejected.
+ *   (smaller) struct, and a smaller struct_size than the version-1 layout is rejected. The library reads
+ *   struct_size first and nothing beyond it until it knows the struct is that large.
+ *
+ * Limits a host can rely on (model files are untrusted input: a downloaded style must not hang, crash or
+ * poison a host)
+ * - Frames: any size from 1x1 to 16384x16384. Inference never runs below 32 pixels on a side (tiny and
+ *   thin frames are scaled up for the network and back), so every size at every inference scale works.
+ * - Float frames (SF_FORMAT_RGBA32F): NaN and -inf channels are read as 0, +inf as 1, and finite values are
+ *   bounded to +-65504, so no input value reaches the temporal history as NaN or inf.
+ * - A model whose output (or, for a pack, whose features) holds NaN or inf fails: at sf_engine_load_style,
+ *   which runs each new style once on a 64x64 test picture, or at the frame (SF_ERR_MODEL, pass-through,
+ *   history reset; logged once per new reason).
+ * - Time: the load-time test picture may take 10 s and one frame's inference 30 s; a run that takes longer is
+ *   stopped (SF_ERR_MODEL at load, SF_ERR_RUNTIME with pass-through at a frame).
+ * - Files: a model path must be a folder or a non-empty regular file (FIFOs, sockets and devices are refused
+ *   without being opened) of at most 1 GiB; a zip entry may unpack to at most 1 GiB and manifest.json to 1 MiB;
+ *   the files a pack's manifest names must be plain file names inside the pack (a symlink may point to another
+ *   file of the pack, not out of it). Anything else is SF_ERR_MODEL naming the file.
+ * - Threads: sf_engine_options.intra_op_threads above the number of logical processors is lowered to it.
  */
 #ifndef STYLEFILTER_H
 #define STYLEFILTER_H
@@ -88,7 +106,8 @@ typedef enum sf_param {
     SF_PARAM_SMOOTHING = 2,
     /** Colour preservation: 1 keeps the input's colours and takes the stylized luminance, 0 turns it off. */
     SF_PARAM_PRESERVE_COLOUR = 3,
-    /** Inference resolution as a fraction of the frame size, 0 < value <= 1 (smaller is faster). */
+    /** Inference resolution as a fraction of the frame size, 0 < value <= 1 (smaller is faster); the inference
+     *  size never goes below 32 pixels on a side, so any positive value is valid. */
     SF_PARAM_INFERENCE_SCALE = 4,
     /**
      * Preferred execution device, one of sf_device (as a whole number). It takes effect on the next
@@ -148,7 +167,8 @@ typedef struct sf_engine_options {
      * loaded once per process, so only the first engine's choice counts.
      */
     const char* ort_library_path;
-    /** Threads ONNX Runtime may use inside one operator; 0 lets it choose. Must not be negative. */
+    /** Threads ONNX Runtime may use inside one operator: 0 lets it choose, 1 .. 1024 asks for that many (at most
+     *  the number of logical processors are used). Other values give SF_ERR_INVALID_ARGUMENT. */
     int32_t intra_op_threads;
     /** Preferred execution device, one of sf_device. */
     int32_t device;
@@ -244,7 +264,9 @@ SF_API const char* sf_last_error(void);
 /**
  * Installs the process-wide log callback (replacing any previous one) for messages of level min_level
  * (one of sf_log_level) and more severe; fn = NULL removes it (min_level is then ignored). Without a
- * callback, errors and warnings are written to stderr prefixed "[stylefilter]".
+ * callback, errors and warnings are written to stderr prefixed "[stylefilter]". ONNX Runtime's own messages
+ * take the same way, prefixed "ONNX Runtime: ", at SF_LOG_INFO (the engine reports each failure itself as an
+ * error, with the file and what it did about it); ONNX Runtime never writes to stderr by itself.
  */
 SF_API sf_status sf_set_log_callback(sf_log_fn fn, void* user, int32_t min_level);
 
@@ -269,7 +291,8 @@ SF_API sf_status sf_engine_destroy(sf_engine* engine);
 SF_API sf_status sf_engine_load_style(sf_engine* engine, const char* name_or_path);
 
 /**
- * Sets a parameter (one of sf_param). Out-of-range, NaN or infinite values, non-integral values for
+ * Sets a parameter (one of sf_param). Ranges are checked on the double as passed (1.0000000001 is not a
+ * valid alpha, even though it rounds to 1.0f). Out-of-range, NaN or infinite values, non-integral values for
  * SF_PARAM_PRESERVE_COLOUR (0 or 1) and SF_PARAM_DEVICE (an sf_device), and unknown ids give
  * SF_ERR_INVALID_ARGUMENT and leave the parameter unchanged.
  */

@@ -16,14 +16,14 @@
 #include ORT_SLOT_LIST_FILE /* defines SLOTS(X) */
 #else
 #define SLOTS(X) \
-    X(GetErrorCode) X(GetErrorMessage) X(CreateEnv) X(CreateSession) X(CreateSessionFromArray) X(Run) \
-    X(CreateSessionOptions) X(DisableMemPattern) X(SetSessionGraphOptimizationLevel) X(SetIntraOpNumThreads) \
+    X(GetErrorCode) X(GetErrorMessage) X(CreateEnvWithCustomLogger) X(CreateSession) X(CreateSessionFromArray) X(Run) \
+    X(CreateSessionOptions) X(CreateRunOptions) X(RunOptionsSetTerminate) X(RunOptionsUnsetTerminate) X(DisableMemPattern) X(SetSessionGraphOptimizationLevel) X(SetIntraOpNumThreads) \
     X(SetInterOpNumThreads) X(SessionGetInputCount) X(SessionGetOutputCount) X(SessionGetInputTypeInfo) \
     X(SessionGetOutputTypeInfo) X(SessionGetInputName) X(SessionGetOutputName) \
     X(CreateTensorWithDataAsOrtValue) X(GetTensorMutableData) X(CastTypeInfoToTensorInfo) \
     X(GetOnnxTypeFromTypeInfo) X(GetTensorElementType) X(GetDimensionsCount) X(GetDimensions) \
     X(GetTensorTypeAndShape) X(CreateCpuMemoryInfo) X(AllocatorFree) X(GetAllocatorWithDefaultOptions) \
-    X(ReleaseEnv) X(ReleaseStatus) X(ReleaseMemoryInfo) X(ReleaseSession) X(ReleaseValue) \
+    X(ReleaseEnv) X(ReleaseStatus) X(ReleaseMemoryInfo) X(ReleaseSession) X(ReleaseValue) X(ReleaseRunOptions) \
     X(ReleaseTypeInfo) X(ReleaseTensorTypeAndShapeInfo) X(ReleaseSessionOptions) \
     X(GetAvailableProviders) X(ReleaseAvailableProviders) \
     X(RegisterExecutionProviderLibrary) X(GetEpDevices) X(SessionOptionsAppendExecutionProvider_V2) \

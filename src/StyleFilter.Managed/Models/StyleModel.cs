@@ -100,6 +100,12 @@ internal abstract unsafe class StyleModel : IDisposable
             throw new StyleFilterException(StatusCode.ModelError,
                 $"model '{Info.Source}' did not finish a {w}x{h} test frame within {ProbeTimeLimit.TotalSeconds:F0} s");
         }
+        catch (StyleFilterException e) when (e.Code != StatusCode.ModelError)
+        {
+            // A style that cannot run a small frame is a broken model (an Expand to petabytes, a Reshape to a size
+            // it never gets); the engine retries a GPU provider's failure on the CPU.
+            throw new StyleFilterException(StatusCode.ModelError, $"model '{Info.Source}' failed on a {w}x{h} test frame: {e.Message}", e);
+        }
         finally
         {
             foreach (var runner in Runners) runner.TimeLimit = SessionRunner.FrameTimeLimit;

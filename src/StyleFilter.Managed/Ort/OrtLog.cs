@@ -17,6 +17,7 @@ internal static unsafe class OrtLog
 
     /// <summary>Messages below this ONNX Runtime severity are not produced at all (warnings and worse).</summary>
     public const int MinSeverity = 2; // ORT_LOGGING_LEVEL_WARNING
+    private const int Fatal = 4;      // ORT_LOGGING_LEVEL_FATAL
 
     public static delegate* unmanaged[Cdecl]<nint, int, byte*, byte*, byte*, byte*, void> Callback => &Write;
 
@@ -25,9 +26,9 @@ internal static unsafe class OrtLog
     {
         try
         {
-            // The engine reports every failure it sees as its own error with the model's path; ONNX Runtime's
-            // version of it is detail, so its errors arrive as warnings.
-            var level = severity >= MinSeverity + 1 ? LogLevel.Warning : severity == MinSeverity ? LogLevel.Information : LogLevel.Debug;
+            // The engine reports every failure ONNX Runtime returns as its own error, with the model's path and
+            // what happens next (pass-through, the old style kept); ONNX Runtime's own line about it is detail.
+            var level = severity >= Fatal ? LogLevel.Error : severity >= MinSeverity ? LogLevel.Information : LogLevel.Debug;
             var text = Marshal.PtrToStringUTF8((nint)message) ?? "";
             _logger.Log(level, "ONNX Runtime: {Message}", text.ReplaceLineEndings(" "));
         }
