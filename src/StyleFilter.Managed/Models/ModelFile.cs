@@ -78,14 +78,20 @@ internal static class ModelFile
     /// </summary>
     public static string InPack(string packFolder, string name)
     {
-        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.IsPathRooted(name))
-            throw PackError(packFolder, $"the manifest names '{name}'; it must be a file name in the pack (no folders, no absolute path)");
+        RequirePlainName(packFolder, name);
         var folder = Path.GetFullPath(packFolder);
         var file = Path.Combine(folder, name);
         var target = Path.GetFullPath(FinalTarget(file));
         if (!string.Equals(Path.GetDirectoryName(target), Path.TrimEndingDirectorySeparator(folder), StringComparison.Ordinal))
             throw PackError(packFolder, $"'{name}' is a link to '{target}', outside the pack");
         return file;
+    }
+
+    /// <summary>The rule for every name a manifest gives, in a folder or a zip: a file name, nothing that leads elsewhere.</summary>
+    public static void RequirePlainName(string pack, string name)
+    {
+        if (name.Length == 0 || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.IsPathRooted(name))
+            throw PackError(pack, $"the manifest names '{name}'; it must be a file name in the pack (no folders, no absolute path)");
     }
 
     public static StyleFilterException Error(string path, string what) =>

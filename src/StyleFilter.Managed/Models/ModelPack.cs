@@ -78,6 +78,7 @@ internal sealed record ModelPack(
         using var zip = ZipFile.OpenRead(path);
         return body(Path.GetFileNameWithoutExtension(path), name =>
         {
+            ModelFile.RequirePlainName(path, name);
             var entry = zip.GetEntry(name) ?? throw Error(path, $"the archive has no '{name}'");
             using var s = entry.Open();
             return ModelFile.ReadBounded(s, entry.Length, Limit(name), $"{path}/{name}");
@@ -86,7 +87,7 @@ internal sealed record ModelPack(
 
     private static ModelPack Parse(string source, string fallbackName, Func<string, byte[]> read)
     {
-        using var doc = JsonDocument.Parse(read(ManifestFileName));
+        using var doc = ParseManifest(source, read(ManifestFileName));
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
             throw Error(source, $"{ManifestFileName} holds {Kind(root)}, not an object of fields (models/README.md)");
@@ -116,6 +117,12 @@ internal sealed record ModelPack(
         if (styles.Count > 0 && styleInput is null) throw Error(source, "manifest lists styles but no 'style_input'");
         return new ModelPack(source, Label(root).Title ?? fallbackName, read(Str("encoder")), read(Str("decoder")),
             Str("input"), Str("features"), Str("output"), multiple, styles, styleInput);
+    }
+
+    private static JsonDocument ParseManifest(string source, byte[] json)
+    {
+        try { return JsonDocument.Parse(json); }
+        catch (JsonException e) { throw Error(source, $"{ManifestFileName} is not valid JSON: {e.Message}"); }
     }
 
     private static string Kind(JsonElement e) => e.ValueKind switch
