@@ -222,6 +222,20 @@ def expand_bomb():
     return single(build, "expand_bomb")
 
 
+def expand_over_memory_cap():
+    """Expand the 64x64 probe picture to 3/4 of this machine's memory: more than the engine lets ONNX Runtime hold
+    (half the memory), less than the machine has, so without the cap the allocation succeeds and the host
+    thrashes or is killed. Sized from /proc/meminfo when the corpus is written."""
+    with open("/proc/meminfo") as f:
+        total = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemTotal:"))
+    copies = int(total * 0.75) // (3 * 64 * 64 * 4)
+    def build(g, x):
+        big = g.op("Expand", [x, g.i64([copies, 1, 1, 1, 1])])
+        mean = g.op("ReduceMean", [big], axes=[0], keepdims=0)
+        g.op("Identity", [mean])
+    return single(build, "expand_over_memory_cap")
+
+
 def fixed_size(h, w, name):
     return single(lambda g, x: g.op("Relu", [x]), name,
                   inputs=[mm.dyn_image("input1", h=h, w=w)], outputs=[mm.dyn_image("output1", h=h, w=w)])
@@ -687,6 +701,8 @@ def build(out):
             "a Loop of 2^62 iterations for non-square full-range images, 1 for the probe: the frame time limit",
             load="OK", frame="RUNTIME")
     c.model("expand_bomb", expand_bomb(), "Expand of the image to 2^20 x 2^20 copies")
+    c.model("expand_over_memory_cap", expand_over_memory_cap(),
+            "Expand of the probe picture to 3/4 of the machine's memory (over the engine's cap of 1/2)")
     c.model("fixed_30000", fixed_size(30000, 30000, "fixed_30000"), "fixed input 1x3x30000x30000")
     c.model("fixed_16385x64", fixed_size(16385, 64, "fixed_16385x64"), "fixed input 1x3x16385x64 (one side over 16384)")
 

@@ -39,6 +39,9 @@
  *   without being opened) of at most 1 GiB; a zip entry may unpack to at most 1 GiB and manifest.json to 1 MiB;
  *   the files a pack's manifest names must be plain file names inside the pack (a symlink may point to another
  *   file of the pack, not out of it). Anything else is SF_ERR_MODEL naming the file.
+ * - Memory: ONNX Runtime's CPU memory for all engines of the process together is capped at half the machine's
+ *   memory (at least 2 GiB); a model that asks for more fails that run (at load, SF_ERR_MODEL) instead of
+ *   driving the host into the out-of-memory killer.
  * - Threads: sf_engine_options.intra_op_threads above the number of logical processors is lowered to it.
  */
 #ifndef STYLEFILTER_H

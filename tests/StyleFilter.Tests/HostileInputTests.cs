@@ -208,6 +208,26 @@ public class HostileInputTests
         Assert.Contains(logger.Lines, l => l.StartsWith("ONNX Runtime: ", StringComparison.Ordinal) && l.Contains("Reshape"));
     }
 
+    [Fact]
+    public void AModelAskingForMoreMemoryThanTheCapFailsAtOnce()
+    {
+        // Before: an Expand to gigabytes was allocated (7.5 GB for a 96x64 frame); one bigger than the machine's free
+        // memory ends in the out-of-memory killer, host and all. Now ONNX Runtime's arena is capped at half the memory.
+        var corpus = Path.Combine(TestPaths.Out, "broken-models");
+        var generate = System.Diagnostics.Process.Start("/usr/bin/python3", [Path.Combine(TestPaths.RepoRoot, "build", "make_broken_models.py"), "--out", corpus])!;
+        generate.WaitForExit();
+        Assert.Equal(0, generate.ExitCode);
+        var clock = Stopwatch.StartNew();
+        using var engine = TestFrames.Engine("identity.onnx");
+        var e = Fails(() => engine.LoadStyle(Path.Combine(corpus, "expand_over_memory_cap.onnx")), StatusCode.ModelError);
+        Assert.Contains("expand_over_memory_cap", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.True(PeakResidentBytes() < Ort.OrtSession.CpuMemoryLimitBytes, $"peak {PeakResidentBytes() >> 20} MiB");
+    }
+
+    private static long PeakResidentBytes() =>
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"))[6..].Trim().Split(' ')[0]) * 1024;
+
     private static void WriteManifest(string pack, string encoder) =>
         File.WriteAllText(Path.Combine(pack, "manifest.json"), JsonSerializer.Serialize(new Dictionary<string, object>
         {

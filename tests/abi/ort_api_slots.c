@@ -25,7 +25,8 @@
     X(GetTensorTypeAndShape) X(CreateCpuMemoryInfo) X(AllocatorFree) X(GetAllocatorWithDefaultOptions) \
     X(ReleaseEnv) X(ReleaseStatus) X(ReleaseMemoryInfo) X(ReleaseSession) X(ReleaseValue) X(ReleaseRunOptions) \
     X(ReleaseTypeInfo) X(ReleaseTensorTypeAndShapeInfo) X(ReleaseSessionOptions) \
-    X(GetAvailableProviders) X(ReleaseAvailableProviders) \
+    X(GetAvailableProviders) X(ReleaseAvailableProviders) X(AddSessionConfigEntry) X(CreateAndRegisterAllocator) \
+    X(ReleaseArenaCfg) X(CreateArenaCfgV2) \
     X(RegisterExecutionProviderLibrary) X(GetEpDevices) X(SessionOptionsAppendExecutionProvider_V2) \
     X(EpDevice_EpName)
 #endif

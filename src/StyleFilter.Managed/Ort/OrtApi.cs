@@ -25,7 +25,8 @@ public static unsafe class OrtApi
         GetTensorTypeAndShape = 65, CreateCpuMemoryInfo = 69, AllocatorFree = 76, GetAllocatorWithDefaultOptions = 78,
         ReleaseEnv = 92, ReleaseStatus = 93, ReleaseMemoryInfo = 94, ReleaseSession = 95, ReleaseValue = 96, ReleaseRunOptions = 97,
         ReleaseTypeInfo = 98, ReleaseTensorTypeAndShapeInfo = 99, ReleaseSessionOptions = 100,
-        GetAvailableProviders = 125, ReleaseAvailableProviders = 126,
+        GetAvailableProviders = 125, ReleaseAvailableProviders = 126, AddSessionConfigEntry = 130,
+        CreateAndRegisterAllocator = 144, ReleaseArenaCfg = 157, CreateArenaCfgV2 = 164,
         RegisterExecutionProviderLibrary = 301, GetEpDevices = 303, SessionOptionsAppendExecutionProvider_V2 = 304,
         EpDevice_EpName = 312,
     }

@@ -77,6 +77,7 @@ public sealed unsafe class OrtSession : IDisposable
             Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetSessionGraphOptimizationLevel))(options, 99), "SetSessionGraphOptimizationLevel");
             if (config.IntraOpThreads > 0)
                 Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetIntraOpNumThreads))(options, config.IntraOpThreads), "SetIntraOpNumThreads");
+            UseSharedCpuArena(options);
             if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
             nint session;
             try { session = open(SharedEnv.Value, options); }
@@ -96,7 +97,46 @@ public sealed unsafe class OrtSession : IDisposable
                 Fn(Slot.CreateEnvWithCustomLogger))(OrtLog.Callback, 0, OrtLog.MinSeverity, id, &env), "CreateEnvWithCustomLogger");
         }
         finally { Marshal.FreeCoTaskMem(id); }
+        RegisterCpuArena(env);
         return env; // one environment per process, kept for its lifetime as ONNX Runtime recommends
+    }
+
+    /// <summary>
+    /// The most CPU memory ONNX Runtime may hold for all engines of the process together: half the machine's
+    /// memory, at least 2 GiB. A model that asks for more (an Expand to gigabytes) fails that run with an error
+    /// instead of driving the host into the out-of-memory killer; a 4K frame of the full-width network needs ~1 GiB.
+    /// </summary>
+    public static long CpuMemoryLimitBytes { get; } =
+        Math.Max(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
+
+    /// <summary>One capped arena in the environment, shared by every session (<see cref="UseSharedCpuArena"/>).</summary>
+    private static void RegisterCpuArena(nint env)
+    {
+        nint memoryInfo, arena;
+        Check(((delegate* unmanaged[Cdecl]<int, int, nint*, nint>)Fn(Slot.CreateCpuMemoryInfo))(1 /* OrtArenaAllocator */, 0, &memoryInfo), "CreateCpuMemoryInfo");
+        try
+        {
+            var keys = new[] { Marshal.StringToCoTaskMemUTF8("max_mem"), Marshal.StringToCoTaskMemUTF8("arena_extend_strategy") };
+            try
+            {
+                var values = new nuint[] { (nuint)CpuMemoryLimitBytes, 1 /* kSameAsRequested: no power-of-two overshoot */ };
+                fixed (nint* k = keys)
+                fixed (nuint* v = values)
+                    Check(((delegate* unmanaged[Cdecl]<nint*, nuint*, nuint, nint*, nint>)Fn(Slot.CreateArenaCfgV2))(k, v, (nuint)keys.Length, &arena), "CreateArenaCfgV2");
+            }
+            finally { foreach (var k in keys) Marshal.FreeCoTaskMem(k); }
+            try { Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint>)Fn(Slot.CreateAndRegisterAllocator))(env, memoryInfo, arena), "CreateAndRegisterAllocator"); }
+            finally { Release(Slot.ReleaseArenaCfg, arena); }
+        }
+        finally { Release(Slot.ReleaseMemoryInfo, memoryInfo); }
+    }
+
+    private static void UseSharedCpuArena(nint options)
+    {
+        var key = Marshal.StringToCoTaskMemUTF8("session.use_env_allocators");
+        var value = Marshal.StringToCoTaskMemUTF8("1");
+        try { Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint>)Fn(Slot.AddSessionConfigEntry))(options, key, value), "AddSessionConfigEntry"); }
+        finally { Marshal.FreeCoTaskMem(key); Marshal.FreeCoTaskMem(value); }
     }
 
     private TensorInfo[] ReadSignature(bool isInput)
