@@ -5,13 +5,7 @@ namespace StyleFilter.Tests;
 /// <summary>Every argument the engine refuses, with the error it gives; and pass-through where a frame exists.</summary>
 public class BadInputTests
 {
-    private static StyleFilterException Fails(Action action, StatusCode code)
-    {
-        var e = Assert.ThrowsAny<StyleFilterException>(action);
-        Assert.Equal(code, e.Code);
-        Assert.False(string.IsNullOrWhiteSpace(e.Message));
-        return e;
-    }
+    private static StyleFilterException Fails(Action action, StatusCode code) => TestFrames.Fails(action, code);
 
     [Fact]
     public unsafe void BadFrameDescriptionsAreInvalidArguments()

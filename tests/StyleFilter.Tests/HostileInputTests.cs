@@ -13,12 +13,7 @@ namespace StyleFilter.Tests;
 /// </summary>
 public class HostileInputTests
 {
-    private static StyleFilterException Fails(Action action, StatusCode code)
-    {
-        var e = Assert.ThrowsAny<StyleFilterException>(action);
-        Assert.Equal(code, e.Code);
-        return e;
-    }
+    private static StyleFilterException Fails(Action action, StatusCode code) => TestFrames.Fails(action, code);
 
     private static float[] FloatFrame(int width, int height, int seed)
     {

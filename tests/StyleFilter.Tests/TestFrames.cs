@@ -1,3 +1,5 @@
+using Xunit;
+
 namespace StyleFilter.Tests;
 
 /// <summary>Deterministic synthetic pictures and pixel helpers for engine tests.</summary>
@@ -71,6 +73,15 @@ public static class TestFrames
         int max = 0;
         for (int i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs(a[i] - b[i]));
         return max;
+    }
+
+    /// <summary>Asserts that action throws the engine's error with this code and a message.</summary>
+    public static StyleFilterException Fails(Action action, StatusCode code)
+    {
+        var e = Assert.ThrowsAny<StyleFilterException>(action);
+        Assert.Equal(code, e.Code);
+        Assert.False(string.IsNullOrWhiteSpace(e.Message));
+        return e;
     }
 
     public static StyleEngine Engine(string model, float smoothing = 0, int threads = 1)

@@ -24,7 +24,7 @@
  * watchdog saw one run longer than 20 s; it names the call). A crash is the process dying.
  */
 #define _GNU_SOURCE
-#include "stylefilter.h"
+#include "sf_loader.h"
 
 #include <dlfcn.h>
 #include <float.h>
@@ -45,54 +45,7 @@
 
 /* ---- the library ---------------------------------------------------------------------------------------- */
 
-#define SF_FUNCTIONS(X) \
-    X(sf_abi_version) X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) \
-    X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
-    X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
-    X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
-    X(sf_engine_get_style_mix_name) X(sf_get_style_info)
 
-#define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
-SF_FUNCTIONS(DECLARE_POINTER)
-
-#define sf_abi_version (*p_sf_abi_version)
-#define sf_last_error (*p_sf_last_error)
-#define sf_set_log_callback (*p_sf_set_log_callback)
-#define sf_engine_create (*p_sf_engine_create)
-#define sf_engine_destroy (*p_sf_engine_destroy)
-#define sf_engine_load_style (*p_sf_engine_load_style)
-#define sf_engine_set_param (*p_sf_engine_set_param)
-#define sf_engine_get_param (*p_sf_engine_get_param)
-#define sf_engine_process_cpu (*p_sf_engine_process_cpu)
-#define sf_engine_process_texture (*p_sf_engine_process_texture)
-#define sf_engine_reset_history (*p_sf_engine_reset_history)
-#define sf_engine_get_stats (*p_sf_engine_get_stats)
-#define sf_list_styles (*p_sf_list_styles)
-#define sf_engine_get_style_name (*p_sf_engine_get_style_name)
-#define sf_engine_get_style_mix_count (*p_sf_engine_get_style_mix_count)
-#define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
-#define sf_engine_get_style_mix_name (*p_sf_engine_get_style_mix_name)
-#define sf_get_style_info (*p_sf_get_style_info)
-
-/* dlopen + dlsym of every export; 0 (with a message in err) when something is missing. */
-static int load_library(const char* path, char* err, size_t size)
-{
-    void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(err, size, "dlopen(%s): %s", path, dlerror());
-        return 0;
-    }
-    int missing = 0;
-#define RESOLVE(name) \
-    { \
-        void* sym = dlsym(lib, #name); \
-        memcpy(&p_##name, &sym, sizeof sym); \
-        if (!sym) { missing++; snprintf(err, size, "dlsym(%s) missing", #name); } \
-    }
-    SF_FUNCTIONS(RESOLVE)
-#undef RESOLVE
-    return missing == 0;
-}
 
 static const char* status_name(int s)
 {
@@ -212,7 +165,7 @@ typedef struct guard_case {
 static int guard_child(const char* lib, const guard_case* c)
 {
     char err[512];
-    if (!load_library(lib, err, sizeof err)) { printf("  %s\n", err); return 2; }
+    if (!sf_load(lib, err, sizeof err)) { printf("  %s\n", err); return 2; }
     long page = sysconf(_SC_PAGESIZE);
     unsigned char* map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED || mprotect(map + page, (size_t)page, PROT_NONE) != 0) { perror("mmap"); return 2; }
@@ -1682,7 +1635,7 @@ int main(int argc, char** argv)
 
     start_stderr_tee();
     char err[512];
-    if (!load_library(argv[1], err, sizeof err)) die("%s", err);
+    if (!sf_load(argv[1], err, sizeof err)) die("%s", err);
     if (sf_abi_version() != SF_ABI_VERSION) die("sf_abi_version() = %u, header %d", sf_abi_version(), SF_ABI_VERSION);
     if (sf_set_log_callback(on_log, &g_log_tag, SF_LOG_DEBUG) != SF_OK) die("sf_set_log_callback: %s", sf_last_error());
     printf("\n== phase 2: fuzzing\n");

@@ -12,7 +12,7 @@
  * Every check prints one line; the exit code is the number of failed checks (0 = pass, capped at 255).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "stylefilter.h"
+#include "sf_loader.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -24,35 +24,6 @@
 
 /* ---- resolving the library ---------------------------------------------------------------------------- */
 
-#define SF_FUNCTIONS(X) \
-    X(sf_abi_version) X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) \
-    X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
-    X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
-    X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
-    X(sf_engine_get_style_mix_name) X(sf_get_style_info)
-
-#define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
-SF_FUNCTIONS(DECLARE_POINTER)
-
-/* From here on the API names call through the resolved pointers. */
-#define sf_abi_version (*p_sf_abi_version)
-#define sf_last_error (*p_sf_last_error)
-#define sf_set_log_callback (*p_sf_set_log_callback)
-#define sf_engine_create (*p_sf_engine_create)
-#define sf_engine_destroy (*p_sf_engine_destroy)
-#define sf_engine_load_style (*p_sf_engine_load_style)
-#define sf_engine_set_param (*p_sf_engine_set_param)
-#define sf_engine_get_param (*p_sf_engine_get_param)
-#define sf_engine_process_cpu (*p_sf_engine_process_cpu)
-#define sf_engine_process_texture (*p_sf_engine_process_texture)
-#define sf_engine_reset_history (*p_sf_engine_reset_history)
-#define sf_engine_get_stats (*p_sf_engine_get_stats)
-#define sf_list_styles (*p_sf_list_styles)
-#define sf_engine_get_style_name (*p_sf_engine_get_style_name)
-#define sf_engine_get_style_mix_count (*p_sf_engine_get_style_mix_count)
-#define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
-#define sf_engine_get_style_mix_name (*p_sf_engine_get_style_mix_name)
-#define sf_get_style_info (*p_sf_get_style_info)
 
 /* ---- checks ------------------------------------------------------------------------------------------- */
 
@@ -921,20 +892,10 @@ int main(int argc, char** argv)
     setenv("STYLEFILTER_MODELS", models, 1);
 
     printf("test_abi: %s, models %s\n\n[loading]\n", argv[1], models);
-    void* lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-    CHECK(lib != NULL, "dlopen(%s)%s%s", argv[1], lib ? "" : ": ", lib ? "" : dlerror());
-    if (!lib) return 1;
-    int missing = 0;
-#define RESOLVE(name) \
-    { \
-        void* sym = dlsym(lib, #name); \
-        memcpy(&p_##name, &sym, sizeof sym); \
-        if (!sym) { missing++; check(0, "dlsym(%s) missing", #name); } \
-    }
-    SF_FUNCTIONS(RESOLVE)
-#undef RESOLVE
-    CHECK(missing == 0, "all %d exports resolved", 18);
-    if (missing) return g_failures;
+    char err[1024];
+    int loaded = sf_load(argv[1], err, sizeof err);
+    CHECK(loaded, "all %d exports resolved%s%s", SF_FUNCTION_COUNT, loaded ? "" : ": ", err);
+    if (!loaded) return g_failures;
 
     test_basics();
     sf_engine* e = test_create();

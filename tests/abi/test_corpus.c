@@ -28,7 +28,7 @@
  * (a crash counts as a wrong result). Exit status 0 only when every case passed.
  */
 #define _GNU_SOURCE
-#include "stylefilter.h"
+#include "sf_loader.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,19 +48,6 @@
 
 /* ---- the library -------------------------------------------------------------------------------------- */
 
-#define SF_FUNCTIONS(X) \
-    X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) X(sf_engine_load_style) \
-    X(sf_engine_process_cpu) X(sf_engine_get_style_name)
-
-#define DECLARE_POINTER(name) static __typeof__(&name) p_##name;
-SF_FUNCTIONS(DECLARE_POINTER)
-#define sf_last_error (*p_sf_last_error)
-#define sf_set_log_callback (*p_sf_set_log_callback)
-#define sf_engine_create (*p_sf_engine_create)
-#define sf_engine_destroy (*p_sf_engine_destroy)
-#define sf_engine_load_style (*p_sf_engine_load_style)
-#define sf_engine_process_cpu (*p_sf_engine_process_cpu)
-#define sf_engine_get_style_name (*p_sf_engine_get_style_name)
 
 static const char* status_name(int s)
 {
@@ -413,16 +400,8 @@ static int run_child(int first, const char* lib_path, const char* models)
     fcntl(2, F_SETFL, fcntl(2, F_GETFL) | O_APPEND);
     snprintf(g_good, sizeof g_good, "%s/zoo_dynamic.onnx", models);
 
-    void* lib = dlopen(lib_path, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) { printf("setup: dlopen(%s): %s\n@SETUP-FAILED\n", lib_path, dlerror()); return 2; }
-#define RESOLVE(name) \
-    { \
-        void* sym = dlsym(lib, #name); \
-        if (!sym) { printf("setup: dlsym(%s) missing\n@SETUP-FAILED\n", #name); return 2; } \
-        memcpy(&p_##name, &sym, sizeof sym); \
-    }
-    SF_FUNCTIONS(RESOLVE)
-#undef RESOLVE
+    char err[1024];
+    if (!sf_load(lib_path, err, sizeof err)) { printf("setup: %s\n@SETUP-FAILED\n", err); return 2; }
 
     pthread_t t;
     pthread_create(&t, NULL, watchdog, NULL);
