@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled styles with the ImageNet ResNet18 loss network, exactly as models/README.md records them.
-#   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry export (default: all)
+#   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry singles_base singles
+#                                   export (default: all); evaluate (docs/, after build/build.sh)
 # Every step resumes where it stopped (--resume) when its run folder already holds a checkpoint, so a run cut
 # short by the end of a session goes on in the next one. The final checkpoints are copied into
 # training/checkpoints/ (a few MB each, committed) so that a later session can resume or fine-tune them.
@@ -48,10 +49,31 @@ step_full_starry() {
         --iters 120 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" "${TEMPORAL[@]}" \
         --seed 4 --log-every 25 --sample-every 100 --save-every 25
 }
+SINGLES="wave udnie woman_with_hat"   # the paintings the 7-style mix renders mostly as a palette
+step_singles_base() {   # each on its own, from its row of the mix, with three times the style weight
+    for s in $SINGLES; do
+        train "$RUNS/${s}_single_base" --styles "$s" --init "$RUNS/mix7/checkpoint.pt" --no-temporal \
+            --iters 1200 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 \
+            --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 \
+            --seed 11 --log-every 50 --sample-every 200 --save-every 100
+    done
+}
+step_singles() {        # then the temporal and noise-stability losses
+    for s in $SINGLES; do
+        train "$RUNS/${s}_single" --styles "$s" --init "$RUNS/${s}_single_base/checkpoint.pt" \
+            --iters 150 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 \
+            --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 "${TEMPORAL[@]}" \
+            --seed 12 --log-every 25 --sample-every 100 --save-every 25
+    done
+}
 step_export() {
     local mix="$RUNS/mix7/checkpoint.pt"
     for s in ${STYLES7//,/ }; do
-        "$PY" -m training.export --checkpoint "$mix" --style "$s" --pack "models/$s" --verify
+        if [[ " $SINGLES " == *" $s "* ]]; then   # trained on their own (step_singles)
+            "$PY" -m training.export --checkpoint "$RUNS/${s}_single/checkpoint.pt" --pack "models/$s" --verify
+        else
+            "$PY" -m training.export --checkpoint "$mix" --style "$s" --pack "models/$s" --verify
+        fi
     done
     "$PY" -m training.export --checkpoint "$mix" --pack models/paintings_mix --name "Seven paintings (mix)" --verify
     "$PY" -m training.export --checkpoint "$RUNS/starry_full/checkpoint.pt" --pack models/starry_night_full \
@@ -59,8 +81,9 @@ step_export() {
     mkdir -p training/checkpoints
     cp "$RUNS/mix7/checkpoint.pt" training/checkpoints/mix7.pt
     # weights only (an --init start, not --resume): with Adam's state the full width would be 17 MB
-    "$PY" -c "import torch, sys; c = torch.load(sys.argv[1]); torch.save({k: c[k] for k in ('config', 'state_dict', 'styles', 'iterations')}, sys.argv[2])" \
-        "$RUNS/starry_full/checkpoint.pt" training/checkpoints/starry_night_full.pt
+    weights_only() { "$PY" -c "import torch, sys; c = torch.load(sys.argv[1]); torch.save({k: c[k] for k in ('config', 'state_dict', 'styles', 'iterations')}, sys.argv[2])" "$@"; }
+    weights_only "$RUNS/starry_full/checkpoint.pt" training/checkpoints/starry_night_full.pt
+    for s in $SINGLES; do weights_only "$RUNS/${s}_single/checkpoint.pt" "training/checkpoints/${s}_single.pt"; done
 }
 
 step_evaluate() {        # docs/: contact sheets, distance table, warping error (needs build/build.sh for the CLI)
@@ -88,7 +111,7 @@ step_evaluate() {        # docs/: contact sheets, distance table, warping error 
 }
 
 steps=("$@")
-if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry export); fi
+if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles export); fi
 for s in "${steps[@]}"; do
     echo "== training/retrain.sh: $s" >&2
     "step_$s"

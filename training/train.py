@@ -156,7 +156,7 @@ def train(a) -> dict:
 
     net = StyleNet(parse_width(a.width), a.res_blocks, n).to(device)
     if a.init:
-        load_init(net, a.init)
+        load_init(net, a.init, names)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: a.lr_final + (1 - a.lr_final) * 0.5 * (1 + __import__("math").cos(__import__("math").pi * min(i, a.iters) / a.iters)))
@@ -279,12 +279,22 @@ def resume(path, net, names, opt, sched, generators, iters):
     return ckpt["history"], ckpt["iterations"] + 1, ckpt["seconds"]
 
 
-def load_init(net: StyleNet, path: str):
-    state = torch.load(path, map_location="cpu")["state_dict"]
+def load_init(net: StyleNet, path: str, names: list[str]):
+    """Starts from a checkpoint's weights. Norm parameters are matched by style: a single-style checkpoint's go
+    to every style; a multi-style checkpoint gives each style of this run its own row where it holds that style
+    (so one painting of the 7-style mix can be continued as a single-style network)."""
+    ckpt = torch.load(path, map_location="cpu")
+    state, held = ckpt["state_dict"], ckpt.get("styles") or []
     own = net.state_dict()
     for k, v in state.items():
-        if k in own and own[k].shape != v.shape and v.shape[0] == 1 and own[k].shape[1:] == v.shape[1:]:
-            state[k] = v.expand_as(own[k]).clone()   # single-style norm params -> every style
+        if k not in own or own[k].shape == v.shape or own[k].shape[1:] != v.shape[1:]:
+            continue
+        if v.shape[0] == 1:
+            state[k] = v.expand_as(own[k]).clone()
+        elif all(n in held for n in names):
+            state[k] = v[[held.index(n) for n in names]].clone()
+        else:
+            raise SystemExit(f"--init: {path} holds styles {held}; this run trains {names}")
     net.load_state_dict(state)
 
 
