@@ -15,7 +15,7 @@ fi
 
 # The other suites, each a script that exits non-zero on failure.
 for suite in tests/abi/run.sh tests/ofx/run.sh obs-plugin/tests/run.sh obs-plugin/tests/obs_smoke.sh training/tests/run.sh; do
-    [ -f "$suite" ] || continue
+    if [ ! -f "$suite" ]; then failed+=("$suite (missing)"); continue; fi
     log "$suite"
     if ! bash "$suite"; then
         failed+=("$suite")
