@@ -19,10 +19,11 @@ public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provi
 
 /// <summary>
 /// An error ONNX Runtime reported, as the engine's error: the model's fault (no such file, no model, invalid
-/// protobuf, invalid graph) is SF_ERR_MODEL, anything else SF_ERR_RUNTIME.
+/// protobuf, invalid graph) is SF_ERR_MODEL, anything else SF_ERR_RUNTIME. The official exception is not kept
+/// as the inner one: its text is already in the message (without its prefix).
 /// </summary>
-public sealed class OrtException(string message, OnnxRuntimeException inner)
-    : StyleFilterException(IsModelsFault(inner) ? StatusCode.ModelError : StatusCode.RuntimeError, $"{message}: {Text(inner)}", inner)
+public sealed class OrtException(string message, OnnxRuntimeException error)
+    : StyleFilterException(IsModelsFault(error) ? StatusCode.ModelError : StatusCode.RuntimeError, $"{message}: {Text(error)}")
 {
     // The official API's exception carries its OrtErrorCode only in the message: "[ErrorCode:Name] text".
     private static readonly string[] ModelFaults = ["NoSuchFile", "NoModel", "InvalidProtobuf", "InvalidGraph"];
@@ -103,7 +104,7 @@ public sealed class OrtSession : IDisposable
             catch (Exception e) when (e is not (StyleFilterException or OutOfMemoryException))
             {
                 // Whatever stops ONNX Runtime from making a session of it (parse, graph, types) is the model's fault.
-                throw new StyleFilterException(StatusCode.ModelError, $"loading model '{source}': {OrtException.Text(e)}", e);
+                throw new StyleFilterException(StatusCode.ModelError, $"loading model '{source}': {OrtException.Text(e)}");
             }
             return new OrtSession(session, source, rebindInputsEveryRun: config.Provider is { EpDevices.Length: > 0 });
         }
