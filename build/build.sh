@@ -31,7 +31,12 @@ dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
 
 log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT)"
 dotnet publish src/StyleFilter.Native -c Release -o "$OUT/native" "${DOTNET_QUIET[@]}"
-cp -f "$ORT_DIR/lib/libonnxruntime.so" "$ORT_DIR/lib/libonnxruntime_providers_shared.so" "$OUT/native/"
+# ONNX Runtime's native library comes from the restored NuGet package (Microsoft.ML.OnnxRuntime, CPU): the
+# publish copies runtimes/linux-x64/native/* beside the engine; copy it again from the package, so out/native is
+# self-contained even when the publish left it out, and check it.
+ort_native="$(ort_native_dir)"
+cp -f "$ort_native"/*.so "$OUT/native/"
+[ -f "$OUT/native/libonnxruntime.so" ] || die "libonnxruntime.so is missing from $OUT/native"
 ln -sfn libonnxruntime.so "$OUT/native/libonnxruntime.so.1"
 cp -f src/StyleFilter.Native/stylefilter.h "$OUT/native/"
 # Bundled styles travel beside the engine library, where the style catalog looks for them.

@@ -224,7 +224,7 @@ def expand_bomb():
 
 def expand_over_memory_cap():
     """Expand the 64x64 probe picture to 3/4 of this machine's memory: more than the engine lets ONNX Runtime hold
-    (half the memory), less than the machine has, so without the cap the allocation succeeds and the host
+    (half the memory, at most 4 GiB), less than the machine has, so without the cap the allocation succeeds and the host
     thrashes or is killed. Sized from /proc/meminfo when the corpus is written."""
     with open("/proc/meminfo") as f:
         total = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemTotal:"))

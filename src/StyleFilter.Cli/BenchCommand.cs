@@ -74,7 +74,7 @@ public static class BenchCommand
         }
 
         var heading =
-            $"ONNX Runtime {(string.IsNullOrEmpty(Ort.OrtApi.Version) ? "(unknown version)" : Ort.OrtApi.Version)}, {Environment.ProcessorCount} cores, " +
+            $"ONNX Runtime {(string.IsNullOrEmpty(Ort.OrtRuntime.Version) ? "(unknown version)" : Ort.OrtRuntime.Version)}, {Environment.ProcessorCount} cores, " +
             $"threads {(threads == 0 ? "auto" : threads.ToString(CultureInfo.InvariantCulture))}, inference scale {scale.ToString(CultureInfo.InvariantCulture)}, " +
             $"{frames} timed frames after {warmup} warm-up; ORT = the model's graphs alone at the same inference size, timed alternately " +
             "with the engine; Overhead = median of the per-frame differences";

@@ -43,13 +43,13 @@ public sealed class StyleEngine : IDisposable
             throw new StyleFilterException(StatusCode.InvalidArgument, $"intra-op threads {options.IntraOpThreads} must be 0 (automatic) .. {EngineOptions.MaxIntraOpThreads}");
         if (!Enum.IsDefined(options.Device)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown device {(int)options.Device}");
         OrtLog.Use(_log);
-        OrtApi.EnsureLoaded(options.OrtLibraryPath);
+        OrtRuntime.EnsureLoaded(options.OrtLibraryPath);
         int threads = Math.Min(options.IntraOpThreads, Environment.ProcessorCount);
         if (threads != options.IntraOpThreads)
             _log.LogInformation("intra-op threads {Asked} lowered to the {Cores} logical processors", options.IntraOpThreads, threads);
         _config = new SessionConfig(threads);
         Device = options.Device;
-        _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtApi.Version, OrtApi.LoadedFrom);
+        _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtRuntime.Version, OrtRuntime.LoadedFrom);
     }
 
     /// <summary>The loaded style, or null before the first successful LoadStyle.</summary>

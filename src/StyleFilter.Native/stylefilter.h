@@ -40,8 +40,9 @@
  *   the files a pack's manifest names must be plain file names inside the pack (a symlink may point to another
  *   file of the pack, not out of it). Anything else is SF_ERR_MODEL naming the file.
  * - Memory: ONNX Runtime's CPU memory for all engines of the process together is capped at half the machine's
- *   memory (at least 2 GiB); a model that asks for more fails that run (at load, SF_ERR_MODEL) instead of
- *   driving the host into the out-of-memory killer.
+ *   memory, at least 2 GiB and at most 4 GiB (the largest arena ONNX Runtime's C# API configures); a model
+ *   that asks for more fails that run (at load, SF_ERR_MODEL) instead of driving the host into the
+ *   out-of-memory killer.
  * - Threads: sf_engine_options.intra_op_threads above the number of logical processors is lowered to it.
  */
 #ifndef STYLEFILTER_H
@@ -166,8 +167,9 @@ typedef struct sf_engine_options {
     uint32_t struct_size;
     /**
      * Full path of the ONNX Runtime library (UTF-8), or NULL to search: the STYLEFILTER_ORT_LIBRARY
-     * environment variable, then beside the engine library, then the system loader. ONNX Runtime is
-     * loaded once per process, so only the first engine's choice counts.
+     * environment variable, then beside the engine library, then beside the application, then the system
+     * loader. ONNX Runtime is loaded once per process, so only the first engine's choice counts (a path where
+     * no ONNX Runtime is found fails with SF_ERR_RUNTIME and leaves the choice open).
      */
     const char* ort_library_path;
     /** Threads ONNX Runtime may use inside one operator: 0 lets it choose, 1 .. 1024 asks for that many (at most

@@ -207,7 +207,7 @@ public class HostileInputTests
     public void AModelAskingForMoreMemoryThanTheCapFailsAtOnce()
     {
         // Before: an Expand to gigabytes was allocated (7.5 GB for a 96x64 frame); one bigger than the machine's free
-        // memory ends in the out-of-memory killer, host and all. Now ONNX Runtime's arena is capped at half the memory.
+        // memory ends in the out-of-memory killer, host and all. Now ONNX Runtime's arena is capped at half the memory (at most 4 GiB).
         var corpus = Path.Combine(TestPaths.Out, "broken-models");
         var generate = System.Diagnostics.Process.Start("/usr/bin/python3", [Path.Combine(TestPaths.RepoRoot, "build", "make_broken_models.py"), "--out", corpus])!;
         generate.WaitForExit();

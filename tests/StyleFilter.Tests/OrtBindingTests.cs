@@ -1,20 +1,22 @@
+using Microsoft.ML.OnnxRuntime;
 using StyleFilter.Ort;
 using Xunit;
 
 namespace StyleFilter.Tests;
 
-/// <summary>The hand-written ONNX Runtime binding against the real CPU library.</summary>
+/// <summary>The engine's thin layer over the official ONNX Runtime C# API, against the real CPU library.</summary>
 public class OrtBindingTests
 {
-    public OrtBindingTests() => OrtApi.EnsureLoaded();
+    public OrtBindingTests() => OrtRuntime.EnsureLoaded();
 
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public void ReportsVersionAndCpuProvider()
+    public void ReportsVersionLibraryAndCpuProvider()
     {
-        Assert.StartsWith("1.", OrtApi.Version);
-        Assert.Contains("CPUExecutionProvider", OrtApi.AvailableProviders());
+        Assert.Equal("1.31.1", OrtRuntime.Version);
+        Assert.EndsWith("libonnxruntime.so", OrtRuntime.LoadedFrom);
+        Assert.Contains("CPUExecutionProvider", OrtRuntime.Env.GetAvailableProviders());
     }
 
     [Fact]
@@ -36,21 +38,25 @@ public class OrtBindingTests
     }
 
     [Fact]
-    public void RunsIdentityIntoOwnOutput()
+    public void RunsIdentityIntoOwnOutputAndSeesInPlaceWrites()
     {
         using var session = OrtSession.FromFile(TestPaths.TestModel("identity.onnx"), new SessionConfig(1));
         using var input = new OrtTensor(1, 3, 4, 8);
         for (int i = 0; i < input.Length; i++) input.Span[i] = i * 0.5f;
         // First run: ONNX Runtime allocates the output.
-        Span<nint> outputs = [0];
+        var outputs = new OrtValue?[1];
         session.Run([input.Value], outputs, Limit);
-        using var adopted = OrtTensor.Adopt(outputs[0]);
+        using var adopted = OrtTensor.Adopt(outputs[0]!);
         Assert.Equal(new long[] { 1, 3, 4, 8 }, adopted.Shape);
         Assert.True(adopted.Span.SequenceEqual(input.Span));
-        // Second run: it writes into a tensor we own.
+        // Then it writes into a tensor we own, and reads the input where we wrote it (bound once, not copied).
         using var own = new OrtTensor(1, 3, 4, 8);
-        session.Run([input.Value], [own.Value], Limit);
-        Assert.True(own.Span.SequenceEqual(input.Span));
+        for (int frame = 1; frame <= 3; frame++)
+        {
+            input.Span.Fill(frame);
+            session.Run([input.Value], [own.Value], Limit);
+            Assert.True(own.Span.SequenceEqual(input.Span), $"frame {frame}");
+        }
     }
 
     [Fact]
@@ -58,8 +64,10 @@ public class OrtBindingTests
     {
         using var session = OrtSession.FromFile(TestPaths.TestModel("zoo_fixed64.onnx"), new SessionConfig(1));
         using var input = new OrtTensor(1, 3, 32, 32);
-        var e = Assert.ThrowsAny<StyleFilterException>(() => session.Run([input.Value], [0], Limit));
+        var e = Assert.ThrowsAny<StyleFilterException>(() => session.Run([input.Value], new OrtValue?[1], Limit));
+        Assert.Equal(StatusCode.RuntimeError, e.Code);
         Assert.Contains("zoo_fixed64", e.Message);
+        Assert.DoesNotContain("[ErrorCode:", e.Message);
     }
 
     [Fact]
@@ -79,5 +87,12 @@ public class OrtBindingTests
     {
         Assert.Throws<StyleFilterException>(() => new OrtTensor(1, 0, 4));
         Assert.Throws<StyleFilterException>(() => new OrtTensor(1, -3, 4));
+    }
+
+    [Fact]
+    public void CpuArenaCapIsHalfTheMemoryWithinItsBounds()
+    {
+        long half = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+        Assert.Equal(Math.Clamp(half, 2L << 30, uint.MaxValue), OrtSession.CpuMemoryLimitBytes);
     }
 }

@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
 # ABI tests: builds the C programs in tests/abi/ with gcc and runs them.
 #   1. stylefilter.h compiles on its own as C99 (pedantic) and as C++.
-#   2. ort_api_slots: the OrtApi slot numbers in src/StyleFilter.Managed/Ort/OrtApi.cs (enum Slot) equal the
-#      offsets in ONNX Runtime's own onnxruntime_c_api.h.
-#   3. test_abi: drives out/native/stylefilter.so through stylefilter.h with the models in out/test-models.
-#   4. the bundled styles beside the library (out/native/models) do not include the untrained placeholder.
-#   5. fuzz_abi: randomised calls from several threads, each checked against the header and the issue-12
+#   2. test_abi: drives out/native/stylefilter.so through stylefilter.h with the models in out/test-models.
+#   3. the bundled styles beside the library (out/native/models) do not include the untrained placeholder.
+#   4. fuzz_abi: randomised calls from several threads, each checked against the header and the issue-12
 #      guarantees, after a guard-page check of the versioned structs (about FUZZ_SECONDS of wall time).
-#   6. test_corpus: build/make_broken_models.py writes the broken-model corpus to out/broken-models; every case is
+#   5. test_corpus: build/make_broken_models.py writes the broken-model corpus to out/broken-models; every case is
 #      loaded through the ABI on an engine with a good style (the right error, never a hang, the old style kept).
-#   7. corpus_cli.sh: the CLI renders a photo with every case of the corpus (a clean one-line error, no image).
+#   6. corpus_cli.sh: the CLI renders a photo with every case of the corpus (a clean one-line error, no image).
 # Expects build/build.sh to have published out/native/ and generated out/test-models/.
 # Environment: STYLEFILTER_LIB (default out/native/stylefilter.so), STYLEFILTER_TEST_MODELS (default
-# out/test-models), ORT_INCLUDE (folder holding onnxruntime_c_api.h; default from the ORT cache), FUZZ_SECONDS
-# (default 60) and FUZZ_SEED (default 1) for step 5, STYLEFILTER_CLI (default out/cli/stylefilter.dll) for step 7.
+# out/test-models), FUZZ_SECONDS (default 60) and FUZZ_SEED (default 1) for step 4, STYLEFILTER_CLI (default
+# out/cli/stylefilter.dll) for step 6.
 set -uo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,8 +19,6 @@ cd "$REPO"
 OUT="$REPO/out/abi"
 LIB="${STYLEFILTER_LIB:-$REPO/out/native/stylefilter.so}"
 MODELS="${STYLEFILTER_TEST_MODELS:-$REPO/out/test-models}"
-ORT_DIR="${STYLEFILTER_CACHE:-$HOME/.cache/stylefilter}/onnxruntime-1.29.0"
-BINDING="${ORT_BINDING:-src/StyleFilter.Managed/Ort/OrtApi.cs}"
 CFLAGS=(-std=c99 -O2 -g -Wall -Wextra -Werror)
 mkdir -p "$OUT"
 
@@ -46,54 +42,7 @@ gcc "${CFLAGS[@]}" -pedantic -Isrc/StyleFilter.Native "$OUT/header_only.c" -o "$
     && "$OUT/header_only_c" && "$OUT/header_only_cxx"
 step "stylefilter.h compiles standalone (C99 pedantic, C++11)" $?
 
-# ---- 2. ONNX Runtime slot numbers -------------------------------------------------------------------------
-echo "== OrtApi slot numbers vs onnxruntime_c_api.h"
-ORT_INCLUDE="${ORT_INCLUDE:-}"
-if [ -z "$ORT_INCLUDE" ]; then
-    for dir in "$ORT_DIR/include" \
-        "/tmp/ortdl/package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64_x86_64-simulator/onnxruntime.framework/Headers"; do
-        if [ -f "$dir/onnxruntime_c_api.h" ]; then ORT_INCLUDE="$dir"; break; fi
-    done
-fi
-slot_check() {
-    [ -n "$ORT_INCLUDE" ] || { echo "onnxruntime_c_api.h not found (run build/setup.sh, or set ORT_INCLUDE)"; return 1; }
-    echo "header: $ORT_INCLUDE/onnxruntime_c_api.h"
-    # "Name = N" pairs inside `enum Slot { ... }` of the C# binding.
-    sed -n '/enum Slot/,/}/p' "$BINDING" \
-        | grep -oE '[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=[[:space:]]*[0-9]+' \
-        | sed -E 's/[[:space:]]+//g' | sort > "$OUT/slots_binding.txt"
-    [ -s "$OUT/slots_binding.txt" ] || { echo "no 'Name = N' pairs found in enum Slot of $BINDING"; return 1; }
-    # The same names as an X-macro list, so every slot of the binding is looked up in the real header.
-    { echo '#define SLOTS(X) \'
-      sed -E 's/=.*//; s/.*/    X(&) \\/' "$OUT/slots_binding.txt"
-      echo '    /* end */'; } > "$OUT/ort_slot_list.h"
-    rm -f "$OUT/ort_api_slots" "$OUT/ort_api_slots_builtin"
-    gcc "${CFLAGS[@]}" -I"$ORT_INCLUDE" -DORT_SLOT_LIST_FILE="\"$OUT/ort_slot_list.h\"" \
-        tests/abi/ort_api_slots.c -o "$OUT/ort_api_slots" || { echo "a slot name of $BINDING is not a member of OrtApi"; return 1; }
-    "$OUT/ort_api_slots" > "$OUT/slots_header_raw.txt" || return 1
-    grep -v '^#' "$OUT/slots_header_raw.txt" | sort > "$OUT/slots_header.txt"
-    grep '^#' "$OUT/slots_header_raw.txt" || true
-    # Also build ort_api_slots.c with its built-in list.
-    gcc "${CFLAGS[@]}" -I"$ORT_INCLUDE" tests/abi/ort_api_slots.c -o "$OUT/ort_api_slots_builtin" \
-        && "$OUT/ort_api_slots_builtin" | grep -v '^#' | sort > "$OUT/slots_builtin.txt" || return 1
-    local rc=0
-    if diff -u --label "$BINDING (enum Slot)" --label "onnxruntime_c_api.h (offsetof)" \
-        "$OUT/slots_binding.txt" "$OUT/slots_header.txt"; then
-        echo "all $(wc -l < "$OUT/slots_binding.txt") slots match"
-    else
-        echo "slot numbers differ: fix enum Slot in $BINDING"; rc=1
-    fi
-    # The built-in list only matters for running ort_api_slots.c by hand: note (do not fail) when its names drift.
-    if ! diff -q <(cut -d= -f1 "$OUT/slots_binding.txt") <(cut -d= -f1 "$OUT/slots_builtin.txt") > /dev/null; then
-        echo "note: the built-in slot list in tests/abi/ort_api_slots.c names other slots than enum Slot:"
-        diff <(cut -d= -f1 "$OUT/slots_binding.txt") <(cut -d= -f1 "$OUT/slots_builtin.txt") | grep '^[<>]' | sed 's/^/  /'
-    fi
-    return $rc
-}
-slot_check
-step "OrtApi slots in $BINDING match onnxruntime_c_api.h" $?
-
-# ---- 3. the library through the header ----------------------------------------------------------------------
+# ---- 2. the library through the header ----------------------------------------------------------------------
 echo "== test_abi"
 rm -f "$OUT/test_abi"
 gcc "${CFLAGS[@]}" -Isrc/StyleFilter.Native tests/abi/test_abi.c -o "$OUT/test_abi" -ldl -lm -pthread
@@ -112,7 +61,7 @@ else
     step "test_abi against $(basename "$LIB") ($rc failed checks)" "$rc"
 fi
 
-# ---- 4. what the engine folder ships ------------------------------------------------------------------------
+# ---- 3. what the engine folder ships ------------------------------------------------------------------------
 echo "== bundled styles beside the library"
 BUNDLED="$(dirname "$LIB")/models"
 shipped="$(find "$BUNDLED" -iname '*placeholder*' 2>/dev/null)"
@@ -120,7 +69,7 @@ rc=0
 if [ ! -d "$BUNDLED" ] || [ -n "$shipped" ]; then echo "${shipped:-$BUNDLED is missing}"; rc=1; fi
 step "${BUNDLED#"$REPO"/} holds no untrained placeholder (it lives in the test models)" $rc
 
-# ---- 5. the ABI fuzzer --------------------------------------------------------------------------------------
+# ---- 4. the ABI fuzzer --------------------------------------------------------------------------------------
 echo "== fuzz_abi"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 FUZZ_SEED="${FUZZ_SEED:-1}"
@@ -141,7 +90,7 @@ else
     step "fuzz_abi against $(basename "$LIB"), seed $FUZZ_SEED, ${FUZZ_SECONDS} s ($why)" "$rc"
 fi
 
-# ---- 6. the broken-model corpus through the ABI -------------------------------------------------------------
+# ---- 5. the broken-model corpus through the ABI -------------------------------------------------------------
 echo "== broken-model corpus (test_corpus)"
 CORPUS="$REPO/out/broken-models"
 /usr/bin/python3 build/make_broken_models.py --out "$CORPUS"
@@ -158,7 +107,7 @@ else
     step "test_corpus against $(basename "$LIB"): $(tail -1 "$OUT/test_corpus.log" | sed 's/^test_corpus: //')" "$rc"
 fi
 
-# ---- 7. the broken-model corpus through the CLI -------------------------------------------------------------
+# ---- 6. the broken-model corpus through the CLI -------------------------------------------------------------
 echo "== broken-model corpus (corpus_cli.sh)"
 if [ ! -f "$CORPUS/cases.tsv" ]; then
     step "corpus_cli (corpus missing)" 1

@@ -14,7 +14,7 @@ public sealed class RawInference : IDisposable
 
     public RawInference(string nameOrPath, int intraOpThreads = 0, ProviderChoice? provider = null)
     {
-        OrtApi.EnsureLoaded();
+        OrtRuntime.EnsureLoaded();
         _model = ModelLoader.Load(StyleCatalog.Resolve(nameOrPath), new SessionConfig(intraOpThreads, provider));
     }
 

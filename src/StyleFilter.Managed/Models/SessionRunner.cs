@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using StyleFilter.Ort;
 
 namespace StyleFilter.Models;
@@ -11,8 +12,8 @@ internal sealed class SessionRunner : IDisposable
     private readonly OrtTensor?[] _inputs;
     private readonly bool[] _borrowed;            // inputs owned by someone else (another session's output)
     private readonly OrtTensor?[] _outputs;
-    private readonly nint[] _inValues;
-    private readonly nint[] _outValues;
+    private readonly OrtValue[] _inValues;
+    private readonly OrtValue?[] _outValues;
     private bool _inputShapeChanged = true;
 
     public OrtSession Session { get; }
@@ -29,8 +30,8 @@ internal sealed class SessionRunner : IDisposable
         _inputs = new OrtTensor?[session.Inputs.Count];
         _borrowed = new bool[session.Inputs.Count];
         _outputs = new OrtTensor?[session.Outputs.Count];
-        _inValues = new nint[session.Inputs.Count];
-        _outValues = new nint[session.Outputs.Count];
+        _inValues = new OrtValue[session.Inputs.Count];
+        _outValues = new OrtValue?[session.Outputs.Count];
     }
 
     /// <summary>Our own tensor for input <paramref name="index"/>, with the given shape.</summary>
@@ -67,10 +68,19 @@ internal sealed class SessionRunner : IDisposable
         }
         for (int i = 0; i < _inputs.Length; i++)
             _inValues[i] = _inputs[i]?.Value ?? throw new StyleFilterException(StatusCode.Internal, $"input '{Session.Inputs[i].Name}' was not set");
-        for (int i = 0; i < _outputs.Length; i++) _outValues[i] = _outputs[i]?.Value ?? 0;
+        for (int i = 0; i < _outputs.Length; i++) _outValues[i] = _outputs[i]?.Value;
         Session.Run(_inValues, _outValues, TimeLimit);
-        for (int i = 0; i < _outputs.Length; i++)
-            if (_outputs[i] is null) _outputs[i] = OrtTensor.Adopt(_outValues[i]);
+        try
+        {
+            for (int i = 0; i < _outputs.Length; i++)
+                if (_outputs[i] is null) _outputs[i] = OrtTensor.Adopt(_outValues[i]!);
+        }
+        catch
+        {
+            for (int i = 0; i < _outputs.Length; i++)
+                if (_outputs[i] is null) _outValues[i]?.Dispose(); // allocated by ONNX Runtime, not adopted
+            throw;
+        }
     }
 
     public void Dispose()

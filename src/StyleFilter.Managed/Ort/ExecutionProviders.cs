@@ -1,15 +1,15 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using static StyleFilter.Ort.OrtApi;
+using Microsoft.ML.OnnxRuntime;
 
 namespace StyleFilter.Ort;
 
 /// <summary>Where sessions run, and why: the provider chosen plus the reason each better one was passed over.</summary>
 public sealed record ProviderChoice(string Provider, IReadOnlyList<string> Fallbacks)
 {
-    /// <summary>OrtEpDevice pointers to append to the session options; empty for the CPU.</summary>
-    internal nint[] EpDevices { get; init; } = [];
-    internal (string Key, string Value)[] Options { get; init; } = [];
+    /// <summary>The devices to append to the session options; empty for the CPU.</summary>
+    internal OrtEpDevice[] EpDevices { get; init; } = [];
+    internal Dictionary<string, string> Options { get; init; } = [];
 
     public static readonly ProviderChoice Cpu = new("CPU", []);
 }
@@ -20,14 +20,14 @@ public sealed record ProviderChoice(string Provider, IReadOnlyList<string> Fallb
 /// RegisterExecutionProviderLibrary and selected through their OrtEpDevice (the route the ONNX Runtime build
 /// we ship supports; it has no classic CUDA provider entry point).
 /// </summary>
-public static unsafe class ExecutionProviders
+public static class ExecutionProviders
 {
     private static readonly object Gate = new();
     private static readonly Dictionary<string, string?> Registered = new(); // registration name -> failure (null = ok)
 
     public static ProviderChoice Select(ExecutionDevice requested, ILogger log)
     {
-        EnsureLoaded();
+        OrtRuntime.EnsureLoaded();
         var fallbacks = new List<string>();
         var order = requested switch
         {
@@ -72,7 +72,7 @@ public static unsafe class ExecutionProviders
                 var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "stylefilter", "tensorrt");
                 Directory.CreateDirectory(cache);
                 return Plugin("tensorrt", "onnxruntime_providers_tensorrt", "TensorrtExecutionProvider", "TensorRT", out whyNot,
-                    [("trt_fp16_enable", "1"), ("trt_engine_cache_enable", "1"), ("trt_engine_cache_path", cache)]);
+                    new() { ["trt_fp16_enable"] = "1", ["trt_engine_cache_enable"] = "1", ["trt_engine_cache_path"] = cache });
             case ExecutionDevice.Cuda:
                 return Plugin("cuda", "onnxruntime_providers_cuda", "CUDAExecutionProvider", "CUDA", out whyNot, []);
             default:
@@ -83,9 +83,9 @@ public static unsafe class ExecutionProviders
 
     /// <summary>Registers a provider library beside ONNX Runtime (once per process) and finds its device.</summary>
     private static ProviderChoice? Plugin(string registration, string library, string epName, string shortName, out string whyNot,
-        (string, string)[] options)
+        Dictionary<string, string> options)
     {
-        var dir = Path.GetDirectoryName(LoadedFrom) ?? "";
+        var dir = Path.GetDirectoryName(OrtRuntime.LoadedFrom) ?? "";
         var file = Path.Combine(dir, OperatingSystem.IsWindows() ? library + ".dll" : "lib" + library + ".so");
         lock (Gate)
         {
@@ -96,17 +96,11 @@ public static unsafe class ExecutionProviders
             }
             if (failure is not null) { whyNot = failure; return null; }
         }
-        nint devices; nuint count;
-        Check(((delegate* unmanaged[Cdecl]<nint, nint*, nuint*, nint>)Fn(Slot.GetEpDevices))(OrtSession.Env, &devices, &count), "GetEpDevices");
-        for (nuint i = 0; i < count; i++)
+        foreach (var device in OrtRuntime.Env.GetEpDevices())
         {
-            var device = ((nint*)devices)[i];
-            var name = Marshal.PtrToStringUTF8(((delegate* unmanaged[Cdecl]<nint, nint>)Fn(Slot.EpDevice_EpName))(device));
-            if (name == epName)
-            {
-                whyNot = "";
-                return new ProviderChoice(shortName, []) { EpDevices = [device], Options = options };
-            }
+            if (device.EpName != epName) continue;
+            whyNot = "";
+            return new ProviderChoice(shortName, []) { EpDevices = [device], Options = options };
         }
         whyNot = $"{epName} found no device (no NVIDIA GPU or driver)";
         return null;
@@ -114,41 +108,21 @@ public static unsafe class ExecutionProviders
 
     private static string? Register(string registration, string file)
     {
-        var name = Marshal.StringToCoTaskMemUTF8(registration);
-        var path = PathToOrtChars(file);
         try
         {
-            Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint>)Fn(Slot.RegisterExecutionProviderLibrary))(OrtSession.Env, name, path), $"registering {file}");
+            OrtRuntime.Env.RegisterExecutionProviderLibrary(registration, file);
             return null;
         }
-        catch (StyleFilterException e)
+        catch (OnnxRuntimeException e)
         {
-            return e.Message; // e.g. the CUDA libraries it needs are missing
-        }
-        finally
-        {
-            Marshal.FreeCoTaskMem(name);
-            FreeOrtChars(path);
+            return $"registering {file}: {OrtException.Text(e)}"; // e.g. the CUDA libraries it needs are missing
         }
     }
 
     /// <summary>Adds the chosen provider to session options (nothing to do for the CPU).</summary>
-    internal static void Append(nint sessionOptions, ProviderChoice choice)
+    internal static void Append(SessionOptions sessionOptions, ProviderChoice choice)
     {
         if (choice.EpDevices.Length == 0) return;
-        var keys = choice.Options.Select(o => Marshal.StringToCoTaskMemUTF8(o.Key)).ToArray();
-        var values = choice.Options.Select(o => Marshal.StringToCoTaskMemUTF8(o.Value)).ToArray();
-        try
-        {
-            fixed (nint* d = choice.EpDevices)
-            fixed (nint* k = keys)
-            fixed (nint* v = values)
-                Check(((delegate* unmanaged[Cdecl]<nint, nint, nint*, nuint, nint*, nint*, nuint, nint>)Fn(Slot.SessionOptionsAppendExecutionProvider_V2))(
-                    sessionOptions, OrtSession.Env, d, (nuint)choice.EpDevices.Length, k, v, (nuint)keys.Length), $"adding the {choice.Provider} provider");
-        }
-        finally
-        {
-            foreach (var p in keys.Concat(values)) Marshal.FreeCoTaskMem(p);
-        }
+        sessionOptions.AppendExecutionProvider(OrtRuntime.Env, choice.EpDevices, choice.Options);
     }
 }

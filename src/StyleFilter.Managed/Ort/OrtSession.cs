@@ -1,12 +1,12 @@
-using System.Runtime.InteropServices;
-using static StyleFilter.Ort.OrtApi;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace StyleFilter.Ort;
 
 /// <summary>Name, element type and shape of a model input or output; -1 marks a dynamic dimension.</summary>
 public sealed record TensorInfo(string Name, int ElementType, long[] Shape)
 {
-    public const int Float = 1; // ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+    public const int Float = (int)TensorElementType.Float;
     public bool IsFloat => ElementType == Float;
     public override string ToString() => $"{Name}[{string.Join('x', Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
@@ -17,171 +17,107 @@ public sealed class InferenceTimeoutException(string message) : StyleFilterExcep
 /// <summary>How a session is created: threads and the execution provider.</summary>
 public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provider = null);
 
-/// <summary>An ONNX Runtime inference session with its input/output signature read from the model.</summary>
-public sealed unsafe class OrtSession : IDisposable
+/// <summary>
+/// An error ONNX Runtime reported, as the engine's error: the model's fault (no such file, no model, invalid
+/// protobuf, invalid graph) is SF_ERR_MODEL, anything else SF_ERR_RUNTIME. The official exception is not kept
+/// as the inner one: its text is already in the message (without its prefix).
+/// </summary>
+public sealed class OrtException(string message, OnnxRuntimeException error)
+    : StyleFilterException(IsModelsFault(error) ? StatusCode.ModelError : StatusCode.RuntimeError, $"{message}: {Text(error)}")
 {
-    private static readonly Lazy<nint> SharedEnv = new(CreateEnv, LazyThreadSafetyMode.ExecutionAndPublication);
+    // The official API's exception carries its OrtErrorCode only in the message: "[ErrorCode:Name] text".
+    private static readonly string[] ModelFaults = ["NoSuchFile", "NoModel", "InvalidProtobuf", "InvalidGraph"];
 
-    /// <summary>The process's one OrtEnv.</summary>
-    internal static nint Env => SharedEnv.Value;
-    private nint _session;
-    private readonly nint[] _inputNames;   // UTF-8 copies owned by us, handed to Run without marshalling
-    private readonly nint[] _outputNames;
+    private static bool IsModelsFault(OnnxRuntimeException e) => ModelFaults.Any(c => e.Message.StartsWith($"[ErrorCode:{c}]", StringComparison.Ordinal));
+
+    /// <summary>The message without the "[ErrorCode:Name] " prefix the official API puts before it.</summary>
+    internal static string Text(Exception e)
+    {
+        var m = e.Message;
+        return m.StartsWith("[ErrorCode:", StringComparison.Ordinal) && m.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? m[(end + 2)..] : m;
+    }
+}
+
+/// <summary>
+/// An ONNX Runtime inference session with its input/output signature, run through an <see cref="OrtIoBinding"/>:
+/// values stay bound across runs, so a steady stream of frames allocates nothing.
+/// </summary>
+public sealed class OrtSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly OrtIoBinding _binding;
+    private readonly OrtValue?[] _boundInputs, _boundOutputs;
+    private readonly bool _rebindInputsEveryRun;
+    private readonly RunWatchdog _watchdog = new();
+    private bool _disposed;
 
     public IReadOnlyList<TensorInfo> Inputs { get; }
     public IReadOnlyList<TensorInfo> Outputs { get; }
     public string Source { get; }
 
-    private OrtSession(nint session, string source)
+    /// <summary>
+    /// The most CPU memory ONNX Runtime may hold for all engines of the process together: half the machine's
+    /// memory, at least 2 GiB and at most 4 GiB (the largest arena size the official C# API's OrtArenaCfg takes).
+    /// A model that asks for more (an Expand to gigabytes) fails that run with an error instead of driving the host
+    /// into the out-of-memory killer; a 4K frame of the full-width network needs ~1 GiB.
+    /// </summary>
+    public static long CpuMemoryLimitBytes { get; } =
+        Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2, 2L << 30, uint.MaxValue);
+
+    private OrtSession(InferenceSession session, string source, bool rebindInputsEveryRun)
     {
         _session = session;
         Source = source;
-        Inputs = ReadSignature(isInput: true);
-        Outputs = ReadSignature(isInput: false);
-        _inputNames = Inputs.Select(i => Marshal.StringToCoTaskMemUTF8(i.Name)).ToArray();
-        _outputNames = Outputs.Select(o => Marshal.StringToCoTaskMemUTF8(o.Name)).ToArray();
+        Inputs = session.InputNames.Select(n => Describe(n, session.InputMetadata[n])).ToArray();
+        Outputs = session.OutputNames.Select(n => Describe(n, session.OutputMetadata[n])).ToArray();
+        _boundInputs = new OrtValue?[Inputs.Count];
+        _boundOutputs = new OrtValue?[Outputs.Count];
+        _rebindInputsEveryRun = rebindInputsEveryRun;
+        _binding = session.CreateIoBinding();
     }
+
+    private static TensorInfo Describe(string name, NodeMetadata m) =>
+        m.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
+            ? new TensorInfo(name, (int)m.ElementDataType, m.Dimensions.Select(d => (long)d).ToArray())
+            : new TensorInfo(name, 0, []);
 
     public static OrtSession FromFile(string path, SessionConfig config)
     {
         if (!File.Exists(path)) throw new StyleFilterException(StatusCode.ModelError, $"model file not found: {path}");
-        return Create(config, path, (env, options) =>
-        {
-            var chars = PathToOrtChars(path);
-            try
-            {
-                nint session;
-                Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint*, nint>)Fn(Slot.CreateSession))(env, chars, options, &session), $"loading model '{path}'");
-                return session;
-            }
-            finally { FreeOrtChars(chars); }
-        });
+        return Create(config, path, options => new InferenceSession(path, options));
     }
 
     public static OrtSession FromBytes(byte[] model, string source, SessionConfig config) =>
-        Create(config, source, (env, options) =>
-        {
-            nint session;
-            fixed (byte* p = model)
-                Check(((delegate* unmanaged[Cdecl]<nint, byte*, nuint, nint, nint*, nint>)Fn(Slot.CreateSessionFromArray))(env, p, (nuint)model.Length, options, &session), $"loading model '{source}'");
-            return session;
-        });
+        Create(config, source, options => new InferenceSession(model, options));
 
-    private static OrtSession Create(SessionConfig config, string source, Func<nint, nint, nint> open)
+    private static OrtSession Create(SessionConfig config, string source, Func<SessionOptions, InferenceSession> open)
     {
-        EnsureLoaded();
-        nint options;
-        Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.CreateSessionOptions))(&options), "CreateSessionOptions");
+        OrtRuntime.EnsureLoaded(); // the environment (logger, arena) exists before any session option is made
+        InferenceSession? session = null;
         try
         {
-            Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetSessionGraphOptimizationLevel))(options, 99), "SetSessionGraphOptimizationLevel");
-            if (config.IntraOpThreads > 0)
-                Check(((delegate* unmanaged[Cdecl]<nint, int, nint>)Fn(Slot.SetIntraOpNumThreads))(options, config.IntraOpThreads), "SetIntraOpNumThreads");
-            UseSharedCpuArena(options);
+            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            if (config.IntraOpThreads > 0) options.IntraOpNumThreads = config.IntraOpThreads;
+            options.AddSessionConfigEntry("session.use_env_allocators", "1"); // the environment's capped arena
             if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
-            nint session;
-            try { session = open(SharedEnv.Value, options); }
-            catch (OrtException e) { throw new StyleFilterException(StatusCode.ModelError, e.Message, e); }
-            return new OrtSession(session, source);
-        }
-        finally { Release(Slot.ReleaseSessionOptions, options); }
-    }
-
-    private static nint CreateEnv()
-    {
-        nint env;
-        var id = Marshal.StringToCoTaskMemUTF8("stylefilter");
-        try
-        {
-            Check(((delegate* unmanaged[Cdecl]<delegate* unmanaged[Cdecl]<nint, int, byte*, byte*, byte*, byte*, void>, nint, int, nint, nint*, nint>)
-                Fn(Slot.CreateEnvWithCustomLogger))(OrtLog.Callback, 0, OrtLog.MinSeverity, id, &env), "CreateEnvWithCustomLogger");
-        }
-        finally { Marshal.FreeCoTaskMem(id); }
-        RegisterCpuArena(env);
-        return env; // one environment per process, kept for its lifetime as ONNX Runtime recommends
-    }
-
-    /// <summary>
-    /// The most CPU memory ONNX Runtime may hold for all engines of the process together: half the machine's
-    /// memory, at least 2 GiB. A model that asks for more (an Expand to gigabytes) fails that run with an error
-    /// instead of driving the host into the out-of-memory killer; a 4K frame of the full-width network needs ~1 GiB.
-    /// </summary>
-    public static long CpuMemoryLimitBytes { get; } =
-        Math.Max(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2);
-
-    /// <summary>One capped arena in the environment, shared by every session (<see cref="UseSharedCpuArena"/>).</summary>
-    private static void RegisterCpuArena(nint env)
-    {
-        nint memoryInfo, arena;
-        Check(((delegate* unmanaged[Cdecl]<int, int, nint*, nint>)Fn(Slot.CreateCpuMemoryInfo))(1 /* OrtArenaAllocator */, 0, &memoryInfo), "CreateCpuMemoryInfo");
-        try
-        {
-            var keys = new[] { Marshal.StringToCoTaskMemUTF8("max_mem"), Marshal.StringToCoTaskMemUTF8("arena_extend_strategy") };
-            try
+            try { session = open(options); }
+            catch (Exception e) when (e is not (StyleFilterException or OutOfMemoryException))
             {
-                var values = new nuint[] { (nuint)CpuMemoryLimitBytes, 1 /* kSameAsRequested: no power-of-two overshoot */ };
-                fixed (nint* k = keys)
-                fixed (nuint* v = values)
-                    Check(((delegate* unmanaged[Cdecl]<nint*, nuint*, nuint, nint*, nint>)Fn(Slot.CreateArenaCfgV2))(k, v, (nuint)keys.Length, &arena), "CreateArenaCfgV2");
+                // Whatever stops ONNX Runtime from making a session of it (parse, graph, types) is the model's fault.
+                throw new StyleFilterException(StatusCode.ModelError, $"loading model '{source}': {OrtException.Text(e)}");
             }
-            finally { foreach (var k in keys) Marshal.FreeCoTaskMem(k); }
-            try { Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint>)Fn(Slot.CreateAndRegisterAllocator))(env, memoryInfo, arena), "CreateAndRegisterAllocator"); }
-            finally { Release(Slot.ReleaseArenaCfg, arena); }
+            return new OrtSession(session, source, rebindInputsEveryRun: config.Provider is { EpDevices.Length: > 0 });
         }
-        finally { Release(Slot.ReleaseMemoryInfo, memoryInfo); }
-    }
-
-    private static void UseSharedCpuArena(nint options)
-    {
-        var key = Marshal.StringToCoTaskMemUTF8("session.use_env_allocators");
-        var value = Marshal.StringToCoTaskMemUTF8("1");
-        try { Check(((delegate* unmanaged[Cdecl]<nint, nint, nint, nint>)Fn(Slot.AddSessionConfigEntry))(options, key, value), "AddSessionConfigEntry"); }
-        finally { Marshal.FreeCoTaskMem(key); Marshal.FreeCoTaskMem(value); }
-    }
-
-    private TensorInfo[] ReadSignature(bool isInput)
-    {
-        nuint count;
-        Check(((delegate* unmanaged[Cdecl]<nint, nuint*, nint>)Fn(isInput ? Slot.SessionGetInputCount : Slot.SessionGetOutputCount))(_session, &count), "signature count");
-        nint allocator;
-        Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.GetAllocatorWithDefaultOptions))(&allocator), "GetAllocatorWithDefaultOptions");
-        var result = new TensorInfo[(int)count];
-        for (nuint i = 0; i < count; i++)
+        catch (OnnxRuntimeException e)
         {
-            nint namePtr, typeInfo;
-            Check(((delegate* unmanaged[Cdecl]<nint, nuint, nint, nint*, nint>)Fn(isInput ? Slot.SessionGetInputName : Slot.SessionGetOutputName))(_session, i, allocator, &namePtr), "name");
-            var name = Marshal.PtrToStringUTF8(namePtr) ?? "";
-            Check(((delegate* unmanaged[Cdecl]<nint, nint, nint>)Fn(Slot.AllocatorFree))(allocator, namePtr), "AllocatorFree");
-            Check(((delegate* unmanaged[Cdecl]<nint, nuint, nint*, nint>)Fn(isInput ? Slot.SessionGetInputTypeInfo : Slot.SessionGetOutputTypeInfo))(_session, i, &typeInfo), "type info");
-            try
-            {
-                int onnxType;
-                Check(((delegate* unmanaged[Cdecl]<nint, int*, nint>)Fn(Slot.GetOnnxTypeFromTypeInfo))(typeInfo, &onnxType), "GetOnnxTypeFromTypeInfo");
-                if (onnxType != 1 /* ONNX_TYPE_TENSOR */) { result[i] = new TensorInfo(name, 0, []); continue; }
-                nint tensorInfo;
-                Check(((delegate* unmanaged[Cdecl]<nint, nint*, nint>)Fn(Slot.CastTypeInfoToTensorInfo))(typeInfo, &tensorInfo), "CastTypeInfoToTensorInfo");
-                result[i] = new TensorInfo(name, ElementType(tensorInfo), Dimensions(tensorInfo));
-            }
-            finally { Release(Slot.ReleaseTypeInfo, typeInfo); }
+            session?.Dispose();
+            throw new OrtException($"setting up a session for '{source}'", e);
         }
-        return result;
-    }
-
-    internal static int ElementType(nint tensorInfo)
-    {
-        int type;
-        Check(((delegate* unmanaged[Cdecl]<nint, int*, nint>)Fn(Slot.GetTensorElementType))(tensorInfo, &type), "GetTensorElementType");
-        return type;
-    }
-
-    internal static long[] Dimensions(nint tensorInfo)
-    {
-        nuint rank;
-        Check(((delegate* unmanaged[Cdecl]<nint, nuint*, nint>)Fn(Slot.GetDimensionsCount))(tensorInfo, &rank), "GetDimensionsCount");
-        var dims = new long[(int)rank];
-        fixed (long* d = dims)
-            Check(((delegate* unmanaged[Cdecl]<nint, long*, nuint, nint>)Fn(Slot.GetDimensions))(tensorInfo, d, rank), "GetDimensions");
-        return dims;
+        catch
+        {
+            session?.Dispose();
+            throw;
+        }
     }
 
     public int InputIndex(string name) => IndexOf(Inputs, name);
@@ -194,40 +130,84 @@ public sealed unsafe class OrtSession : IDisposable
 
     /// <summary>
     /// Runs the model. inputs[i] feeds Inputs[i]; outputs[j] receives Outputs[j]: a non-null value is written
-    /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates.
-    /// A run that takes longer than timeLimit is stopped (ONNX Runtime checks between operators) and fails with
-    /// SF_ERR_RUNTIME: a model is untrusted, and a Loop of 2^62 iterations must not hold a host's frame forever.
+    /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates (the
+    /// caller owns it). A run that takes longer than timeLimit is stopped (ONNX Runtime checks between operators)
+    /// and fails with SF_ERR_RUNTIME: a model is untrusted, and a Loop of 2^62 iterations must not hold a host's
+    /// frame forever.
     /// </summary>
-    public void Run(ReadOnlySpan<nint> inputs, Span<nint> outputs, TimeSpan timeLimit)
+    public void Run(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, TimeSpan timeLimit)
     {
-        ObjectDisposedException.ThrowIf(_session == 0, this);
-        if (inputs.Length != _inputNames.Length || outputs.Length != _outputNames.Length)
-            throw new StyleFilterException(StatusCode.Internal, $"Run expects {_inputNames.Length} inputs and {_outputNames.Length} outputs");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (inputs.Length != Inputs.Count || outputs.Length != Outputs.Count)
+            throw new StyleFilterException(StatusCode.Internal, $"Run expects {Inputs.Count} inputs and {Outputs.Count} outputs");
+        bool allocates = Bind(inputs, outputs);
+        OnnxRuntimeException? failure = null;
         _watchdog.Arm(timeLimit);
-        nint status;
         try
         {
-            fixed (nint* inNames = _inputNames)
-            fixed (nint* outNames = _outputNames)
-            fixed (nint* inValues = inputs)
-            fixed (nint* outValues = outputs)
-                status = ((delegate* unmanaged[Cdecl]<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)Fn(Slot.Run))(
-                    _session, _watchdog.RunOptions, inNames, inValues, (nuint)inputs.Length, outNames, (nuint)outputs.Length, outValues);
+            _session.RunWithBinding(_watchdog.Options, _binding);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            failure = e;
         }
         finally
         {
             _watchdog.Disarm();
         }
-        if (status == 0) return;
-        if (_watchdog.Fired)
+        if (failure is not null)
         {
-            Release(Slot.ReleaseStatus, status);
-            throw new InferenceTimeoutException($"running '{Source}' took longer than {timeLimit.TotalSeconds:F0} s and was stopped");
+            if (_watchdog.Fired)
+                throw new InferenceTimeoutException($"running '{Source}' took longer than {timeLimit.TotalSeconds:F0} s and was stopped");
+            throw new OrtException($"running '{Source}'", failure); // the message is built only on failure: Run is per frame
         }
-        Check(status, $"running '{Source}'"); // the message is built only on failure: Run is per frame
+        if (allocates) TakeAllocatedOutputs(outputs);
     }
 
-    private readonly RunWatchdog _watchdog = new();
+    /// <summary>
+    /// (Re)binds what changed since the last run; true when some output is left for ONNX Runtime to allocate.
+    /// On a CPU session a bound input is read in place at every run; a GPU provider copies it to the device when
+    /// it is bound, so there every input is bound again before each run.
+    /// </summary>
+    private bool Bind(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs)
+    {
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (!_rebindInputsEveryRun && ReferenceEquals(_boundInputs[i], inputs[i])) continue;
+            _binding.BindInput(Inputs[i].Name, inputs[i]);
+            _boundInputs[i] = inputs[i];
+        }
+        bool allocates = false, changed = false;
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            allocates |= outputs[j] is null;
+            changed |= outputs[j] is null || !ReferenceEquals(_boundOutputs[j], outputs[j]);
+        }
+        if (!changed) return false;
+        // Bound in output order, so that the values ONNX Runtime hands back are in that order too.
+        _binding.ClearBoundOutputs();
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            if (outputs[j] is { } own) _binding.BindOutput(Outputs[j].Name, own);
+            else _binding.BindOutputToDevice(Outputs[j].Name, OrtMemoryInfo.DefaultInstance);
+            _boundOutputs[j] = outputs[j];
+        }
+        return allocates;
+    }
+
+    private void TakeAllocatedOutputs(Span<OrtValue?> outputs)
+    {
+        // Not disposed as a whole: that would dispose the values handed to the caller too.
+        var values = _binding.GetOutputValues();
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            if (outputs[j] is null) outputs[j] = values.ElementAt(j);
+            else values.ElementAt(j).Dispose(); // another handle on our own output
+        }
+        // The binding still holds the allocated values: forget them, so the next run binds again.
+        _binding.ClearBoundOutputs();
+        Array.Clear(_boundOutputs);
+    }
 
     /// <summary>Sets ONNX Runtime's terminate flag on a run that outlives its time limit.</summary>
     private sealed class RunWatchdog : IDisposable
@@ -236,16 +216,10 @@ public sealed unsafe class OrtSession : IDisposable
         private readonly Timer _timer;
         private bool _armed;
 
-        public nint RunOptions { get; private set; }
+        public RunOptions Options { get; } = new();
         public bool Fired { get; private set; }
 
-        public RunWatchdog()
-        {
-            nint options;
-            Check(((delegate* unmanaged[Cdecl]<nint*, nint>)Fn(Slot.CreateRunOptions))(&options), "CreateRunOptions");
-            RunOptions = options;
-            _timer = new Timer(_ => Fire());
-        }
+        public RunWatchdog() => _timer = new Timer(_ => Fire());
 
         public void Arm(TimeSpan limit)
         {
@@ -258,7 +232,7 @@ public sealed unsafe class OrtSession : IDisposable
             _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             // Under the gate, so a timer callback already under way cannot set the flag after it is cleared.
             lock (_gate) _armed = false;
-            Check(((delegate* unmanaged[Cdecl]<nint, nint>)Fn(Slot.RunOptionsUnsetTerminate))(RunOptions), "RunOptionsUnsetTerminate");
+            Options.Terminate = false;
         }
 
         private void Fire()
@@ -269,7 +243,7 @@ public sealed unsafe class OrtSession : IDisposable
                 {
                     if (!_armed) return;
                     Fired = true;
-                    Check(((delegate* unmanaged[Cdecl]<nint, nint>)Fn(Slot.RunOptionsSetTerminate))(RunOptions), "RunOptionsSetTerminate");
+                    Options.Terminate = true;
                 }
             }
             catch (Exception)
@@ -281,18 +255,18 @@ public sealed unsafe class OrtSession : IDisposable
         public void Dispose()
         {
             _timer.Dispose();
-            lock (_gate) { _armed = false; Release(Slot.ReleaseRunOptions, RunOptions); RunOptions = 0; }
+            lock (_gate) { _armed = false; Options.Dispose(); }
         }
     }
 
     public void Dispose()
     {
-        Release(Slot.ReleaseSession, _session);
-        _session = 0;
+        if (_disposed) return;
+        _disposed = true;
+        _binding.Dispose();
+        _session.Dispose();
         _watchdog.Dispose();
-        foreach (var p in _inputNames) Marshal.FreeCoTaskMem(p);
-        foreach (var p in _outputNames) Marshal.FreeCoTaskMem(p);
-        Array.Clear(_inputNames);
-        Array.Clear(_outputNames);
+        Array.Clear(_boundInputs);
+        Array.Clear(_boundOutputs);
     }
 }
