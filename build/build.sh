@@ -50,7 +50,7 @@ rm -f "$OUT/native/models/README.md"
 "$REPO/ofx-plugin/install.sh" --build-only
 
 log "dotnet publish src/StyleFilter.Cli -> out/cli"
-rm -rf "$OUT/cli/models"   # the bundled styles are copied afresh: none left over from an older models/
+rm -rf "$OUT/cli"   # afresh: publish skips files whose copy looks newer (an older ONNX Runtime, old styles)
 dotnet publish src/StyleFilter.Cli -c Release -o "$OUT/cli" "${DOTNET_QUIET[@]}"
 
 
