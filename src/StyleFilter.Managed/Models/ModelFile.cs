@@ -15,22 +15,23 @@ internal static class ModelFile
     /// <summary>
     /// Checks that path is a folder, or a non-empty regular file of at most <see cref="MaxModelBytes"/>, without
     /// opening it. FIFOs, sockets and devices report a size of 0 and fail as "not a regular file".
+    /// Returns the file's size in bytes (0 for a folder).
     /// </summary>
-    public static void Check(string path)
+    public static long Check(string path)
     {
         var target = FinalTarget(path);
-        if (Directory.Exists(target)) return;
+        if (Directory.Exists(target)) return 0;
         var info = new FileInfo(target);
         if (!info.Exists) throw Error(path, "does not exist");
         if (info.Length == 0) throw Error(path, "is empty or not a regular file (a pipe, socket or device)");
         if (info.Length > MaxModelBytes) throw Error(path, $"is {info.Length} bytes, more than the {MaxModelBytes >> 20} MiB a model may have");
+        return info.Length;
     }
 
     /// <summary>The whole file, after <see cref="Check"/> with the given size limit.</summary>
     public static byte[] ReadAll(string path, long limit)
     {
-        Check(path);
-        var length = new FileInfo(FinalTarget(path)).Length;
+        var length = Check(path);
         if (length > limit) throw Error(path, $"is {length} bytes, more than the {limit} allowed");
         try
         {
