@@ -76,7 +76,7 @@ def bake(net: StyleNet, weights) -> StyleNet:
     if w.numel() != net.n_styles:
         raise ValueError(f"{w.numel()} mix weights for a network of {net.n_styles} styles")
     c = net.config
-    out = StyleNet(tuple(c["width"]), c["res_blocks"], 1)
+    out = StyleNet(tuple(c["width"]), c["res_blocks"], 1, c.get("arch", "reconet"))
     state = {}
     for k, v in net.state_dict().items():
         if k.endswith(".norm.weight") or k.endswith(".norm.bias"):
@@ -200,6 +200,7 @@ def main(argv=None):
     source = ap.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint")
     source.add_argument("--untrained", choices=sorted(WIDTHS), help="export an untrained network of this width (timing only)")
+    ap.add_argument("--arch", default="reconet", choices=["reconet", "fast"], help="with --untrained: the architecture")
     ap.add_argument("--pack", help="split pack folder to write")
     ap.add_argument("--fused", help="single-graph .onnx file to write")
     ap.add_argument("--zip", action="store_true", help="also write the pack as PACK.zip")
@@ -213,8 +214,9 @@ def main(argv=None):
         ap.error("give --pack and/or --fused")
     if a.untrained:
         torch.manual_seed(0)
-        net, styles = StyleNet(a.untrained).eval(), [f"untrained {a.untrained}"]
-        a.name = a.name or f"untrained {a.untrained} width (timing only)"
+        net = StyleNet(a.untrained, 3 if a.arch == "fast" else 4, arch=a.arch).eval()
+        styles = [f"untrained {a.arch} {a.untrained}"]
+        a.name = a.name or f"untrained {a.arch} {a.untrained} width (timing only)"
     else:
         net, styles = load(a.checkpoint)
     if a.style or a.mix:

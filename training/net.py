@@ -122,16 +122,86 @@ class Decoder(nn.Module):
         return torch.sigmoid(self.out(x)) * 255.0
 
 
-class StyleNet(nn.Module):
-    """Encoder + decoder. forward(image[, mix]) -> (stylised image, features)."""
+class SeparableConv(nn.Module):
+    """Depthwise 3x3 + pointwise 1x1 (+ conditional instance norm + ReLU): about a ninth of a 3x3 conv's cost."""
 
-    def __init__(self, width: str | tuple = "compact", res_blocks: int = 4, n_styles: int = 1):
+    def __init__(self, cin: int, cout: int, n_styles: int = 1, relu: bool = True):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(1)
+        self.depthwise = nn.Conv2d(cin, cin, 3, groups=cin)
+        self.pointwise = nn.Conv2d(cin, cout, 1)
+        self.norm = CondInstanceNorm(cout, n_styles)
+        self.relu = relu
+
+    def forward(self, x, mix=None):
+        x = self.norm(self.pointwise(self.depthwise(self.pad(x))), mix)
+        return F.relu(x) if self.relu else x
+
+
+class SeparableResidualBlock(nn.Module):
+    def __init__(self, c: int, n_styles: int = 1):
+        super().__init__()
+        self.a = SeparableConv(c, c, n_styles)
+        self.b = SeparableConv(c, c, n_styles, relu=False)
+
+    def forward(self, x, mix=None):
+        return x + self.b(self.a(x, mix), mix)
+
+
+class FastEncoder(nn.Module):
+    """The CPU tier's encoder: two stride-2 3x3 convs straight from the image (no 9x9 at full resolution), then
+    separable residual blocks at 1/4 size, where almost all of the work is."""
+
+    def __init__(self, widths=(16, 32, 64), res_blocks: int = 3, n_styles: int = 1):
+        super().__init__()
+        c1, _, c3 = widths
+        self.layers = nn.ModuleList([
+            ConvLayer(3, c1, 3, 2, n_styles),
+            ConvLayer(c1, c3, 3, 2, n_styles),
+        ] + [SeparableResidualBlock(c3, n_styles) for _ in range(res_blocks)])
+
+    def forward(self, image: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        x = image * (1.0 / 127.5) - 1.0
+        for layer in self.layers:
+            x = layer(x, mix)
+        return x
+
+
+class FastDecoder(nn.Module):
+    """The CPU tier's decoder: channels are cut at 1/4 size before each upsampling, so the full-resolution work
+    is one 3x3 conv to RGB (nearest upsampling + conv, no transposed conv: no checkerboard)."""
+
+    def __init__(self, widths=(16, 32, 64), n_styles: int = 1):
+        super().__init__()
+        c1, c2, c3 = widths
+        self.reduce = ConvLayer(c3, c2, 1, 1, n_styles)
+        self.at_half = SeparableConv(c2, c1, n_styles)
+        self.out = ConvLayer(c1, 3, 3, 1, norm=False, relu=False)
+
+    def forward(self, features: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+        x = F.interpolate(self.reduce(features, mix), scale_factor=2.0, mode="nearest")
+        x = F.interpolate(self.at_half(x, mix), scale_factor=2.0, mode="nearest")
+        return torch.sigmoid(self.out(x)) * 255.0
+
+
+ARCHS = {"reconet": (Encoder, Decoder), "fast": (FastEncoder, FastDecoder)}
+
+
+class StyleNet(nn.Module):
+    """Encoder + decoder. forward(image[, mix]) -> (stylised image, features).
+
+    arch "reconet" is the compact/full network above; "fast" is the CPU tier (FastEncoder/FastDecoder)."""
+
+    def __init__(self, width: str | tuple = "compact", res_blocks: int = 4, n_styles: int = 1, arch: str = "reconet"):
         super().__init__()
         widths = WIDTHS[width] if isinstance(width, str) else tuple(width)
         self.config = {"width": list(widths), "res_blocks": res_blocks, "n_styles": n_styles}
+        if arch != "reconet":   # old checkpoints have no "arch" key; keep their config (and --resume checks) as they were
+            self.config["arch"] = arch
         self.n_styles = n_styles
-        self.encoder = Encoder(widths, res_blocks, n_styles)
-        self.decoder = Decoder(widths, n_styles)
+        encoder, decoder = ARCHS[arch]
+        self.encoder = encoder(widths, res_blocks, n_styles)
+        self.decoder = decoder(widths, n_styles)
 
     def forward(self, image, mix=None):
         features = self.encoder(image, mix)
@@ -140,7 +210,7 @@ class StyleNet(nn.Module):
     @staticmethod
     def from_checkpoint(ckpt: dict) -> "StyleNet":
         c = ckpt["config"]
-        net = StyleNet(tuple(c["width"]), c["res_blocks"], c["n_styles"])
+        net = StyleNet(tuple(c["width"]), c["res_blocks"], c["n_styles"], c.get("arch", "reconet"))
         net.load_state_dict(ckpt["state_dict"])
         return net
 

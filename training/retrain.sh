@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled styles with the ImageNet ResNet18 loss network, exactly as models/README.md records them.
 #   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry singles_base singles
-#                                   export (default: all); evaluate (docs/, after build/build.sh)
+#                                   fast7_base fast7 export (default: all); evaluate (docs/, after build/build.sh)
 # Every step resumes where it stopped (--resume) when its run folder already holds a checkpoint, so a run cut
 # short by the end of a session goes on in the next one. The final checkpoints are copied into
 # training/checkpoints/ (a few MB each, committed) so that a later session can resume or fine-tune them.
@@ -66,6 +66,23 @@ step_singles() {        # then the temporal and noise-stability losses
             --seed 12 --log-every 25 --sample-every 100 --save-every 25
     done
 }
+# The CPU tier (issue 15): training.net's "fast" architecture, distilled from the best network of each painting
+# (its teacher: the full width for The Starry Night, the singles, the mix's rows for the rest), seven in one network.
+FAST=(--arch fast --res-blocks 3)
+TEACHERS="training/checkpoints/starry_night_full.pt,training/checkpoints/wave_single.pt,training/checkpoints/mix7.pt:the_scream"
+TEACHERS="$TEACHERS,training/checkpoints/mix7.pt:composition_vii,training/checkpoints/udnie_single.pt"
+TEACHERS="$TEACHERS,training/checkpoints/mix7.pt:shipwreck,training/checkpoints/woman_with_hat_single.pt"
+step_fast7_base() {
+    train "$RUNS/identity_fast" --identity "${FAST[@]}" --iters 300 --batch 8 --size 64 --no-temporal --seed 7 --log-every 100
+    train "$RUNS/fast7_base" --styles "$STYLES7" "${FAST[@]}" --init "$RUNS/identity_fast/checkpoint.pt" --no-temporal \
+        --teacher "$TEACHERS" --teacher-weight 2 --iters 2000 --batch 4 --size 192 --lr 2e-3 --lr-final 0.1 "${LOSSES[@]}" \
+        --seed 31 --log-every 50 --sample-every 250 --save-every 100
+}
+step_fast7() {          # then the temporal and noise-stability losses
+    train "$RUNS/fast7" --styles "$STYLES7" "${FAST[@]}" --init "$RUNS/fast7_base/checkpoint.pt" \
+        --teacher "$TEACHERS" --teacher-weight 2 --iters 300 --batch 4 --size 192 --lr 5e-4 --lr-final 0.2 "${LOSSES[@]}" \
+        "${TEMPORAL[@]}" --seed 32 --log-every 25 --sample-every 100 --save-every 25
+}
 step_export() {
     local mix="$RUNS/mix7/checkpoint.pt"
     for s in ${STYLES7//,/ }; do
@@ -111,7 +128,7 @@ step_evaluate() {        # docs/: contact sheets, distance table, warping error 
 }
 
 steps=("$@")
-if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles export); fi
+if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles fast7_base fast7 export); fi
 for s in "${steps[@]}"; do
     echo "== training/retrain.sh: $s" >&2
     "step_$s"

@@ -50,6 +50,12 @@ def parse_args(argv=None):
     ap.add_argument("--data-list", default=DEFAULT_LIST, help="photo list file (written by training.data when missing)")
     ap.add_argument("--width", default="compact", help="compact (16/32/64), full (32/64/128), tiny, or c1,c2,c3")
     ap.add_argument("--res-blocks", type=int, default=4)
+    ap.add_argument("--arch", default="reconet", choices=["reconet", "fast"],
+                    help="reconet (the compact/full network) or fast (the CPU tier: training.net.FastEncoder/FastDecoder)")
+    ap.add_argument("--teacher", help="distil: one CHECKPOINT[:STYLE] per style of --styles, comma-separated (STYLE picks "
+                    "a row of a multi-style checkpoint); adds --teacher-weight * the distance to the teacher's output")
+    ap.add_argument("--teacher-weight", type=float, default=2.0,
+                    help="weight of the teacher term: mean |pixel difference| / 255 + ResNet18 content distance")
     ap.add_argument("--iters", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--size", type=int, default=96, help="crop size (multiple of 4)")
@@ -154,7 +160,8 @@ def train(a) -> dict:
         a.loss_net = "deep (fallback: ResNet18 missing)"    # recorded in train.json
     targets = style_targets(loss_net, paths, a.style_size, device) if paths else []
 
-    net = StyleNet(parse_width(a.width), a.res_blocks, n).to(device)
+    net = StyleNet(parse_width(a.width), a.res_blocks, n, a.arch).to(device)
+    teachers = load_teachers(a.teacher, n, device) if a.teacher else None
     if a.init:
         load_init(net, a.init, names)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
@@ -208,6 +215,15 @@ def train(a) -> dict:
             terms["style"] = losses.style_loss(s_feats, tgt, getattr(loss_net, "style_weights", None))
             terms["content"] = losses.content_loss(c_feat, c_target)
             loss = a.style_weight * terms["style"] + a.content_weight * terms["content"]
+            if teachers:
+                with torch.no_grad():
+                    t1 = torch.empty_like(o1)
+                    for i in idx.unique().tolist():
+                        pick = (idx == i).to(device)
+                        t1[pick] = teachers[i](x1[pick])[0]
+                    _, t_feat = loss_net(t1)
+                terms["teacher"] = ((o1 - t1).abs() / 255.0).mean() + losses.content_loss(c_feat, t_feat)
+                loss = loss + a.teacher_weight * terms["teacher"]
         if a.structure_weight > 0 and not a.identity:
             terms["structure"] = losses.structure_loss(o1, x1, a.structure_factor)
             loss = loss + a.structure_weight * terms["structure"]
@@ -277,6 +293,25 @@ def resume(path, net, names, opt, sched, generators, iters):
     torch.set_rng_state(ckpt["rng"]["torch"])
     print(f"resuming {path} at iteration {ckpt['iterations'] + 1} ({ckpt['seconds']:.0f} s done)", flush=True)
     return ckpt["history"], ckpt["iterations"] + 1, ckpt["seconds"]
+
+
+def load_teachers(spec: str, n: int, device) -> list:
+    """--teacher: the frozen single-style networks whose outputs a (smaller) network learns to reproduce."""
+    from .export import bake, load   # noqa: PLC0415  (export imports onnx; only distillation needs it here)
+    teachers = []
+    for item in spec.split(","):
+        path, _, style = item.partition(":")
+        net, held = load(path)
+        if net.n_styles > 1:
+            if style not in held:
+                raise SystemExit(f"--teacher {item}: {path} holds {held}; name one of them after ':'")
+            net = bake(net, [1.0 if h == style else 0.0 for h in held])
+        for p in net.parameters():
+            p.requires_grad_(False)
+        teachers.append(net.eval().to(device))
+    if len(teachers) != n:
+        raise SystemExit(f"--teacher: {len(teachers)} teachers for {n} styles")
+    return teachers
 
 
 def load_init(net: StyleNet, path: str, names: list[str]):
