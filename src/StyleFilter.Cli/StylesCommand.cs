@@ -3,7 +3,8 @@ using Spectre.Console;
 
 namespace StyleFilter.Cli;
 
-/// <summary>stylefilter styles: the bundled styles (title, artist, year) and the name that picks each one with --style.</summary>
+/// <summary>stylefilter styles: the bundled styles (title, artist, year), the name that picks each one with --style, and
+/// the network sizes (tiers) it has: fast (the CPU tier), compact, full.</summary>
 public static class StylesCommand
 {
     public static Command Create()
@@ -22,9 +23,10 @@ public static class StylesCommand
                 AnsiConsole.MarkupLine("Any .onnx model, pack folder or .zip pack can still be used with [bold]--style PATH[/].");
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumn("Style").AddColumn("Artist").AddColumn("Year").AddColumn("--style").AddColumn("Kind").AddColumn("Path");
+            var table = new Table().AddColumn("Style").AddColumn("Artist").AddColumn("Year").AddColumn("--style").AddColumn("Networks").AddColumn("Kind").AddColumn("Path");
             foreach (var s in styles)
                 table.AddRow(Markup.Escape(s.Title), Markup.Escape(s.Artist ?? ""), Markup.Escape(s.Year ?? ""), Markup.Escape(s.Name),
+                    string.Join(", ", s.Tiers.Select(t => t.ToString().ToLowerInvariant())),
                     s.Kind == StyleModelKind.SplitPack ? "pack" : "single graph", Markup.Escape(s.Path));
             AnsiConsole.Write(table);
             return ExitCodes.Ok;

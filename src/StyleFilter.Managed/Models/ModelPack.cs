@@ -144,14 +144,17 @@ internal sealed record ModelPack(
             JsonValueKind.Number => v.GetRawText(),
             _ => null,
         } : null;
-        return new PackLabel(Text("title") ?? Text("name"), Text("artist"), Text("year"));
+        var tier = Text("tier") is { } t && Enum.TryParse<ModelTier>(t, ignoreCase: true, out var parsed) && parsed != ModelTier.Auto
+            ? parsed : (ModelTier?)null;
+        return new PackLabel(Text("title") ?? Text("name"), Text("artist"), Text("year"), tier, Text("tier_of"));
     }
 
     private static StyleFilterException Error(string pack, string what) => ModelFile.PackError(pack, what);
 }
 
-/// <summary>What a pack's manifest tells users: the painting's title (else the pack's name), artist and year.</summary>
-internal sealed record PackLabel(string? Title, string? Artist, string? Year)
+/// <summary>What a pack's manifest tells users: the painting's title (else the pack's name), artist and year; and
+/// for another network size of a bundled style, its tier and the style it belongs to ("tier", "tier_of").</summary>
+internal sealed record PackLabel(string? Title, string? Artist, string? Year, ModelTier? Tier = null, string? TierOf = null)
 {
     public static readonly PackLabel None = new(null, null, null);
 }

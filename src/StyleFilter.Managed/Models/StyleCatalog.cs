@@ -1,11 +1,29 @@
 namespace StyleFilter;
 
 /// <summary>
+/// A style's network size. Compact is what every bundled style has; Fast is the CPU tier (real time on a CPU, a
+/// lighter picture), Full the wide network for GPUs. Auto: Fast on the CPU and Full on a GPU where the style has them.
+/// </summary>
+public enum ModelTier
+{
+    Auto = 0,
+    Fast = 1,
+    Compact = 2,
+    Full = 3,
+}
+
+/// <summary>
 /// A style a user can pick by name. Name is the id that loads it (the file or folder name without extension, what
 /// hosts store); Title is what users see: a pack manifest's "title", else its "name", else the id. Artist and Year
-/// come from the manifest when it gives them (models/README.md).
+/// come from the manifest when it gives them (models/README.md). Tier is this entry's network size; Tiers, in
+/// <see cref="StyleCatalog.List"/>, every size the style has (its own and its variants': packs whose manifest
+/// says "tier_of": this Name), and TierOf the style a variant belongs to.
 /// </summary>
-public sealed record CatalogEntry(string Name, string Path, StyleModelKind Kind, string Title, string? Artist = null, string? Year = null);
+public sealed record CatalogEntry(string Name, string Path, StyleModelKind Kind, string Title, string? Artist = null, string? Year = null,
+    ModelTier Tier = ModelTier.Compact, string? TierOf = null)
+{
+    public IReadOnlyList<ModelTier> Tiers { get; init; } = [Tier];
+}
 
 /// <summary>
 /// The bundled styles: every *.onnx file, pack folder (holding manifest.json) and *.zip pack in the model folders.
@@ -24,7 +42,21 @@ public static class StyleCatalog
         return dirs.Where(Directory.Exists).Select(Path.GetFullPath).Distinct().ToList();
     }
 
+    /// <summary>The styles users pick from: one entry per style, its other network sizes folded into Tiers.</summary>
     public static IReadOnlyList<CatalogEntry> List(IEnumerable<string>? directories = null)
+    {
+        var all = All(directories);
+        var names = all.Select(e => e.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool IsVariant(CatalogEntry e) => e.TierOf is { } of && names.Contains(of);
+        return all.Where(e => !IsVariant(e)).Select(e => e with
+        {
+            Tiers = all.Where(v => v == e || (IsVariant(v) && string.Equals(v.TierOf, e.Name, StringComparison.OrdinalIgnoreCase)))
+                .Select(v => v.Tier).Distinct().Order().ToList(),
+        }).ToList();
+    }
+
+    /// <summary>Every model found, variants included (what a name can load).</summary>
+    public static IReadOnlyList<CatalogEntry> All(IEnumerable<string>? directories = null)
     {
         var found = new Dictionary<string, CatalogEntry>(StringComparer.OrdinalIgnoreCase);
         foreach (var dir in directories ?? SearchDirectories())
@@ -33,6 +65,27 @@ public static class StyleCatalog
             foreach (var entry in Scan(dir)) found.TryAdd(entry.Name, entry);
         }
         return found.Values.OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>
+    /// The model to load for a style name and a wanted tier: Auto takes Fast on the CPU and Full on a GPU where
+    /// the style has them, else the style itself; an explicit tier the style lacks also falls back to the style
+    /// itself (note says so). A path, or the name of a variant, loads exactly that.
+    /// </summary>
+    public static (string Path, ModelTier Tier, string? Note) ResolveTier(string nameOrPath, ModelTier wanted, bool gpu,
+        IEnumerable<string>? directories = null)
+    {
+        var path = Resolve(nameOrPath, directories);
+        var all = All(directories);
+        var style = all.FirstOrDefault(e => string.Equals(e.Path, path, StringComparison.Ordinal));
+        if (style is null || (style.TierOf is not null && all.Any(e => string.Equals(e.Name, style.TierOf, StringComparison.OrdinalIgnoreCase))))
+            return (path, style?.Tier ?? ModelTier.Compact, null);
+        var target = wanted != ModelTier.Auto ? wanted : gpu ? ModelTier.Full : ModelTier.Fast;
+        var variant = all.FirstOrDefault(e => e.Tier == target &&
+            (e == style || string.Equals(e.TierOf, style.Name, StringComparison.OrdinalIgnoreCase)));
+        if (variant is not null) return (variant.Path, variant.Tier, null);
+        return (path, style.Tier, wanted == ModelTier.Auto ? null
+            : $"style '{style.Name}' has no {wanted.ToString().ToLowerInvariant()} network; using its {style.Tier.ToString().ToLowerInvariant()} one");
     }
 
     private static IEnumerable<CatalogEntry> Scan(string dir)
@@ -55,7 +108,7 @@ public static class StyleCatalog
         var name = Directory.Exists(path) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) : Path.GetFileNameWithoutExtension(path);
         if (kind != StyleModelKind.SplitPack) return new CatalogEntry(name, path, kind, name);
         var label = StyleFilter.Models.ModelPack.ReadLabel(path);
-        return new CatalogEntry(name, path, kind, label.Title ?? name, label.Artist, label.Year);
+        return new CatalogEntry(name, path, kind, label.Title ?? name, label.Artist, label.Year, label.Tier ?? ModelTier.Compact, label.TierOf);
     }
 
     /// <summary>A style as <see cref="Resolve"/> finds it, with what users see of it (title, artist, year).</summary>
@@ -66,15 +119,15 @@ public static class StyleCatalog
     }
 
     /// <summary>A path that exists is taken as is; otherwise the name is looked up among the bundled styles.</summary>
-    public static string Resolve(string nameOrPath)
+    public static string Resolve(string nameOrPath, IEnumerable<string>? directories = null)
     {
         if (string.IsNullOrWhiteSpace(nameOrPath)) throw new StyleFilterException(StatusCode.InvalidArgument, "style name or path is empty");
         if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath)) return Path.GetFullPath(nameOrPath);
         if (nameOrPath.IndexOfAny(['/', '\\']) >= 0 || Path.HasExtension(nameOrPath))
             throw new StyleFilterException(StatusCode.ModelError, $"model not found: '{nameOrPath}' does not exist");
-        var match = List().FirstOrDefault(e => string.Equals(e.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
+        var match = All(directories).FirstOrDefault(e => string.Equals(e.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (match is not null) return match.Path;
-        var known = string.Join(", ", List().Select(e => e.Name));
+        var known = string.Join(", ", List(directories).Select(e => e.Name));
         throw new StyleFilterException(StatusCode.ModelError,
             $"style '{nameOrPath}' is neither a file nor a bundled style (bundled: {(known.Length == 0 ? "none found" : known)})");
     }

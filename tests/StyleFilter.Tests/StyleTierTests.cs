@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace StyleFilter.Tests;
+
+/// <summary>Network tiers: a style's fast/full packs are folded into its catalog entry and picked by device.</summary>
+public sealed class StyleTierTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sf-tiers-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A copy of the test pack named `name`, its manifest given `tier` / `tier_of` when set.</summary>
+    private string Pack(string name, string? tier = null, string? tierOf = null)
+    {
+        var src = TestPaths.TestModel("pack_basic");
+        var dst = Path.Combine(_dir, name);
+        Directory.CreateDirectory(dst);
+        foreach (var f in Directory.GetFiles(src)) File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
+        var manifestPath = Path.Combine(dst, "manifest.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        manifest["title"] = name;
+        if (tier is not null) manifest["tier"] = tier;
+        if (tierOf is not null) manifest["tier_of"] = tierOf;
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        return dst;
+    }
+
+    [Fact]
+    public void VariantsAreFoldedIntoTheirStyle()
+    {
+        Pack("night");
+        Pack("night_fast", "fast", "night");
+        Pack("night_full", "full", "night");
+        Pack("orphan_fast", "fast", "missing");   // its style is not there: listed on its own
+        var list = StyleCatalog.List([_dir]);
+        Assert.Equal(["night", "orphan_fast"], list.Select(e => e.Name));
+        Assert.Equal([ModelTier.Fast, ModelTier.Compact, ModelTier.Full], list[0].Tiers);
+        Assert.Equal([ModelTier.Fast], list[1].Tiers);
+        Assert.Equal(4, StyleCatalog.All([_dir]).Count);
+    }
+
+    [Theory]
+    [InlineData(ModelTier.Auto, false, "night_fast")]
+    [InlineData(ModelTier.Auto, true, "night_full")]
+    [InlineData(ModelTier.Compact, false, "night")]
+    [InlineData(ModelTier.Full, false, "night_full")]
+    [InlineData(ModelTier.Fast, true, "night_fast")]
+    public void TheTierIsPickedByDeviceUnlessAsked(ModelTier wanted, bool gpu, string expected)
+    {
+        Pack("night");
+        Pack("night_fast", "fast", "night");
+        Pack("night_full", "full", "night");
+        var (path, _, note) = StyleCatalog.ResolveTier("night", wanted, gpu, [_dir]);
+        Assert.Equal(expected, Path.GetFileName(path));
+        Assert.Null(note);
+    }
+
+    [Fact]
+    public void AMissingTierFallsBackToTheStyleWithANote()
+    {
+        Pack("night");
+        var (path, tier, note) = StyleCatalog.ResolveTier("night", ModelTier.Fast, false, [_dir]);
+        Assert.Equal(("night", ModelTier.Compact), (Path.GetFileName(path), tier));
+        Assert.Contains("no fast network", note);
+        Assert.Null(StyleCatalog.ResolveTier("night", ModelTier.Auto, false, [_dir]).Note);   // Auto asks for nothing
+    }
+
+    [Fact]
+    public void AVariantNamedExplicitlyLoadsItself()
+    {
+        Pack("night");
+        Pack("night_fast", "fast", "night");
+        var (path, tier, _) = StyleCatalog.ResolveTier("night_fast", ModelTier.Full, true, [_dir]);
+        Assert.Equal(("night_fast", ModelTier.Fast), (Path.GetFileName(path), tier));
+    }
+
+    [Fact]
+    public void AnUnknownTierWordIsIgnored()
+    {
+        Pack("odd", "enormous");
+        Assert.Equal([ModelTier.Compact], StyleCatalog.List([_dir]).Single().Tiers);
+    }
+}
