@@ -11,45 +11,81 @@
 //
 // Errors (engine library missing, bad model, inference failure) are reported through the message suite and the
 // output is a copy of the source; nothing is thrown across the C boundary.
+//
+// Host plumbing (suites, property helpers, images, scratch memory, pixel operations) lives in ofx_support.h.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "engine.h"
 #include "ofx_api.h"
+#include "ofx_support.h"
 #include "platform.h"
 
 namespace sfofx {
 namespace {
 
-// ---- identity ----------------------------------------------------------------------------------------------
+// ---- identity and parameters -------------------------------------------------------------------------------
 
 constexpr const char* kPluginId = "org.stylefilter.NeuralStyle";
 constexpr unsigned kVersionMajor = 1;
 constexpr unsigned kVersionMinor = 0;
+constexpr const char* kPluginLabel = "Neural Style";
+constexpr const char* kPluginLongLabel = "StyleFilter Neural Style";
+constexpr const char* kPluginGrouping = "Stylize";
+constexpr const char* kPluginDescription =
+    "Neural style transfer (StyleFilter). Temporal smoothing looks at up to 3 earlier source frames, so every frame "
+    "renders the same whatever the render order.";
 
-// Parameter names (also the script names).
+// Parameters: name (also the script name), label and hint.
 constexpr const char* kParamStyle = "style";
-constexpr const char* kParamCustomModel = "customModel";
-constexpr const char* kParamStrength = "strength";
-constexpr const char* kParamPreserveColours = "preserveColours";
-constexpr const char* kParamSmoothing = "smoothing";
-constexpr const char* kParamInferenceResolution = "inferenceResolution";
-constexpr const char* kParamDevice = "device";
-constexpr const char* kParamStyleMix = "styleMix";
+constexpr const char* kParamStyleLabel = "Style";
+constexpr const char* kParamStyleHint = "Bundled style (ignored when a custom model is set).";
 
-constexpr const char* kStyleMixHint =
+constexpr const char* kParamCustomModel = "customModel";
+constexpr const char* kParamCustomModelLabel = "Custom model";
+constexpr const char* kParamCustomModelHint =
+    "A style model file (.onnx) or style pack (.zip); overrides Style when set.";
+
+constexpr const char* kParamStrength = "strength";
+constexpr const char* kParamStrengthLabel = "Strength";
+constexpr const char* kParamStrengthHint =
+    "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.";
+
+constexpr const char* kParamStyleMix = "styleMix";
+constexpr const char* kParamStyleMixLabel = "Style mix";
+constexpr const char* kParamStyleMixHint =
     "Sweeps across the model's styles: 0 = the first style, 1 = the last, in between a blend of the two neighbouring "
     "styles. Only for models with several styles (mixing style packs); disabled and ignored otherwise.";
+
+constexpr const char* kParamPreserveColours = "preserveColours";
+constexpr const char* kParamPreserveColoursLabel = "Preserve colours";
+constexpr const char* kParamPreserveColoursHint =
+    "Keep the source's colours and take only the light and texture of the style.";
+
+constexpr const char* kParamSmoothing = "smoothing";
+constexpr const char* kParamSmoothingLabel = "Temporal smoothing";
+constexpr const char* kParamSmoothingHint =
+    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame also runs 1 to 3 "
+    "earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.";
+
+constexpr const char* kParamInferenceResolution = "inferenceResolution";
+constexpr const char* kParamInferenceResolutionLabel = "Inference resolution";
+constexpr const char* kParamInferenceResolutionHint =
+    "Size the network runs at, relative to the frame: smaller is faster and softer.";
+
+constexpr const char* kParamDevice = "device";
+constexpr const char* kParamDeviceLabel = "Device";
+constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
+
+/// The style a new instance starts on (when the bundle has it).
+constexpr const char* kDefaultStyleId = "starry_night";
 
 // Lower than the engine's live default (0.75): here every render replays ceil(3 s) earlier frames, and 0.75 would
 // cost 4 engine frames per output frame instead of 3 for a small further gain (docs/benchmarks.md).
@@ -71,53 +107,12 @@ int WarmFrameCount(double smoothing)
     return std::clamp(k, 1, kMaxWarmFrames);
 }
 
-// ---- host connection ---------------------------------------------------------------------------------------
-
-OfxHost* g_host = nullptr;
-const OfxPropertySuiteV1* g_prop = nullptr;
-const OfxImageEffectSuiteV1* g_effect = nullptr;
-const OfxParameterSuiteV1* g_param = nullptr;
-const OfxMemorySuiteV1* g_memory = nullptr;
-const OfxMultiThreadSuiteV1* g_thread = nullptr;
-const OfxMessageSuiteV1* g_message = nullptr;    // V1 layout; also the start of V2
-const OfxMessageSuiteV2* g_messageV2 = nullptr;  // NULL when the host only has version 1
+// ---- the engine, loaded once per process -------------------------------------------------------------------
 
 BundlePaths g_paths;
 const EngineApi* g_engine = nullptr;
 std::string g_engineError;
 std::vector<std::string> g_styles;  // ids of the Style parameter's options (shown by title), fixed at describe time
-
-template <typename T>
-const T* FetchSuite(const char* name, int version)
-{
-    if (!g_host || !g_host->fetchSuite) return nullptr;
-    return static_cast<const T*>(g_host->fetchSuite(g_host->host, name, version));
-}
-
-void LogStderr(const char* level, const std::string& text)
-{
-    std::fprintf(stderr, "[StyleFilter.ofx] %s: %s\n", level, text.c_str());
-}
-
-// ---- property helpers (errors are ignored on purpose: hosts may not know every optional property) ---------
-
-void SetString(OfxPropertySetHandle p, const char* name, const char* value, int index = 0) { g_prop->propSetString(p, name, index, value); }
-void SetInt(OfxPropertySetHandle p, const char* name, int value, int index = 0) { g_prop->propSetInt(p, name, index, value); }
-void SetDouble(OfxPropertySetHandle p, const char* name, double value, int index = 0) { g_prop->propSetDouble(p, name, index, value); }
-
-double GetDouble(OfxPropertySetHandle p, const char* name, double fallback, int index = 0)
-{
-    double v = fallback;
-    if (!p || g_prop->propGetDouble(p, name, index, &v) != kOfxStatOK) return fallback;
-    return v;
-}
-
-std::string GetString(OfxPropertySetHandle p, const char* name, int index = 0)
-{
-    char* v = nullptr;
-    if (!p || g_prop->propGetString(p, name, index, &v) != kOfxStatOK || !v) return std::string();
-    return std::string(v);
-}
 
 // ---- instance ----------------------------------------------------------------------------------------------
 
@@ -132,10 +127,8 @@ struct Instance {
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
 
-    // Serialises renders (and style loads) on this instance: the host's mutex when it has the multi-thread
-    // suite, else our own.
-    OfxMutexHandle hostMutex = nullptr;
-    std::mutex ownMutex;
+    // Serialises renders (and style loads) on this instance.
+    InstanceMutex renderMutex;
 
     // Style loading state (guarded by the render lock).
     std::string loadedKey;   // device + style of the last load attempt
@@ -157,55 +150,23 @@ struct Instance {
     std::string postedError;
 };
 
-class RenderLock {
-public:
-    explicit RenderLock(Instance* inst) : inst_(inst)
-    {
-        if (inst_->hostMutex) g_thread->mutexLock(inst_->hostMutex);
-        else inst_->ownMutex.lock();
-    }
-    ~RenderLock()
-    {
-        if (inst_->hostMutex) g_thread->mutexUnLock(inst_->hostMutex);
-        else inst_->ownMutex.unlock();
-    }
-    RenderLock(const RenderLock&) = delete;
-    RenderLock& operator=(const RenderLock&) = delete;
+Instance* GetInstance(OfxImageEffectHandle effect) { return static_cast<Instance*>(InstanceData(effect)); }
 
-private:
-    Instance* inst_;
-};
-
-Instance* GetInstance(OfxImageEffectHandle effect)
-{
-    OfxPropertySetHandle props = nullptr;
-    if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return nullptr;
-    void* data = nullptr;
-    if (g_prop->propGetPointer(props, kOfxPropInstanceData, 0, &data) != kOfxStatOK) return nullptr;
-    return static_cast<Instance*>(data);
-}
-
-/// Posts an error for the user: a persistent message on the effect when the host has message suite V2 (the
-/// node shows the error until it is cleared), else a one-off message; also written to stderr. The same text is not
+/// Posts an error for the user (ofx_support's PostErrorMessage) and writes it to stderr. The same text is not
 /// posted twice in a row, so a failing model is reported once rather than on every frame.
 void ReportError(Instance* inst, const std::string& text)
 {
     if (inst && inst->postedError == text) return;
     if (inst) inst->postedError = text;
-    LogStderr("error", text);
-    void* handle = inst ? static_cast<void*>(inst->effect) : nullptr;
-    if (g_messageV2 && g_messageV2->setPersistentMessage && handle) {
-        g_messageV2->setPersistentMessage(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
-    } else if (g_message && g_message->message) {
-        g_message->message(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
-    }
+    Log("error", text);
+    PostErrorMessage(inst ? inst->effect : nullptr, text);
 }
 
 void ClearError(Instance* inst)
 {
     if (inst->postedError.empty()) return;
     inst->postedError.clear();
-    if (g_messageV2 && g_messageV2->clearPersistentMessage) g_messageV2->clearPersistentMessage(inst->effect);
+    ClearPersistentMessage(inst->effect);
 }
 
 // ---- parameter values at a time ----------------------------------------------------------------------------
@@ -220,27 +181,6 @@ struct Settings {
     bool custom = false;
     double styleMix = 0;  // 0 = the first style .. 1 = the last (multi-style models only)
 };
-
-double ParamDouble(OfxParamHandle p, OfxTime t, double fallback)
-{
-    double v = fallback;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !std::isfinite(v)) return fallback;
-    return v;
-}
-
-int ParamInt(OfxParamHandle p, OfxTime t, int fallback)
-{
-    int v = fallback;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK) return fallback;
-    return v;
-}
-
-std::string ParamString(OfxParamHandle p, OfxTime t)
-{
-    char* v = nullptr;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !v) return std::string();
-    return std::string(v);
-}
 
 std::string Trim(const std::string& s)
 {
@@ -283,185 +223,6 @@ int WarmFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
         if (first > -1e299) k = std::max(0, std::min(k, (int)std::floor(t - first + 1e-6)));
     }
     return k;
-}
-
-// ---- images ------------------------------------------------------------------------------------------------
-
-int BytesPerComponent(const std::string& depth)
-{
-    if (depth == kOfxBitDepthByte) return 1;
-    if (depth == kOfxBitDepthShort || depth == kOfxBitDepthHalf) return 2;
-    if (depth == kOfxBitDepthFloat) return 4;
-    return 0;
-}
-
-int ComponentCount(const std::string& components)
-{
-    if (components == kOfxImageComponentRGBA) return 4;
-    if (components == kOfxImageComponentRGB) return 3;
-    if (components == kOfxImageComponentAlpha) return 1;
-    return 0;
-}
-
-/// An image fetched from a clip; released when it goes out of scope.
-class Image {
-public:
-    Image() = default;
-    Image(const Image&) = delete;
-    Image& operator=(const Image&) = delete;
-    ~Image() { Release(); }
-
-    OfxStatus Fetch(OfxImageClipHandle clip, OfxTime t)
-    {
-        Release();
-        OfxStatus st = g_effect->clipGetImage(clip, t, nullptr, &handle_);
-        if (st != kOfxStatOK || !handle_) {
-            handle_ = nullptr;
-            return st == kOfxStatOK ? kOfxStatFailed : st;
-        }
-        void* data = nullptr;
-        g_prop->propGetPointer(handle_, kOfxImagePropData, 0, &data);
-        data_ = static_cast<uint8_t*>(data);
-        g_prop->propGetIntN(handle_, kOfxImagePropBounds, 4, &bounds_.x1);
-        g_prop->propGetInt(handle_, kOfxImagePropRowBytes, 0, &rowBytes_);
-        depth_ = GetString(handle_, kOfxImageEffectPropPixelDepth);
-        components_ = GetString(handle_, kOfxImageEffectPropComponents);
-        premultiplied_ = GetString(handle_, kOfxImageEffectPropPreMultiplication) == kOfxImagePreMultiplied;
-        pixelBytes_ = BytesPerComponent(depth_) * ComponentCount(components_);
-        return data_ ? kOfxStatOK : kOfxStatFailed;
-    }
-
-    void Release()
-    {
-        if (handle_) g_effect->clipReleaseImage(handle_);
-        handle_ = nullptr;
-        data_ = nullptr;
-    }
-
-    bool Valid() const { return data_ != nullptr && Width() > 0 && Height() > 0 && pixelBytes_ > 0; }
-    const OfxRectI& Bounds() const { return bounds_; }
-    int Width() const { return bounds_.x2 - bounds_.x1; }
-    int Height() const { return bounds_.y2 - bounds_.y1; }
-    int PixelBytes() const { return pixelBytes_; }
-    const std::string& Depth() const { return depth_; }
-    const std::string& Components() const { return components_; }
-    bool Premultiplied() const { return premultiplied_; }
-    /// Address of pixel (bounds.x1, y), y in pixel coordinates (rows go up from bounds.y1).
-    uint8_t* Row(int y) const { return data_ + (ptrdiff_t)(y - bounds_.y1) * rowBytes_; }
-
-private:
-    OfxPropertySetHandle handle_ = nullptr;
-    uint8_t* data_ = nullptr;
-    OfxRectI bounds_{0, 0, 0, 0};
-    int rowBytes_ = 0;
-    int pixelBytes_ = 0;
-    std::string depth_, components_;
-    bool premultiplied_ = false;
-};
-
-/// Scratch memory for a frame, from the host's image memory pool when it has one.
-class Scratch {
-public:
-    Scratch(OfxImageEffectHandle effect, size_t bytes)
-    {
-        if (g_effect->imageMemoryAlloc && g_effect->imageMemoryAlloc(effect, bytes, &handle_) == kOfxStatOK && handle_) {
-            void* p = nullptr;
-            if (g_effect->imageMemoryLock(handle_, &p) == kOfxStatOK && p) {
-                data_ = static_cast<uint8_t*>(p);
-                return;
-            }
-            g_effect->imageMemoryFree(handle_);
-            handle_ = nullptr;
-        }
-        data_ = static_cast<uint8_t*>(std::malloc(bytes));
-        owned_ = data_ != nullptr;
-    }
-    ~Scratch()
-    {
-        if (handle_) {
-            g_effect->imageMemoryUnlock(handle_);
-            g_effect->imageMemoryFree(handle_);
-        } else if (owned_) {
-            std::free(data_);
-        }
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-    uint8_t* Data() const { return data_; }
-
-private:
-    OfxImageMemoryHandle handle_ = nullptr;
-    uint8_t* data_ = nullptr;
-    bool owned_ = false;
-};
-
-/// Copies an image into a tightly packed, top-down buffer (the engine's layout; OFX rows go bottom-up).
-void PackTopDown(const Image& img, uint8_t* dst)
-{
-    const size_t rowBytes = (size_t)img.Width() * (size_t)img.PixelBytes();
-    for (int r = 0; r < img.Height(); ++r) std::memcpy(dst + (size_t)r * rowBytes, img.Row(img.Bounds().y2 - 1 - r), rowBytes);
-}
-
-/// Writes the render window of dst: pixels inside srcBounds come from rowAt(y) (the pixel (srcBounds.x1, y)),
-/// the rest is transparent black.
-template <typename RowAt>
-void WriteWindow(const Image& dst, const OfxRectI& window, const OfxRectI& srcBounds, RowAt rowAt)
-{
-    const int px = dst.PixelBytes();
-    const OfxRectI& db = dst.Bounds();
-    const int x1 = std::max(window.x1, db.x1), x2 = std::min(window.x2, db.x2);
-    const int y1 = std::max(window.y1, db.y1), y2 = std::min(window.y2, db.y2);
-    if (x1 >= x2 || y1 >= y2) return;
-    const int sx1 = std::max(x1, srcBounds.x1), sx2 = std::min(x2, srcBounds.x2);
-    for (int y = y1; y < y2; ++y) {
-        uint8_t* out = dst.Row(y) + (size_t)(x1 - db.x1) * px;
-        if (y < srcBounds.y1 || y >= srcBounds.y2 || sx1 >= sx2) {
-            std::memset(out, 0, (size_t)(x2 - x1) * px);
-            continue;
-        }
-        if (sx1 > x1) std::memset(out, 0, (size_t)(sx1 - x1) * px);
-        std::memcpy(out + (size_t)(sx1 - x1) * px, rowAt(y) + (size_t)(sx1 - srcBounds.x1) * px, (size_t)(sx2 - sx1) * px);
-        if (x2 > sx2) std::memset(out + (size_t)(sx2 - x1) * px, 0, (size_t)(x2 - sx2) * px);
-    }
-}
-
-/// Premultiplied RGBA -> straight colour, in place: the network stylises colours, and the engine passes alpha through,
-/// so premultiplied edges are divided out first and multiplied back afterwards.
-void Unpremultiply(uint8_t* data, size_t pixels, bool isFloat)
-{
-    if (isFloat) {
-        float* p = reinterpret_cast<float*>(data);
-        for (size_t i = 0; i < pixels; ++i, p += 4)
-            if (p[3] > 0 && p[3] != 1)
-                for (int c = 0; c < 3; ++c) p[c] /= p[3];
-        return;
-    }
-    for (size_t i = 0; i < pixels; ++i, data += 4) {
-        const unsigned a = data[3];
-        if (a == 0 || a == 255) continue;
-        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)std::min(255u, (data[c] * 255u + a / 2) / a);
-    }
-}
-
-void Premultiply(uint8_t* data, size_t pixels, bool isFloat)
-{
-    if (isFloat) {
-        float* p = reinterpret_cast<float*>(data);
-        for (size_t i = 0; i < pixels; ++i, p += 4)
-            if (p[3] != 1)
-                for (int c = 0; c < 3; ++c) p[c] *= p[3];
-        return;
-    }
-    for (size_t i = 0; i < pixels; ++i, data += 4) {
-        const unsigned a = data[3];
-        if (a == 255) continue;
-        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)((data[c] * a + 127u) / 255u);
-    }
-}
-
-void CopySourceToOutput(const Image& src, const Image& dst, const OfxRectI& window)
-{
-    WriteWindow(dst, window, src.Bounds(), [&](int y) { return src.Row(y); });
 }
 
 // ---- engine use --------------------------------------------------------------------------------------------
@@ -577,7 +338,7 @@ void ShowStyleMix(Instance* inst, int count, const std::vector<std::string>& nam
     const int enabled = count >= 2 ? 1 : 0;
     if (enabled != inst->mixEnabledShown && g_prop->propSetInt(props, kOfxParamPropEnabled, 0, enabled) == kOfxStatOK)
         inst->mixEnabledShown = enabled;
-    std::string hint = kStyleMixHint;
+    std::string hint = kParamStyleMixHint;
     if (count >= 2) {
         hint += " This model: ";
         for (int i = 0; i < count && i < (int)names.size(); ++i) {
@@ -598,7 +359,7 @@ void PrepareStyle(Instance* inst, OfxTime t)
     int count = 0;
     std::vector<std::string> names;
     {
-        RenderLock lock(inst);
+        ScopedLock lock(inst->renderMutex);
         if (inst->engine) {
             EnsureStyle(inst, ReadSettings(inst, t));
             count = inst->mixCount;
@@ -623,26 +384,15 @@ sf_frame MakeFrame(uint8_t* data, int w, int h, bool isFloat)
 
 OfxStatus OnLoad()
 {
-    g_prop = FetchSuite<OfxPropertySuiteV1>(kOfxPropertySuite, 1);
-    g_effect = FetchSuite<OfxImageEffectSuiteV1>(kOfxImageEffectSuite, 1);
-    g_param = FetchSuite<OfxParameterSuiteV1>(kOfxParameterSuite, 1);
-    g_memory = FetchSuite<OfxMemorySuiteV1>(kOfxMemorySuite, 1);
-    g_thread = FetchSuite<OfxMultiThreadSuiteV1>(kOfxMultiThreadSuite, 1);
-    g_messageV2 = FetchSuite<OfxMessageSuiteV2>(kOfxMessageSuite, 2);
-    g_message = g_messageV2 ? reinterpret_cast<const OfxMessageSuiteV1*>(g_messageV2)
-                            : FetchSuite<OfxMessageSuiteV1>(kOfxMessageSuite, 1);
-    if (!g_prop || !g_effect || !g_param) {
-        LogStderr("error", "the host lacks the property, image effect or parameter suite");
-        return kOfxStatErrMissingHostFeature;
-    }
+    if (!FetchSuites()) return kOfxStatErrMissingHostFeature;
     // The engine is loaded here, once; without it the effect still appears and explains itself on use.
     g_paths = FindBundlePaths();
     g_engine = LoadEngine(g_paths, &g_engineError);
     if (g_engine) g_styles = ListStyles(*g_engine);
-    else LogStderr("error", g_engineError);
+    else Log("error", g_engineError);
     if (g_engine && !g_engine->HasStyleMix())
-        LogStderr("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
-                             "the Style mix parameter is ignored");
+        Log("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
+                       "the Style mix parameter is ignored");
     return kOfxStatOK;
 }
 
@@ -650,16 +400,14 @@ OfxStatus OnDescribe(OfxImageEffectHandle effect)
 {
     OfxPropertySetHandle p = nullptr;
     if (g_effect->getPropertySet(effect, &p) != kOfxStatOK) return kOfxStatErrBadHandle;
-    SetString(p, kOfxPropLabel, "Neural Style");
-    SetString(p, kOfxPropShortLabel, "Neural Style");
-    SetString(p, kOfxPropLongLabel, "StyleFilter Neural Style");
+    SetString(p, kOfxPropLabel, kPluginLabel);
+    SetString(p, kOfxPropShortLabel, kPluginLabel);
+    SetString(p, kOfxPropLongLabel, kPluginLongLabel);
     SetInt(p, kOfxPropVersion, (int)kVersionMajor, 0);
     SetInt(p, kOfxPropVersion, (int)kVersionMinor, 1);
     SetString(p, kOfxPropVersionLabel, "1.0");
-    SetString(p, kOfxPropPluginDescription,
-              "Neural style transfer (StyleFilter). Temporal smoothing looks at up to 3 earlier source frames, so "
-              "every frame renders the same whatever the render order.");
-    SetString(p, kOfxImageEffectPluginPropGrouping, "Stylize");
+    SetString(p, kOfxPropPluginDescription, kPluginDescription);
+    SetString(p, kOfxImageEffectPluginPropGrouping, kPluginGrouping);
     SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextFilter, 0);
     SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextGeneral, 1);
     SetString(p, kOfxImageEffectPropSupportedPixelDepths, kOfxBitDepthByte, 0);
@@ -675,16 +423,6 @@ OfxStatus OnDescribe(OfxImageEffectHandle effect)
     SetInt(p, kOfxImageEffectPropSupportsMultipleClipDepths, 0);
     SetInt(p, kOfxImageEffectPropSupportsMultipleClipPARs, 0);
     return kOfxStatOK;
-}
-
-OfxPropertySetHandle DefineParam(OfxParamSetHandle set, const char* type, const char* name, const char* label, const char* hint)
-{
-    OfxPropertySetHandle p = nullptr;
-    if (g_param->paramDefine(set, type, name, &p) != kOfxStatOK || !p) return nullptr;
-    SetString(p, kOfxPropLabel, label);
-    SetString(p, kOfxParamPropScriptName, name);
-    SetString(p, kOfxParamPropHint, hint);
-    return p;
 }
 
 /* An animatable double from 0 to 1 (strength, style mix, smoothing). */
@@ -722,8 +460,7 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     OfxParamSetHandle params = nullptr;
     if (g_effect->getParamSet(effect, &params) != kOfxStatOK) return kOfxStatFailed;
 
-    OfxPropertySetHandle p = DefineParam(params, kOfxParamTypeChoice, kParamStyle, "Style",
-                                         "Bundled style (ignored when a custom model is set).");
+    OfxPropertySetHandle p = DefineParam(params, kOfxParamTypeChoice, kParamStyle, kParamStyleLabel, kParamStyleHint);
     if (!p) return kOfxStatFailed;
     if (g_styles.empty()) {
         SetString(p, kOfxParamPropChoiceOption, "(no bundled styles)", 0);
@@ -733,45 +470,36 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     }
     int defaultStyle = 0;
     for (size_t i = 0; i < g_styles.size(); ++i)
-        if (g_styles[i] == "starry_night") defaultStyle = (int)i; // the project's default style
+        if (g_styles[i] == kDefaultStyleId) defaultStyle = (int)i;
     SetInt(p, kOfxParamPropDefault, defaultStyle);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, "Custom model",
-                    "A style model file (.onnx) or style pack (.zip); overrides Style when set.");
+    p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, kParamCustomModelLabel, kParamCustomModelHint);
     if (!p) return kOfxStatFailed;
     SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
     SetInt(p, kOfxParamPropStringFilePathExists, 1);
     SetString(p, kOfxParamPropDefault, "");
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    if (!DefineUnitDouble(params, kParamStrength, "Strength",
-                          "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.", 1.0, 0.01))
-        return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStrength, kParamStrengthLabel, kParamStrengthHint, 1.0, 0.01)) return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStyleMix, kParamStyleMixLabel, kParamStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
 
-    if (!DefineUnitDouble(params, kParamStyleMix, "Style mix", kStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
-
-    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, "Preserve colours",
-                    "Keep the source's colours and take only the light and texture of the style.");
+    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, kParamPreserveColoursLabel, kParamPreserveColoursHint);
     if (!p) return kOfxStatFailed;
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    if (!DefineUnitDouble(params, kParamSmoothing, "Temporal smoothing",
-                          "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame "
-                    "also runs 1 to 3 earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.",
-                          kDefaultSmoothing, 0.05))
+    if (!DefineUnitDouble(params, kParamSmoothing, kParamSmoothingLabel, kParamSmoothingHint, kDefaultSmoothing, 0.05))
         return kOfxStatFailed;
 
-    p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, "Inference resolution",
-                    "Size the network runs at, relative to the frame: smaller is faster and softer.");
+    p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, kParamInferenceResolutionLabel,
+                    kParamInferenceResolutionHint);
     if (!p) return kOfxStatFailed;
     for (int i = 0; i < 3; ++i) SetString(p, kOfxParamPropChoiceOption, kResolutionLabels[i], i);
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeChoice, kParamDevice, "Device",
-                    "Where inference runs. Auto picks the best available GPU provider, else the CPU.");
+    p = DefineParam(params, kOfxParamTypeChoice, kParamDevice, kParamDeviceLabel, kParamDeviceHint);
     if (!p) return kOfxStatFailed;
     for (int i = 0; i < 5; ++i) SetString(p, kOfxParamPropChoiceOption, kDeviceLabels[i], i);
     SetInt(p, kOfxParamPropDefault, 0);
@@ -784,10 +512,8 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     OfxPropertySetHandle props = nullptr;
     if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return kOfxStatErrBadHandle;
 
-    void* memory = nullptr;
-    if (g_memory && g_memory->memoryAlloc(effect, sizeof(Instance), &memory) != kOfxStatOK) memory = nullptr;
-    const bool hostAllocated = memory != nullptr;
-    if (!memory) memory = std::malloc(sizeof(Instance));
+    bool hostAllocated = false;
+    void* memory = AllocateInstanceMemory(effect, sizeof(Instance), &hostAllocated);
     if (!memory) return kOfxStatErrMemory;
     Instance* inst = new (memory) Instance();
     inst->effect = effect;
@@ -795,20 +521,16 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
 
     g_effect->clipGetHandle(effect, kOfxImageEffectSimpleSourceClipName, &inst->source, nullptr);
     g_effect->clipGetHandle(effect, kOfxImageEffectOutputClipName, &inst->output, nullptr);
-    OfxParamSetHandle params = nullptr;
-    g_effect->getParamSet(effect, &params);
-    g_param->paramGetHandle(params, kParamStyle, &inst->style, nullptr);
-    g_param->paramGetHandle(params, kParamCustomModel, &inst->customModel, nullptr);
-    g_param->paramGetHandle(params, kParamStrength, &inst->strength, nullptr);
-    g_param->paramGetHandle(params, kParamPreserveColours, &inst->preserveColours, nullptr);
-    g_param->paramGetHandle(params, kParamSmoothing, &inst->smoothing, nullptr);
-    g_param->paramGetHandle(params, kParamInferenceResolution, &inst->resolution, nullptr);
-    g_param->paramGetHandle(params, kParamDevice, &inst->device, nullptr);
-    g_param->paramGetHandle(params, kParamStyleMix, &inst->styleMix, nullptr);
+    inst->style = ParamHandle(effect, kParamStyle);
+    inst->customModel = ParamHandle(effect, kParamCustomModel);
+    inst->strength = ParamHandle(effect, kParamStrength);
+    inst->preserveColours = ParamHandle(effect, kParamPreserveColours);
+    inst->smoothing = ParamHandle(effect, kParamSmoothing);
+    inst->resolution = ParamHandle(effect, kParamInferenceResolution);
+    inst->device = ParamHandle(effect, kParamDevice);
+    inst->styleMix = ParamHandle(effect, kParamStyleMix);
 
-    if (g_thread && g_thread->mutexCreate && g_thread->mutexCreate(&inst->hostMutex, 0) != kOfxStatOK) inst->hostMutex = nullptr;
-
-    g_prop->propSetPointer(props, kOfxPropInstanceData, 0, inst);
+    SetInstanceData(effect, inst);
 
     if (!g_engine) {
         inst->engineError = "StyleFilter engine unavailable: " + g_engineError;
@@ -837,13 +559,10 @@ OfxStatus OnDestroyInstance(OfxImageEffectHandle effect)
     Instance* inst = GetInstance(effect);
     if (!inst) return kOfxStatOK;
     if (inst->engine) g_engine->engine_destroy(inst->engine);
-    if (inst->hostMutex) g_thread->mutexDestroy(inst->hostMutex);
-    OfxPropertySetHandle props = nullptr;
-    if (g_effect->getPropertySet(effect, &props) == kOfxStatOK) g_prop->propSetPointer(props, kOfxPropInstanceData, 0, nullptr);
+    SetInstanceData(effect, nullptr);
     const bool hostAllocated = inst->hostAllocated;
     inst->~Instance();
-    if (hostAllocated) g_memory->memoryFree(inst);
-    else std::free(inst);
+    FreeInstanceMemory(inst, hostAllocated);
     return kOfxStatOK;
 }
 
@@ -924,7 +643,7 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     OfxRectI window{0, 0, 0, 0};
     if (g_prop->propGetIntN(inArgs, kOfxImageEffectPropRenderWindow, 4, &window.x1) != kOfxStatOK) return kOfxStatFailed;
 
-    RenderLock lock(inst);
+    ScopedLock lock(inst->renderMutex);
 
     Image src, dst;
     if (dst.Fetch(inst->output, t) != kOfxStatOK || !dst.Valid()) return kOfxStatFailed;
@@ -941,30 +660,30 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
 
     const Settings s = ReadSettings(inst, t);
     if (s.strength <= 0) {  // identity (the host rendered anyway)
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     const bool isFloat = src.Depth() == kOfxBitDepthFloat;
     if ((src.Depth() != kOfxBitDepthByte && !isFloat) || src.Components() != kOfxImageComponentRGBA) {
         ReportError(inst, "unsupported pixels " + src.Depth() + "/" + src.Components() + ": the effect takes 8-bit or "
                           "float RGBA; the frame was passed through");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     if (!inst->engine) {
         ReportError(inst, inst->engineError);
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     if (!EnsureStyle(inst, s)) {
         ReportError(inst, inst->loadError + " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     std::string error;
     if (!ApplySettings(inst, s, &error)) {
         ReportError(inst, error + " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
 
@@ -977,7 +696,7 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     // discarded); only frames of the same size and depth as frame t count.
     if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
         ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     const int k = WarmFramesAt(inst, t, s.smoothing, s.strength);
@@ -1005,7 +724,7 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
         // The engine wrote a pass-through copy; make sure of it even if it did not.
         ReportError(inst, "stylising frame " + std::to_string(t) + " failed: " + g_engine->LastError() +
                               " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     if (src.Premultiplied()) Premultiply(frame.Data(), (size_t)w * h, isFloat);
@@ -1043,8 +762,6 @@ OfxStatus MainEntry(const char* action, const void* handle, OfxPropertySetHandle
         return kOfxStatFailed;
     }
 }
-
-void SetHost(OfxHost* host) { g_host = host; }
 
 OfxPlugin g_plugin = {
     kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kPluginId, kVersionMajor, kVersionMinor, SetHost, MainEntry,
