@@ -84,7 +84,7 @@ constexpr const char* kParamDevice = "device";
 constexpr const char* kParamDeviceLabel = "Device";
 constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
 
-/// The style a new instance starts on (when the bundle has it).
+/// The style a new instance starts on (when the bundle has it): the Style parameter's declared default.
 constexpr const char* kDefaultStyleId = "starry_night";
 
 // Lower than the engine's live default (0.75): here every render replays ceil(3 s) earlier frames, and 0.75 would
@@ -113,6 +113,15 @@ BundlePaths g_paths;
 const EngineApi* g_engine = nullptr;
 std::string g_engineError;
 std::vector<std::string> g_styles;  // ids of the Style parameter's options (shown by title), fixed at describe time
+
+/// Index of the Style option a new instance starts on, declared as the parameter's default: kDefaultStyleId, else the
+/// first style.
+int DefaultStyleIndex()
+{
+    for (size_t i = 0; i < g_styles.size(); ++i)
+        if (g_styles[i] == kDefaultStyleId) return (int)i;
+    return 0;
+}
 
 // ---- instance ----------------------------------------------------------------------------------------------
 
@@ -206,7 +215,8 @@ Settings ReadSettings(Instance* inst, OfxTime t)
         s.style = custom;
         s.custom = true;
     } else {
-        int idx = ParamInt(inst->style, t, 0);
+        // A host that cannot give the value (or lacks the parameter) gets the declared default, not the first style.
+        int idx = ParamInt(inst->style, t, DefaultStyleIndex());
         if (idx >= 0 && idx < (int)g_styles.size()) s.style = g_styles[(size_t)idx];
     }
     return s;
@@ -468,18 +478,22 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
         for (size_t i = 0; i < g_styles.size(); ++i)
             SetString(p, kOfxParamPropChoiceOption, StyleTitle(*g_engine, g_styles[i]).c_str(), (int)i);
     }
-    int defaultStyle = 0;
-    for (size_t i = 0; i < g_styles.size(); ++i)
-        if (g_styles[i] == kDefaultStyleId) defaultStyle = (int)i;
-    SetInt(p, kOfxParamPropDefault, defaultStyle);
+    SetInt(p, kOfxParamPropDefault, DefaultStyleIndex());
     SetInt(p, kOfxParamPropAnimates, 0);
 
+    // A host without string parameters still gets the effect, with the bundled styles only.
     p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, kParamCustomModelLabel, kParamCustomModelHint);
-    if (!p) return kOfxStatFailed;
-    SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
-    SetInt(p, kOfxParamPropStringFilePathExists, 1);
-    SetString(p, kOfxParamPropDefault, "");
-    SetInt(p, kOfxParamPropAnimates, 0);
+    if (p) {
+        SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+        SetInt(p, kOfxParamPropStringFilePathExists, 1);
+        SetString(p, kOfxParamPropDefault, "");
+        SetInt(p, kOfxParamPropAnimates, 0);
+    } else {
+        static bool logged = false;  // once, not once per context
+        if (!logged) Log("warning", "the host has no string parameters: 'Custom model' is left out, only the bundled "
+                                    "styles are offered");
+        logged = true;
+    }
 
     if (!DefineUnitDouble(params, kParamStrength, kParamStrengthLabel, kParamStrengthHint, 1.0, 0.01)) return kOfxStatFailed;
     if (!DefineUnitDouble(params, kParamStyleMix, kParamStyleMixLabel, kParamStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;

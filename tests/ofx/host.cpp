@@ -282,6 +282,7 @@ OfxStatus paramDefine(OfxParamSetHandle set, const char* type, const char* name,
     if (t != kOfxParamTypeInteger && t != kOfxParamTypeDouble && t != kOfxParamTypeBoolean && t != kOfxParamTypeChoice &&
         t != kOfxParamTypeString && t != kOfxParamTypeGroup && t != kOfxParamTypePage && t != kOfxParamTypePushButton)
         return kOfxStatErrUnknown;
+    if (g_host->refusedParamTypes.count(t)) return kOfxStatErrUnsupported;
     if (ps->Find(name)) return kOfxStatErrExists;
     auto p = std::make_unique<Param>();
     p->name = name;
@@ -355,6 +356,7 @@ OfxStatus paramGetPropertySet(OfxParamHandle param, OfxPropertySetHandle* props)
 
 OfxStatus GetValueAt(Param* p, double t, va_list ap)
 {
+    if (g_host->unreadableParams.count(p->name)) return kOfxStatErrUnsupported;
     if (p->type == kOfxParamTypeDouble) {
         double* out = va_arg(ap, double*);
         if (!out) return kOfxStatErrValue;

@@ -212,6 +212,11 @@ public:
     size_t LiveImages();
     void Violation(const std::string& what);
 
+    // Host limitations to test against: parameter types paramDefine refuses (as a host without string parameters
+    // does), and parameters whose value paramGetValue / paramGetValueAtTime cannot give.
+    std::set<std::string> refusedParamTypes;
+    std::set<std::string> unreadableParams;
+
     Sequence source;
     std::string premultiplication = kOfxImageOpaque;  // state of the source's (and output's) alpha
     std::atomic<int> imageFetches{0};

@@ -69,6 +69,10 @@ echo "== OFX test host"
 "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
 
 echo
+echo "== OFX test host: a host without string parameters"
+"$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --host-limits --width 160 --height 90 || status=1
+
+echo
 echo "== OFX test host: a bundle whose engine library is missing"
 BROKEN="$TEST_OUT/broken/StyleFilter.ofx.bundle"
 rm -rf "$TEST_OUT/broken"

@@ -5,6 +5,8 @@
 //   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
+//   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --host-limits
+//                 a host without string parameters, and one that cannot give the Style parameter's value
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
 //                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info
 //                 (old_engine_shim.c in front of the real engine, stylefilter_real.so)
@@ -242,7 +244,7 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 
 struct Options {
     std::string bundle, models, frames, bench;
-    bool noEngine = false, oldEngine = false;
+    bool noEngine = false, oldEngine = false, hostLimits = false;
     int width = 160, height = 90, benchFrames = 2;
 };
 
@@ -831,6 +833,67 @@ int RunOldEngine(const Options& opt)
     return g_failures;
 }
 
+// ---- a host with limits ---------------------------------------------------------------------------------------------
+
+/// A host without string parameters (paramDefine refuses them): the effect still describes itself, without Custom
+/// model, and renders the Style parameter's declared default (starry_night, not the first style in the list); so does
+/// a host that cannot give the Style parameter's value.
+int RunHostLimits(const Options& opt)
+{
+    Host host;
+    Section("a host without string parameters");
+    if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
+    host.refusedParamTypes = {kOfxParamTypeString};
+    Check(host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK, "load and describe");
+    Check(host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
+          "DescribeInContext succeeds although the string parameter is refused");
+    Effect* fd = host.ContextDescriptor(kOfxImageEffectContextFilter);
+    Param* style = fd->params.Find("style");
+    Check(fd->params.Find("customModel") == nullptr && style && fd->params.Find("strength"),
+          "Custom model is left out; Style and the other parameters are there");
+    std::string error;
+    Engine engine;
+    bool engineOk = engine.Load(opt.bundle + "/Contents/Linux-x86-64/stylefilter.so", &error);
+    Check(engineOk, "engine C ABI from the bundle%s%s", engineOk ? "" : ": ", error.c_str());
+    if (!engineOk || !style) return g_failures;
+    auto ids = engine.StyleIds();
+    int starry = (int)(std::find(ids.begin(), ids.end(), "starry_night") - ids.begin());
+    Check(starry > 0 && starry < (int)ids.size(), "the bundle has starry_night, not first in the list (index %d of %zu)",
+          starry, ids.size());
+    Check(style->props.Int(kOfxParamPropDefault) == starry, "Style's declared default is starry_night (%d)",
+          style->props.Int(kOfxParamPropDefault));
+
+    // Frame 8 with the default smoothing: 2 earlier frames.
+    Reference ref(&engine);
+    RefSettings rs;
+    rs.style = "starry_night";
+    std::vector<uint8_t> expect, first;
+    bool ok = Expected(ref, rs, host, 8, 2, 1, kOfxBitDepthByte, &expect, &error);
+    rs.style = ids.empty() ? "" : ids[0];
+    ok = ok && Expected(ref, rs, host, 8, 2, 1, kOfxBitDepthByte, &first, &error);
+    Check(ok && Compare(expect, first, false).mean > 1, "references: starry_night and %s differ%s%s",
+          ids.empty() ? "?" : ids[0].c_str(), ok ? "" : ": ", error.c_str());
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    auto r = host.Render(e, 8, 1, false);
+    Diff d = Compare(r.pixels, expect, false);
+    Check(st == kOfxStatOK && r.status == kOfxStatOK && d.max <= 1, "a new instance renders starry_night (max %.0f)", d.max);
+
+    host.unreadableParams = {"style"};
+    Effect* u = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    auto ru = host.Render(u, 8, 1, false);
+    Diff du = Compare(ru.pixels, expect, false), dFirst = Compare(ru.pixels, first, false);
+    Check(st == kOfxStatOK && ru.status == kOfxStatOK && du.max <= 1,
+          "Style's value unreadable: the declared default starry_night (max %.0f; %.1f levels from the first style)",
+          du.max, dFirst.mean);
+    host.unreadableParams.clear();
+    Check(host.DestroyInstance(e) == kOfxStatOK && host.DestroyInstance(u) == kOfxStatOK && host.Unload() == kOfxStatOK,
+          "destroy and unload");
+    CheckNoViolations(host);
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
 // ---- bench -------------------------------------------------------------------------------------------------------------
 
 /// Times 8-bit renders at the bench size with the untrained full-width network (the test models' placeholder, as a custom
@@ -944,6 +1007,7 @@ int main(int argc, char** argv)
         else if (a == "--bench") opt.bench = next();
         else if (a == "--no-engine") opt.noEngine = true;
         else if (a == "--old-engine") opt.oldEngine = true;
+        else if (a == "--host-limits") opt.hostLimits = true;
         else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
             std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
@@ -952,6 +1016,7 @@ int main(int argc, char** argv)
     }
     if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
     if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
+    if (opt.hostLimits && !opt.bundle.empty()) return std::min(RunHostLimits(opt), 255);
     if (opt.bundle.empty() || opt.models.empty() || opt.width < 8 || opt.height < 8) {
         std::fprintf(stderr, "--bundle and --models are required\n");
         return 2;
