@@ -1,10 +1,15 @@
 // neural_style.cpp - the "Neural Style" OpenFX image effect (org.stylefilter.NeuralStyle).
 //
 // One StyleFilter engine per effect instance. A render at time t is a pure function of the source frames
-// t-k .. t and of the parameter values at t: the engine's temporal history is reset, the k earlier source
-// frames (fetched with temporal clip access) are run through it to warm the history, and then frame t is
-// stylised. So frames can be rendered in any order, on any number of instances, and always come out the same.
-// The parameter values at t include Style mix (the blend of a multi-style model), set before the warm frames.
+// anchor .. t and of the parameter values at t: it stylises frame t as if the engine had played the source from the
+// anchor, k = ceil(3 x smoothing) frames before the first frame of t's group of 8 (frames 0-7, 8-15, ...), with a fresh
+// temporal history. So frames can be rendered in any order, on any number of instances, and always come out the same.
+// The parameter values at t include Style mix (the blend of a multi-style model), set before the earlier frames run.
+//
+// Frames rendered in order share their anchor, so a render continues the history the previous one left in the engine
+// (history_cache.h checks that it is the same chain: same anchor and settings, same pixels by hash) and runs one frame;
+// a render that cannot continue resets the history and runs the chain's earlier frames first (fetched with temporal
+// clip access and declared in GetFramesNeeded).
 //
 // The style is loaded when the instance is created and when Style, Custom model or Device change (so Style mix can be
 // enabled for multi-style models only); a render loads it itself if it still has to.
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "history_cache.h"
 #include "ofx_api.h"
 #include "ofx_support.h"
 #include "platform.h"
@@ -40,8 +46,9 @@ constexpr const char* kPluginLabel = "Neural Style";
 constexpr const char* kPluginLongLabel = "StyleFilter Neural Style";
 constexpr const char* kPluginGrouping = "Stylize";
 constexpr const char* kPluginDescription =
-    "Neural style transfer (StyleFilter). Temporal smoothing looks at up to 3 earlier source frames, so every frame "
-    "renders the same whatever the render order.";
+    "Neural style transfer (StyleFilter). Temporal smoothing plays each frame's group of 8 from 1 to 3 frames before "
+    "it, so every frame renders the same whatever the render order, and frames rendered in order cost one network run "
+    "each.";
 
 // Parameters: name (also the script name), label and hint.
 constexpr const char* kParamStyle = "style";
@@ -72,8 +79,9 @@ constexpr const char* kParamPreserveColoursHint =
 constexpr const char* kParamSmoothing = "smoothing";
 constexpr const char* kParamSmoothingLabel = "Temporal smoothing";
 constexpr const char* kParamSmoothingHint =
-    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame also runs 1 to 3 "
-    "earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.";
+    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 a frame is stylised as if played "
+    "from ceil(3 x smoothing) frames before its group of 8 (frames 0-7, 8-15, ...), so renders stay repeatable in any "
+    "order; in order, each frame continues the previous one's history.";
 
 constexpr const char* kParamInferenceResolution = "inferenceResolution";
 constexpr const char* kParamInferenceResolutionLabel = "Inference resolution";
@@ -87,19 +95,23 @@ constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the b
 /// The style a new instance starts on (when the bundle has it): the Style parameter's declared default.
 constexpr const char* kDefaultStyleId = "starry_night";
 
-// Lower than the engine's live default (0.75): here every render replays ceil(3 s) earlier frames, and 0.75 would
-// cost 4 engine frames per output frame instead of 3 for a small further gain (docs/benchmarks.md).
+// Lower than the engine's live default (0.75), chosen when every render replayed ceil(3 s) earlier frames
+// (docs/benchmarks.md); kept so that existing projects render as before within each group.
 constexpr double kDefaultSmoothing = 0.5;
-/// Most earlier frames a render looks at (smoothing 1).
+/// Most frames played before a group (smoothing 1).
 constexpr int kMaxWarmFrames = 3;
+/// Frames per group: frames of one group share their history's start, so a render in order continues the previous
+/// one's. Longer groups make renders in order cheaper (1 + k / 8 engine frames per frame) and a frame rendered alone
+/// dearer (k + 1 to k + 8).
+constexpr int kGroupFrames = 8;
 
 const char* const kResolutionLabels[] = {"Full", "Half", "Quarter"};
 const double kResolutionScales[] = {1.0, 0.5, 0.25};
 const char* const kDeviceLabels[] = {"Auto", "CPU", "CUDA", "TensorRT", "DirectML"};
 const int kDeviceValues[] = {SF_DEVICE_AUTO, SF_DEVICE_CPU, SF_DEVICE_CUDA, SF_DEVICE_TENSORRT, SF_DEVICE_DIRECTML};
 
-/// Earlier frames used to warm the temporal history for a given smoothing: 0 for none, else ceil(3 s), so
-/// 1 frame up to 0.33, 2 up to 0.67 and 3 above.
+/// Frames played before a group for a given smoothing: 0 for none, else ceil(3 s), so 1 frame up to 0.33, 2 up to
+/// 0.67 and 3 above.
 int WarmFrameCount(double smoothing)
 {
     if (!(smoothing > 0)) return 0;
@@ -153,6 +165,9 @@ struct Instance {
     // instance-changed actions only (the host's main thread), so not locked.
     int mixEnabledShown = -1;
     std::string mixHintShown;
+
+    // The chain of frames the engine's temporal history holds (guarded by the render lock).
+    HistoryCache history;
 
     // Messages (guarded by the render lock): the last error posted, so a failing model is reported once and not
     // on every frame; cleared when a frame renders cleanly again.
@@ -222,17 +237,31 @@ Settings ReadSettings(Instance* inst, OfxTime t)
     return s;
 }
 
-/// Earlier frames to warm the history at time t: WarmFrameCount, but never before the source's first frame.
-int WarmFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
+/// Earlier frames the render at t runs before t (the chain's anchor is t minus this): WarmFrameCount(smoothing) plus
+/// t's place in its group, 0 without smoothing, and never before the source's first frame.
+int ChainFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
 {
     if (strength <= 0) return 0;  // identity: nothing is stylised
-    int k = WarmFrameCount(smoothing);
+    const int k = WarmFrameCount(smoothing);
+    if (k == 0) return 0;
+    const long long frame = (long long)std::floor(t + 1e-6);
+    int n = k + (int)(((frame % kGroupFrames) + kGroupFrames) % kGroupFrames);
     OfxPropertySetHandle clipProps = nullptr;
-    if (k > 0 && g_effect->clipGetPropertySet(inst->source, &clipProps) == kOfxStatOK) {
+    if (g_effect->clipGetPropertySet(inst->source, &clipProps) == kOfxStatOK) {
         double first = GetDouble(clipProps, kOfxImageEffectPropFrameRange, -1e300, 0);
-        if (first > -1e299) k = std::max(0, std::min(k, (int)std::floor(t - first + 1e-6)));
+        if (first > -1e299) n = std::max(0, std::min(n, (int)std::floor(t - first + 1e-6)));
     }
-    return k;
+    return n;
+}
+
+/// What shapes the engine's history besides the frames: the loaded model, smoothing, inference size and style mix.
+/// (Strength and colour preservation apply after the blend, so a chain continues across their changes.)
+std::string HistorySettings(const Instance* inst, const Settings& s)
+{
+    char text[160];
+    std::snprintf(text, sizeof text, "|s=%.17g|scale=%.17g|mix=%.17g", s.smoothing, s.inferenceScale,
+                  inst->mixCount >= 2 ? s.styleMix : 0.0);
+    return inst->loadedKey + text;
 }
 
 // ---- engine use --------------------------------------------------------------------------------------------
@@ -295,6 +324,7 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     inst->loadOk = false;
     inst->mixCount = 0;
     inst->mixNames.clear();
+    inst->history.Forget();  // a load restarts the engine's history
     // The device takes effect on the next load.
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_DEVICE, s.device) != SF_OK) {
         inst->loadError = "device not accepted: " + g_engine->LastError();
@@ -623,8 +653,8 @@ OfxStatus OnGetFramesNeeded(OfxImageEffectHandle effect, OfxPropertySetHandle in
     OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
     double strength = std::clamp(ParamDouble(inst->strength, t, 1.0), 0.0, 1.0);
     double smoothing = std::clamp(ParamDouble(inst->smoothing, t, kDefaultSmoothing), 0.0, 1.0);
-    int k = WarmFramesAt(inst, t, smoothing, strength);
-    double range[2] = {t - k, t};
+    int n = ChainFramesAt(inst, t, smoothing, strength);
+    double range[2] = {t - n, t};
     std::string name = std::string(kOfxImageClipPropFrameRangePrefix) + kOfxImageEffectSimpleSourceClipName;
     g_prop->propSetDoubleN(outArgs, name.c_str(), 2, range);
     return kOfxStatOK;
@@ -647,6 +677,22 @@ OfxStatus OnGetClipPreferences(OfxPropertySetHandle outArgs)
     // still output.
     SetInt(outArgs, kOfxImageEffectFrameVarying, 1);
     return kOfxStatOK;
+}
+
+/// Fetches an earlier frame of the chain into *img: false when the host has none at that time or it is not of frame t's
+/// size, depth and components (such a frame is skipped).
+bool FetchChainFrame(Instance* inst, OfxTime time, const Image& frameT, Image* img)
+{
+    if (img->Fetch(inst->source, time) != kOfxStatOK || !img->Valid()) return false;
+    return img->Width() == frameT.Width() && img->Height() == frameT.Height() && img->Depth() == frameT.Depth() &&
+           img->Components() == frameT.Components();
+}
+
+/// The cache entry of a frame that runs through the engine: its hash, never kSkipped.
+uint64_t ChainEntry(const Image& img)
+{
+    const uint64_t h = HashImage(img);
+    return h == HistoryCache::kSkipped ? h + 1 : h;
 }
 
 OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
@@ -706,41 +752,64 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     Scratch frame(effect, frameBytes);
     if (!frame.Data()) return kOfxStatErrMemory;
 
-    // History: start afresh, then run the earlier source frames t-k .. t-1 through the engine (their output is
-    // discarded); only frames of the same size and depth as frame t count.
-    if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
-        ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
-        CopyWindow(src, dst, window);
-        return kOfxStatOK;
-    }
-    const int k = WarmFramesAt(inst, t, s.smoothing, s.strength);
-    for (int j = k; j >= 1; --j) {
+    // The chain's earlier frames, anchor .. t-1: an entry for each (its hash, or kSkipped when it is missing or not
+    // of frame t's size and depth), and how many of them the engine's history already holds.
+    const int n = ChainFramesAt(inst, t, s.smoothing, s.strength);
+    const HistoryCache::Key key{inst->source, t - n, HistorySettings(inst, s)};
+    std::vector<uint64_t> entries((size_t)n, HistoryCache::kSkipped);
+    for (int i = 0; i < n; ++i) {
         if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
         Image earlier;
-        if (earlier.Fetch(inst->source, t - j) != kOfxStatOK || !earlier.Valid()) continue;
-        if (earlier.Width() != w || earlier.Height() != h || earlier.Depth() != src.Depth() ||
-            earlier.Components() != src.Components())
-            continue;
-        PackTopDown(earlier, frame.Data());
-        if (earlier.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
-        earlier.Release();
-        sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
-        if (g_engine->engine_process_cpu(inst->engine, &f, &f) != SF_OK) break;  // frame t will report it
+        if (FetchChainFrame(inst, t - n + i, src, &earlier)) entries[(size_t)i] = ChainEntry(earlier);
+    }
+    int held = inst->history.Reusable(key, entries);
+    if (held < 0) {
+        if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
+            inst->history.Forget();
+            ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
+            CopyWindow(src, dst, window);
+            return kOfxStatOK;
+        }
+        inst->history.Restart(key);
+        held = 0;
+    }
+    // Run the frames the history lacks (their output is discarded).
+    for (int i = held; i < n; ++i) {
+        if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
+        Image earlier;
+        if (entries[(size_t)i] != HistoryCache::kSkipped) {
+            if (!FetchChainFrame(inst, t - n + i, src, &earlier) || ChainEntry(earlier) != entries[(size_t)i]) {
+                inst->history.Forget();  // the host changed the frame meanwhile: the next render starts afresh
+                break;
+            }
+            PackTopDown(earlier, frame.Data());
+            if (earlier.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
+            earlier.Release();
+            sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
+            if (g_engine->engine_process_cpu(inst->engine, &f, &f) != SF_OK) {
+                inst->history.Forget();
+                break;  // frame t will report it
+            }
+        }
+        inst->history.Append(entries[(size_t)i]);
     }
     if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
 
     // Frame t, in place.
+    const uint64_t entryT = ChainEntry(src);
     PackTopDown(src, frame.Data());
     if (src.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
     sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
     sf_status st = g_engine->engine_process_cpu(inst->engine, &f, &f);
     if (st != SF_OK) {
         // The engine wrote a pass-through copy; make sure of it even if it did not.
+        inst->history.Forget();
         ReportError(inst, "stylising frame " + std::to_string(t) + " failed: " + g_engine->LastError() +
                               " (the frame was passed through)");
         CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
+    inst->history.Append(entryT);
     if (src.Premultiplied()) Premultiply(frame.Data(), (size_t)w * h, isFloat);
     const OfxRectI& sb = src.Bounds();
     const size_t rowBytes = (size_t)w * (size_t)src.PixelBytes();

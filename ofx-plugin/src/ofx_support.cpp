@@ -275,6 +275,68 @@ void CopyWindow(const Image& src, const Image& dst, const OfxRectI& window)
     WriteWindow(dst, window, src.Bounds(), [&](int y) { return src.Row(y); });
 }
 
+namespace {
+
+// Each step of the hash is a bijection of its lane for a given word, and of the word for a given lane, so one differing
+// word always changes the result. Four independent lanes keep the multiplier busy (several GB/s).
+constexpr uint64_t kHashMulA = 0x9E3779B97F4A7C15ull, kHashMulB = 0xC2B2AE3D27D4EB4Full;
+
+inline uint64_t HashStep(uint64_t lane, uint64_t word)
+{
+    lane ^= word * kHashMulB;
+    lane = (lane << 31) | (lane >> 33);
+    return lane * kHashMulA;
+}
+
+inline uint64_t LoadWord(const uint8_t* p)
+{
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+class Hasher {
+public:
+    void Add(const uint8_t* p, size_t n)
+    {
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32)
+            for (int l = 0; l < 4; ++l) lane_[l] = HashStep(lane_[l], LoadWord(p + i + 8 * l));
+        for (; i + 8 <= n; i += 8) lane_[0] = HashStep(lane_[0], LoadWord(p + i));
+        if (i < n) {
+            uint64_t tail = 0;
+            std::memcpy(&tail, p + i, n - i);
+            lane_[1] = HashStep(lane_[1], tail ^ ((uint64_t)(n - i) << 56));
+        }
+        bytes_ += n;
+    }
+    void Add(const std::string& s) { Add(reinterpret_cast<const uint8_t*>(s.data()), s.size() + 1); }
+    uint64_t Finish() const
+    {
+        uint64_t h = HashStep(0x5354594C4546494Cull, bytes_);
+        for (uint64_t l : lane_) h = HashStep(h, l);
+        return h;
+    }
+
+private:
+    uint64_t lane_[4] = {1, 2, 3, 4};
+    uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+uint64_t HashImage(const Image& img)
+{
+    Hasher h;
+    const int32_t header[5] = {img.Width(), img.Height(), img.PixelBytes(), img.Premultiplied() ? 1 : 0, 0};
+    h.Add(reinterpret_cast<const uint8_t*>(header), sizeof header);
+    h.Add(img.Depth());
+    h.Add(img.Components());
+    const size_t rowBytes = (size_t)img.Width() * (size_t)img.PixelBytes();
+    for (int y = img.Bounds().y1; y < img.Bounds().y2; ++y) h.Add(img.Row(y), rowBytes);
+    return h.Finish();
+}
+
 // The network stylises colours and the engine passes alpha through, so premultiplied edges are divided out first
 // and multiplied back afterwards (8-bit: rounded to nearest).
 void Unpremultiply(uint8_t* data, size_t pixels, bool isFloat)

@@ -190,6 +190,11 @@ void WriteWindow(const Image& dst, const OfxRectI& window, const OfxRectI& srcBo
 /// The render window of dst from src (same depth and components); outside src, transparent black.
 void CopyWindow(const Image& src, const Image& dst, const OfxRectI& window);
 
+/// A 64-bit fingerprint of an image: its pixels (the rows within its bounds, whatever the row bytes), size, depth,
+/// components and premultiplication. Equal images give equal values; two images that differ in one 8-byte word always
+/// give different values, and any other difference almost surely does.
+uint64_t HashImage(const Image& img);
+
 /// Premultiplied RGBA -> straight colour, in place (8-bit or float RGBA, tightly packed).
 void Unpremultiply(uint8_t* data, size_t pixels, bool isFloat);
 /// Straight RGBA -> premultiplied, in place.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # OpenFX plugin tests: builds the bundle and installs it into out/ofx/test/plugins with ofx-plugin/install.sh, builds
 # the test host, then runs the host against the installed bundle with small frames (160x90) and the test models;
-# then against two damaged copies of the bundle: one without its engine library, and one whose engine lacks the style
-# mix calls and sf_get_style_info (tests/ofx/old_engine_shim.c in front of the real engine, like an engine built before
-# they existed).
+# then the history cache, through a copy of the bundle whose engine library counts the frames the plugin runs
+# (tests/ofx/engine_shim.c in front of the real engine); a host without string parameters; and two damaged copies of
+# the bundle: one without its engine library, and one whose engine lacks the style mix calls and sf_get_style_info
+# (engine_shim.c built with -DSHIM_OLD_ENGINE, like an engine built before they existed).
 #
 #   tests/ofx/run.sh           the checks (exit code non-zero on failure)
 #   tests/ofx/run.sh --bench   time 1920x1080 renders of the untrained full-width network instead (the test models'
@@ -55,6 +56,20 @@ if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholde
     exit 1
 fi
 
+# shim_bundle DIR [gcc flags]: a copy of the bundle in DIR with engine_shim.c as stylefilter.so in front of the real
+# engine (stylefilter_real.so); prints the copy's path.
+shim_bundle() {
+    local dir="$1"; shift
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -a "$BUNDLE" "$dir/StyleFilter.ofx.bundle"
+    local bin="$dir/StyleFilter.ofx.bundle/Contents/Linux-x86-64"
+    mv "$bin/stylefilter.so" "$bin/stylefilter_real.so"
+    gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC "$@" -I"$REPO/src/StyleFilter.Native" \
+        tests/ofx/engine_shim.c -o "$bin/stylefilter.so" -ldl
+    echo "$dir/StyleFilter.ofx.bundle"
+}
+
 if [ "$bench" = 1 ]; then
     frames="$(decode 1920 1080)"
     echo "== bench (1920x1080)"
@@ -67,6 +82,13 @@ shipped="$(find "$OUT/StyleFilter.ofx.bundle" "$BUNDLE" -iname '*placeholder*')"
 if [ -z "$shipped" ]; then echo "PASS  the bundle ships no placeholder model"; else echo "FAIL  the bundle ships $shipped"; status=1; fi
 echo "== OFX test host"
 "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
+
+echo
+echo "== OFX test host: the history cache (engine frames counted by engine_shim.c)"
+COUNTING="$(shim_bundle "$TEST_OUT/counting")"
+"$TEST_OUT/ofx_test_host" --bundle "$COUNTING" --cache --models "$MODELS" --frames "$frames" --width 160 --height 90 \
+    || status=1
+rm -rf "$TEST_OUT/counting"
 
 echo
 echo "== OFX test host: a host without string parameters"
@@ -84,13 +106,7 @@ rm -rf "$TEST_OUT/broken"
 
 echo
 echo "== OFX test host: an engine library without the style mix calls (older engine)"
-OLD="$TEST_OUT/old-engine/StyleFilter.ofx.bundle"
-rm -rf "$TEST_OUT/old-engine"
-mkdir -p "$TEST_OUT/old-engine"
-cp -a "$BUNDLE" "$OLD"
-mv "$OLD/Contents/Linux-x86-64/stylefilter.so" "$OLD/Contents/Linux-x86-64/stylefilter_real.so"
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -I"$REPO/src/StyleFilter.Native" \
-    tests/ofx/old_engine_shim.c -o "$OLD/Contents/Linux-x86-64/stylefilter.so" -ldl
+OLD="$(shim_bundle "$TEST_OUT/old-engine" -DSHIM_OLD_ENGINE)"
 old_status=0
 "$TEST_OUT/ofx_test_host" --bundle "$OLD" --old-engine --models "$MODELS" --width 160 --height 90 \
     2> "$TEST_OUT/old-engine/stderr.txt" || old_status=1

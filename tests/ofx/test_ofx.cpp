@@ -5,16 +5,19 @@
 //   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
+//   ofx_test_host --bundle COUNTING_BUNDLE --cache --models out/test-models [--frames FILE --width W --height H]
+//                 the history cache: engine_shim.c (counting the engine frames) in front of stylefilter_real.so
 //   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --host-limits
 //                 a host without string parameters, and one that cannot give the Style parameter's value
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
 //                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info
-//                 (old_engine_shim.c in front of the real engine, stylefilter_real.so)
+//                 (engine_shim.c built with -DSHIM_OLD_ENGINE in front of the real engine, stylefilter_real.so)
 //
 // The checks compare the plugin's output with the engine's own output for the same frames, computed through the
 // C ABI (stylefilter.h) from the engine library inside the bundle. Exit code: number of failed checks (capped at
 // 255); 0 = all passed.
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -244,7 +247,7 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 
 struct Options {
     std::string bundle, models, frames, bench;
-    bool noEngine = false, oldEngine = false, hostLimits = false;
+    bool noEngine = false, oldEngine = false, hostLimits = false, cache = false;
     int width = 160, height = 90, benchFrames = 2;
 };
 
@@ -267,7 +270,19 @@ std::vector<std::vector<uint8_t>> Frames(Host& host, double t, int k, double sca
     return frames;
 }
 
-/// The engine's reference output for frame t of the host's source after k warm frames.
+/// Earlier frames the effect runs before frame t (ofx-plugin/README.md, "Temporal smoothing in an editor"): from
+/// k = ceil(3 x smoothing) frames before the first frame of t's group of 8 (0-7, 8-15, ...), none without smoothing,
+/// never before the clip's first frame.
+int ChainFrames(double t, double smoothing, double first = 0)
+{
+    if (!(smoothing > 0)) return 0;
+    const int k = std::min(3, (int)std::ceil(smoothing * 3 - 1e-9));
+    const long frame = (long)std::floor(t + 1e-6);
+    const int place = (int)(((frame % 8) + 8) % 8);
+    return std::max(0, std::min(k + place, (int)std::floor(t - first + 1e-6)));
+}
+
+/// The engine's reference output for frame t of the host's source after the k frames before it.
 bool Expected(Reference& ref, const RefSettings& rs, Host& host, double t, int k, double scale, const std::string& depth,
               std::vector<uint8_t>* out, std::string* error)
 {
@@ -448,7 +463,9 @@ int RunTests(const Options& opt)
     Check(st == kOfxStatOK && rod.x1 == 0 && rod.y1 == 0 && rod.x2 == opt.width && rod.y2 == opt.height,
           "GetRegionOfDefinition = the source's (%g %g %g %g)", rod.x1, rod.y1, rod.x2, rod.y2);
     struct FN { double smoothing, t, lo; };
-    const FN fns[] = {{0.5, 10, 8}, {1.0, 10, 7}, {0.2, 10, 9}, {0.0, 10, 10}, {0.5, 1, 0}, {0.5, 0, 0}};
+    // smoothing 0.5: k = 2 frames before the group; frame 10 is third in group 8-15, so it runs from 8 - 2 = 6
+    const FN fns[] = {{0.5, 10, 6}, {1.0, 10, 5}, {0.2, 10, 7}, {0.0, 10, 10}, {0.5, 16, 14},
+                      {0.5, 23, 14}, {0.5, 5, 0}, {0.5, 1, 0}, {0.5, 0, 0}};
     for (const FN& f : fns) {
         host.SetDouble(a, "smoothing", f.smoothing);
         OfxRangeD r{0, 0};
@@ -459,13 +476,13 @@ int RunTests(const Options& opt)
     host.SetDouble(a, "smoothing", 0.5);
 
     // ---- stylised output equals the engine's --------------------------------------------------------------------------
-    Section("stylised output vs the engine's C ABI (zoo_dynamic.onnx, smoothing 0.5 -> 2 warm frames)");
+    Section("stylised output vs the engine's C ABI (zoo_dynamic.onnx, smoothing 0.5: frame 10 runs from frame 6)");
     int w = 0, h = 0;
     RefSettings rs;
     rs.style = zoo;
     std::vector<uint8_t> expect8, noWarm8, stylised10;
     auto in10 = ScaledFrame(host.source, 10, 1, kOfxBitDepthByte, &w, &h);
-    bool refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &expect8, &error);
+    bool refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect8, &error);
     Check(refOk, "reference for frame 10 (8-bit)%s%s", refOk ? "" : ": ", error.c_str());
     Expected(ref, rs, host, 10, 0, 1, kOfxBitDepthByte, &noWarm8, &error);
     auto r10 = host.Render(a, 10, 1, false);
@@ -482,7 +499,7 @@ int RunTests(const Options& opt)
     Check(st == kOfxStatOK, "kOfxActionCreateInstance (float)");
     host.SetString(fl, "customModel", zoo);
     std::vector<uint8_t> expectF;
-    refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthFloat, &expectF, &error);
+    refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthFloat, &expectF, &error);
     auto rf = host.Render(fl, 10, 1, false);
     Check(rf.status == kOfxStatOK && rf.fullyWritten, "render float frame 10");
     Diff dF = Compare(rf.pixels, expectF, true);
@@ -490,7 +507,7 @@ int RunTests(const Options& opt)
 
     // render scale: half-size images, the engine works on what arrives
     std::vector<uint8_t> expectHalf;
-    refOk = Expected(ref, rs, host, 10, 2, 0.5, kOfxBitDepthByte, &expectHalf, &error);
+    refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 0.5, kOfxBitDepthByte, &expectHalf, &error);
     auto rh = host.Render(a, 10, 0.5, false);
     Diff dH = Compare(rh.pixels, expectHalf, false);
     Check(rh.status == kOfxStatOK && rh.width == opt.width / 2 && rh.height == opt.height / 2 && refOk && dH.max <= 1,
@@ -506,7 +523,7 @@ int RunTests(const Options& opt)
         rp.preserve = true;
         rp.scale = 0.5;
         std::vector<uint8_t> expect;
-        bool ok = Expected(ref, rp, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+        bool ok = Expected(ref, rp, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(a, 10, 1, false);
         Diff dp = Compare(rr.pixels, expect, false);
         Check(rr.status == kOfxStatOK && ok && dp.max <= 1 && !SameBytes(rr.pixels, stylised10),
@@ -548,7 +565,7 @@ int RunTests(const Options& opt)
     {
         // expected: un-premultiply, stylise, premultiply (integer rounding as documented in the plugin)
         int pw = 0, ph = 0;
-        auto frames = Frames(host, 10, 2, 1, kOfxBitDepthByte, &pw, &ph);
+        auto frames = Frames(host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &pw, &ph);
         std::vector<uint8_t> alphaIn = frames.back();
         for (auto& f : frames)
             for (size_t i = 0; i < f.size(); i += 4) {
@@ -598,7 +615,7 @@ int RunTests(const Options& opt)
         RefSettings rk = rs;
         rk.strength = t / 20.0;
         std::vector<uint8_t> expect;
-        Expected(ref, rk, host, t, 2, 1, kOfxBitDepthByte, &expect, &error);
+        Expected(ref, rk, host, t, ChainFrames(t, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(k, t, 1, false);
         Diff dd = Compare(rr.pixels, expect, false);
         Check(rr.status == kOfxStatOK && !rr.identity && dd.max <= 1, "frame %g: strength %.2f read at the render time (max %.0f)",
@@ -606,7 +623,7 @@ int RunTests(const Options& opt)
     }
 
     // ---- style mix ---------------------------------------------------------------------------------------------------------
-    Section("style mix (pack_mix: styles red and blue; smoothing 0.5 -> 2 warm frames)");
+    Section("style mix (pack_mix: styles red and blue; smoothing 0.5: frame 10 runs from frame 6)");
     Effect* mx = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     Param* mixParam = mx->params.Find("styleMix");
     Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
@@ -629,7 +646,7 @@ int RunTests(const Options& opt)
             host.SetDouble(mx, "styleMix", c.value);
             rm.mix = c.weights;
             std::vector<uint8_t> expect;
-            bool ok = Expected(ref, rm, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+            bool ok = Expected(ref, rm, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
             auto rr = host.Render(mx, 10, 1, false);
             Diff dm = Compare(rr.pixels, expect, false);
             Check(ok && rr.status == kOfxStatOK && dm.max <= 1, "mix %.1f: equals the engine with weights {%g, %g} (max %.0f)%s%s",
@@ -648,13 +665,13 @@ int RunTests(const Options& opt)
         double r0 = redness(outs[0]), r1 = redness(outs[1]), rHalf = redness(outs[2]);
         Check(r0 > rHalf && rHalf > r1, "mix 0 is the red end, 1 the blue end, 0.5 between (R-B %.1f, %.1f, %.1f)", r0, rHalf, r1);
 
-        // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its warm frames 3, 4 get the value at 5
+        // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its earlier frames 0 .. 4 get the value at 5
         // too; with this pack that cannot be seen in the pixels: a split pack blends the encoder's features, which do not
         // depend on the mix.)
         host.SetDoubleKeys(mx, "styleMix", {{0.0, 0.0}, {10.0, 1.0}});
         rm.mix = {0.5f, 0.5f};
         std::vector<uint8_t> expect5;
-        bool ok = Expected(ref, rm, host, 5, 2, 1, kOfxBitDepthByte, &expect5, &error);
+        bool ok = Expected(ref, rm, host, 5, ChainFrames(5, 0.5), 1, kOfxBitDepthByte, &expect5, &error);
         auto k9 = host.Render(mx, 9, 1, false);
         auto k5 = host.Render(mx, 5, 1, false);
         Diff d5 = Compare(k5.pixels, expect5, false);
@@ -823,11 +840,225 @@ int RunOldEngine(const Options& opt)
     rs.style = opt.models + "/pack_mix";
     rs.mix = {1, 0};
     std::vector<uint8_t> first;
-    bool ok = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &first, &error);
+    bool ok = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &first, &error);
     Diff d = Compare(r1.pixels, first, false);
     Check(ok && r1.status == kOfxStatOK && d.max <= 1,
           "Style mix 1 is ignored: the frame equals the engine on its first style, weights {1, 0} (max %.0f)", d.max);
     Check(host.DestroyInstance(e) == kOfxStatOK && host.Unload() == kOfxStatOK, "destroy and unload");
+    CheckNoViolations(host);
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
+// ---- the history cache ----------------------------------------------------------------------------------------------
+
+/// Bytes the process's C heap holds (the plugin's and ONNX Runtime's allocations; not the .NET heap).
+size_t HeapInUse()
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/// Renders frames in order and alone through a bundle whose engine library is engine_shim.c in front of the real
+/// engine, which counts the frames the plugin runs: in order, a render continues the previous one's history (one engine
+/// frame) except at the first frame of a group of 8; any frame rendered alone, after a seek, after a parameter change
+/// or after a change of the pixels is bit-identical to the frame rendered in order.
+int RunCache(const Options& opt)
+{
+    Host host;
+    Section("history cache: frames rendered in order continue the previous render's history");
+    std::vector<uint8_t> picture;
+    if (!opt.frames.empty()) picture = ReadRaw(opt.frames, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) picture = Sequence::Synthetic(opt.width, opt.height);
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 40, 2);
+    std::string error;
+    bool ok = host.LoadBundle(opt.bundle, &error) && host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK &&
+              host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK;
+    Check(ok, "load and describe the bundle with the counting engine shim%s%s", ok ? "" : ": ", error.c_str());
+    if (!ok) return g_failures;
+    const std::string bin = opt.bundle + "/Contents/Linux-x86-64/";
+    void* shim = dlopen((bin + "stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    auto engineCalls = shim ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(shim, "sftest_engine_calls")) : nullptr;
+    Engine engine;
+    ok = engineCalls && engine.Load(bin + "stylefilter_real.so", &error);
+    Check(ok, "the counting shim (sftest_engine_calls) and the real engine behind it%s%s", ok ? "" : ": ", error.c_str());
+    if (!ok) return g_failures;
+    auto frames = [&] {
+        uint64_t process = 0, resets = 0;
+        engineCalls(&process, &resets);
+        return (long)process;
+    };
+    const std::string zoo = opt.models + "/zoo_dynamic.onnx";
+    OfxStatus st;
+    auto instance = [&](const std::string& depth = kOfxBitDepthByte) {
+        Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, depth, &st);
+        host.SetString(e, "customModel", zoo);
+        return e;
+    };
+    // Renders t and tells how many engine frames it took.
+    auto render = [&](Effect* e, double t, long* used) {
+        long before = frames();
+        auto r = host.Render(e, t, 1, false);
+        *used = frames() - before;
+        return r;
+    };
+
+    // In order, frames 0 .. 32 (groups 0-7, 8-15, 16-23, 24-31 and 32), smoothing 0.5 (k = 2).
+    const int last = 32;
+    Effect* seq = instance();
+    std::vector<std::vector<uint8_t>> inOrder;
+    std::vector<long> used(last + 1);
+    long total = 0, replayed = 0;
+    bool pattern = true, allOk = true;
+    host.BeginSequence(seq, 0, last, 1);
+    for (int t = 0; t <= last; ++t) {
+        auto r = render(seq, t, &used[(size_t)t]);
+        allOk = allOk && r.status == kOfxStatOK && !r.identity && r.fullyWritten;
+        inOrder.push_back(r.pixels);
+        const long want = (t % 8 == 0 && t > 0) ? 3 : 1;  // a new group runs its 2 frames before, then the frame
+        if (used[(size_t)t] != want) {
+            std::printf("      frame %d took %ld engine frames, want %ld\n", t, used[(size_t)t], want);
+            pattern = false;
+        }
+        total += used[(size_t)t];
+        replayed += std::min(t, 2) + 1;  // before the cache, every render ran its 2 earlier frames
+    }
+    host.EndSequence(seq, 0, last, 1);
+    Check(allOk, "rendered frames 0 .. %d in order", last);
+    Check(pattern, "in order: 1 engine frame per render, 3 at frames 8, 16, 24, 32 (the first of a group)");
+    Check(total == last + 1 + 4 * 2, "%d frames in order took %ld engine frames (%.2f per frame; replaying 2 earlier "
+          "frames in every render took %ld)", last + 1, total, (double)total / (last + 1), replayed);
+
+    // The semantics, from the engine's C ABI: frame 13 is the engine run over frames 6 .. 13 after a reset.
+    {
+        Reference ref(&engine);
+        RefSettings rs;
+        rs.style = zoo;
+        std::vector<uint8_t> expect;
+        bool refOk = Expected(ref, rs, host, 13, ChainFrames(13, 0.5), 1, kOfxBitDepthByte, &expect, &error);
+        Check(refOk && SameBytes(inOrder[13], expect), "frame 13 in order is bit-identical to the engine run over frames 6 "
+              ".. 13 from a reset%s%s", refOk ? "" : ": ", error.c_str());
+    }
+
+    // Alone: a fresh instance per frame.
+    for (int t : {0, 5, 8, 13, 23, 31}) {
+        Effect* e = instance();
+        long n = 0;
+        auto r = render(e, t, &n);
+        Check(r.status == kOfxStatOK && SameBytes(r.pixels, inOrder[(size_t)t]) && n == ChainFrames(t, 0.5) + 1,
+              "frame %d alone (a fresh instance): bit-identical to in order, %ld engine frames", t, n);
+        host.DestroyInstance(e);
+    }
+
+    // Any order on one instance: seeks back and forth, skips within a group.
+    {
+        Effect* e = instance();
+        bool same = true;
+        std::string took;
+        for (int t : {30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24}) {
+            long n = 0;
+            auto r = render(e, t, &n);
+            same = same && r.status == kOfxStatOK && SameBytes(r.pixels, inOrder[(size_t)t]);
+            took += (took.empty() ? "" : " ") + std::to_string(t) + ":" + std::to_string(n);
+        }
+        Check(same, "frames 30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24 on one instance: each bit-identical to in "
+              "order (frame:engine frames %s)", took.c_str());
+        host.DestroyInstance(e);
+    }
+
+    // A seek backwards restarts the history; the next frame continues it again.
+    {
+        Effect* e = instance();
+        long n10 = 0, n11 = 0, n12 = 0, n9 = 0, n10b = 0;
+        render(e, 10, &n10);
+        render(e, 11, &n11);
+        render(e, 12, &n12);
+        auto r9 = render(e, 9, &n9);
+        auto r10 = render(e, 10, &n10b);
+        Check(n11 == 1 && n12 == 1 && n9 == ChainFrames(9, 0.5) + 1 && SameBytes(r9.pixels, inOrder[9]),
+              "10, 11, 12 then back to 9: 9 is replayed from frame 6 (%ld engine frames) and bit-identical", n9);
+        Check(n10b == 1 && SameBytes(r10.pixels, inOrder[10]), "then 10 continues 9's history (%ld engine frame), "
+              "bit-identical", n10b);
+        host.DestroyInstance(e);
+    }
+
+    // Parameters: strength applies after the blend (the history continues); smoothing shapes it (it restarts).
+    {
+        Effect* e = instance();
+        long n = 0;
+        render(e, 16, &n);
+        render(e, 17, &n);
+        host.SetDouble(e, "strength", 0.6);
+        auto r18 = render(e, 18, &n);
+        Effect* alone = instance();
+        host.SetDouble(alone, "strength", 0.6);
+        auto a18 = host.Render(alone, 18, 1, false);
+        Check(n == 1 && SameBytes(r18.pixels, a18.pixels) && !SameBytes(r18.pixels, inOrder[18]),
+              "strength 1 -> 0.6 between frames 17 and 18: 18 continues (%ld engine frame), bit-identical to 18 alone "
+              "at 0.6", n);
+        // 0.6 runs from the same frame as 0.5 (k = 2), so only the settings tell the chains apart.
+        host.SetDouble(e, "smoothing", 0.6);
+        auto r19 = render(e, 19, &n);
+        host.SetDouble(alone, "smoothing", 0.6);
+        auto a19 = host.Render(alone, 19, 1, false);
+        Check(ChainFrames(19, 0.6) == ChainFrames(19, 0.5) && n == ChainFrames(19, 0.6) + 1 &&
+                  SameBytes(r19.pixels, a19.pixels),
+              "smoothing 0.5 -> 0.6: frame 19 restarts from frame %d (%ld engine frames), bit-identical to 19 alone",
+              19 - ChainFrames(19, 0.6), n);
+        host.SetDouble(e, "smoothing", 0.5);
+        host.SetDouble(e, "strength", 1.0);
+        auto r20 = render(e, 20, &n);
+        Check(n == ChainFrames(20, 0.5) + 1 && SameBytes(r20.pixels, inOrder[20]),
+              "back to 0.5 and 1: frame 20 restarts (%ld engine frames), bit-identical to in order", n);
+        host.DestroyInstance(e);
+        host.DestroyInstance(alone);
+    }
+
+    // The pixels change at a time the history already holds: the cache must see it (a hash of each frame).
+    {
+        Effect* e = instance();
+        long n = 0;
+        render(e, 12, &n);
+        render(e, 13, &n);
+        const std::vector<uint8_t> kept = host.source.frames[13];
+        for (size_t i = 0; i < host.source.frames[13].size(); i += 4) host.source.frames[13][i] ^= 0x40;  // red changes
+        auto r14 = render(e, 14, &n);
+        Effect* alone = instance();
+        auto a14 = host.Render(alone, 14, 1, false);
+        Check(n == ChainFrames(14, 0.5) + 1 && SameBytes(r14.pixels, a14.pixels) && !SameBytes(r14.pixels, inOrder[14]),
+              "frame 13 changed after it was rendered: 14 restarts (%ld engine frames), bit-identical to 14 alone on the "
+              "new pixels (and not the old result)", n);
+        host.source.frames[13] = kept;
+        host.source.frames[9][0] ^= 1;  // one byte of an earlier frame of the chain
+        auto r15 = render(e, 15, &n);
+        auto a15 = host.Render(alone, 15, 1, false);
+        Check(n == ChainFrames(15, 0.5) + 1 && SameBytes(r15.pixels, a15.pixels),
+              "one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone", n);
+        host.source.frames[9][0] ^= 1;
+        host.DestroyInstance(e);
+        host.DestroyInstance(alone);
+    }
+
+    // Memory stays bounded: 96 more float renders in order (groups restart the chain; nothing is kept per frame).
+    {
+        Effect* e = instance(kOfxBitDepthFloat);
+        long n = 0;
+        for (int t = 0; t <= 16; ++t) render(e, t, &n);  // warm up ONNX Runtime's arena for this size
+        const size_t before = HeapInUse();
+        for (int pass = 0; pass < 3; ++pass)
+            for (int t = 0; t <= last; ++t) render(e, t, &n);
+        const size_t after = HeapInUse();
+        const double grewMb = ((double)after - (double)before) / 1e6;
+        const double frameMb = (double)opt.width * opt.height * 16 / 1e6;
+        Check(grewMb < 24 * frameMb, "99 float renders in order: the C heap grew %.2f MB (one float frame is %.2f MB; a "
+              "frame kept per render would be %.1f MB)", grewMb, frameMb, 99 * frameMb);
+        host.DestroyInstance(e);
+    }
+
+    host.DestroyInstance(seq);
+    Check(host.LiveImages() == 0 && host.LiveImageMemory() == 0 && host.LiveMemoryBlocks() == 0,
+          "every image and block of memory released");
+    Check(host.Unload() == kOfxStatOK, "unload");
     CheckNoViolations(host);
     std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
     return g_failures;
@@ -868,9 +1099,9 @@ int RunHostLimits(const Options& opt)
     RefSettings rs;
     rs.style = "starry_night";
     std::vector<uint8_t> expect, first;
-    bool ok = Expected(ref, rs, host, 8, 2, 1, kOfxBitDepthByte, &expect, &error);
+    bool ok = Expected(ref, rs, host, 8, ChainFrames(8, 0.5), 1, kOfxBitDepthByte, &expect, &error);
     rs.style = ids.empty() ? "" : ids[0];
-    ok = ok && Expected(ref, rs, host, 8, 2, 1, kOfxBitDepthByte, &first, &error);
+    ok = ok && Expected(ref, rs, host, 8, ChainFrames(8, 0.5), 1, kOfxBitDepthByte, &first, &error);
     Check(ok && Compare(expect, first, false).mean > 1, "references: starry_night and %s differ%s%s",
           ids.empty() ? "?" : ids[0].c_str(), ok ? "" : ": ", error.c_str());
     OfxStatus st;
@@ -1008,6 +1239,7 @@ int main(int argc, char** argv)
         else if (a == "--no-engine") opt.noEngine = true;
         else if (a == "--old-engine") opt.oldEngine = true;
         else if (a == "--host-limits") opt.hostLimits = true;
+        else if (a == "--cache") opt.cache = true;
         else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
             std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
@@ -1017,6 +1249,7 @@ int main(int argc, char** argv)
     if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
     if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
     if (opt.hostLimits && !opt.bundle.empty()) return std::min(RunHostLimits(opt), 255);
+    if (opt.cache && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunCache(opt), 255);
     if (opt.bundle.empty() || opt.models.empty() || opt.width < 8 || opt.height < 8) {
         std::fprintf(stderr, "--bundle and --models are required\n");
         return 2;
