@@ -22,8 +22,8 @@ TEST_OUT="$OUT/test"
 PLUGINS="$TEST_OUT/plugins"
 BUNDLE="$PLUGINS/StyleFilter.ofx.bundle"
 MODELS="${STYLEFILTER_TEST_MODELS:-$REPO/out/test-models}"
-PICTURE="$REPO/assets/content/tubingen.jpg"
 mkdir -p "$TEST_OUT"
+source "$REPO/tests/ofx/common.sh"
 
 bench=0
 for arg in "$@"; do
@@ -37,38 +37,12 @@ echo "== building the bundle and installing it into ${PLUGINS#"$REPO"/}"
 "$REPO/ofx-plugin/install.sh" "$PLUGINS"
 
 echo "== building the test host"
-g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-    -I"$REPO/ofx-plugin/include" -I"$REPO/src/StyleFilter.Native" \
-    tests/ofx/host.cpp tests/ofx/test_ofx.cpp -o "$TEST_OUT/ofx_test_host" -ldl -pthread
-
-# decode W H: raw RGBA8 frames of the test picture (cached)
-decode() {
-    local w="$1" h="$2" file="$TEST_OUT/source_${1}x${2}.rgba"
-    if [ ! -s "$file" ] && command -v ffmpeg > /dev/null && [ -f "$PICTURE" ]; then
-        ffmpeg -nostdin -v error -y -i "$PICTURE" -vf "scale=${w}:${h}" -frames:v 1 -pix_fmt rgba -f rawvideo "$file" \
-            || rm -f "$file"
-    fi
-    echo "$file"
-}
+build_test_host "$TEST_OUT/ofx_test_host"
 
 if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ]; then
     echo "$MODELS is missing or old (no zoo_dynamic.onnx or placeholder/placeholder.onnx): run build/build.sh first" >&2
     exit 1
 fi
-
-# shim_bundle DIR [gcc flags]: a copy of the bundle in DIR with engine_shim.c as stylefilter.so in front of the real
-# engine (stylefilter_real.so); prints the copy's path.
-shim_bundle() {
-    local dir="$1"; shift
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp -a "$BUNDLE" "$dir/StyleFilter.ofx.bundle"
-    local bin="$dir/StyleFilter.ofx.bundle/Contents/Linux-x86-64"
-    mv "$bin/stylefilter.so" "$bin/stylefilter_real.so"
-    gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC "$@" -I"$REPO/src/StyleFilter.Native" \
-        tests/ofx/engine_shim.c -o "$bin/stylefilter.so" -ldl
-    echo "$dir/StyleFilter.ofx.bundle"
-}
 
 if [ "$bench" = 1 ]; then
     frames="$(decode 1920 1080)"
@@ -85,7 +59,7 @@ echo "== OFX test host"
 
 echo
 echo "== OFX test host: the history cache (engine frames counted by engine_shim.c)"
-COUNTING="$(shim_bundle "$TEST_OUT/counting")"
+COUNTING="$(shim_bundle "$BUNDLE" "$TEST_OUT/counting")"
 "$TEST_OUT/ofx_test_host" --bundle "$COUNTING" --cache --models "$MODELS" --frames "$frames" --width 160 --height 90 \
     || status=1
 rm -rf "$TEST_OUT/counting"
@@ -106,7 +80,7 @@ rm -rf "$TEST_OUT/broken"
 
 echo
 echo "== OFX test host: an engine library without the style mix calls (older engine)"
-OLD="$(shim_bundle "$TEST_OUT/old-engine" -DSHIM_OLD_ENGINE)"
+OLD="$(shim_bundle "$BUNDLE" "$TEST_OUT/old-engine" -DSHIM_OLD_ENGINE)"
 old_status=0
 "$TEST_OUT/ofx_test_host" --bundle "$OLD" --old-engine --models "$MODELS" --width 160 --height 90 \
     2> "$TEST_OUT/old-engine/stderr.txt" || old_status=1

@@ -7,6 +7,8 @@
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
 //   ofx_test_host --bundle COUNTING_BUNDLE --cache --models out/test-models [--frames FILE --width W --height H]
 //                 the history cache: engine_shim.c (counting the engine frames) in front of stylefilter_real.so
+//   ofx_test_host --bundle BUNDLE --bench-sequential FILE --width 720 --height 576 [--bench-frames N]
+//                 times renders in order and scattered at the effect's defaults (tests/ofx/bench_sequential.sh)
 //   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --host-limits
 //                 a host without string parameters, and one that cannot give the Style parameter's value
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
@@ -246,7 +248,7 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
 struct Options {
-    std::string bundle, models, frames, bench;
+    std::string bundle, models, frames, bench, benchSequential;
     bool noEngine = false, oldEngine = false, hostLimits = false, cache = false;
     int width = 160, height = 90, benchFrames = 2;
 };
@@ -1216,6 +1218,73 @@ int RunBench(const Options& opt)
     return failures + (int)violations.size();
 }
 
+/// Times renders at the effect's defaults (its default style, smoothing 0.5, 8-bit) through the given bundle, the
+/// plugin of main or of this branch (tests/ofx/bench_sequential.sh runs both, alternating): --bench-frames frames in
+/// order from frame 16 (the first of a group), then 8 frames in a scattered order (a seek before each). When the
+/// bundle's engine library is engine_shim.c it also counts the engine frames. Ends with one RESULT line.
+int RunBenchSequential(const Options& opt)
+{
+    Host host;
+    std::vector<uint8_t> picture = ReadRaw(opt.benchSequential, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) {
+        std::printf("note: cannot read %s, using a synthetic picture\n", opt.benchSequential.c_str());
+        picture = Sequence::Synthetic(opt.width, opt.height);
+    }
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 63, 2);
+    std::string error;
+    if (!host.LoadBundle(opt.bundle, &error) || host.Load() != kOfxStatOK || host.Describe() != kOfxStatOK ||
+        host.DescribeInContext(kOfxImageEffectContextFilter) != kOfxStatOK) {
+        std::printf("FAIL  load/describe %s %s\n", opt.bundle.c_str(), error.c_str());
+        return 1;
+    }
+    void* lib = dlopen((opt.bundle + "/Contents/Linux-x86-64/stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    auto engineCalls = lib ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(lib, "sftest_engine_calls")) : nullptr;
+    auto engineFrames = [&]() -> double {
+        uint64_t process = 0, resets = 0;
+        if (engineCalls) engineCalls(&process, &resets);
+        return (double)process;
+    };
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);  // loads the default style
+    int failures = st == kOfxStatOK ? 0 : 1;
+    std::string style = "?";
+    if (Param* p = e->params.Find("style")) {
+        auto options = p->props.Strings(kOfxParamPropChoiceOption);
+        int i = p->IntAt(0);
+        if (i >= 0 && i < (int)options.size()) style = options[(size_t)i];
+    }
+    if (host.Render(e, 0, 1, false).status != kOfxStatOK) failures++;  // first run: sessions warm up
+    std::printf("bench: %dx%d 8-bit, style \"%s\", smoothing 0.5, %u hardware threads, %s\n", opt.width, opt.height,
+                style.c_str(), std::thread::hardware_concurrency(), opt.bundle.c_str());
+
+    auto timeRenders = [&](const std::vector<int>& times, double* msPerFrame, double* enginePerFrame) {
+        const double before = engineFrames();
+        auto t0 = std::chrono::steady_clock::now();
+        for (int t : times) {
+            auto r = host.Render(e, t, 1, false);
+            if (r.status != kOfxStatOK || r.identity || !r.fullyWritten) failures++;
+        }
+        *msPerFrame = Ms(std::chrono::steady_clock::now() - t0) / (double)times.size();
+        *enginePerFrame = (engineFrames() - before) / (double)times.size();
+    };
+    std::vector<int> inOrder;
+    for (int i = 0; i < opt.benchFrames; ++i) inOrder.push_back(16 + i);
+    const std::vector<int> scattered = {45, 21, 38, 29, 50, 33, 18, 42};  // places 5, 5, 6, 5, 2, 1, 2, 2 in their groups
+    double orderMs = 0, orderEngine = 0, scatterMs = 0, scatterEngine = 0;
+    timeRenders(inOrder, &orderMs, &orderEngine);
+    std::printf("  %2zu frames in order (16 ..):  %7.0f ms/frame, %5.2f engine frames/frame\n", inOrder.size(), orderMs,
+                orderEngine);
+    timeRenders(scattered, &scatterMs, &scatterEngine);
+    std::printf("  %2zu frames scattered:         %7.0f ms/frame, %5.2f engine frames/frame\n", scattered.size(), scatterMs,
+                scatterEngine);
+    std::printf("RESULT in_order_ms=%.1f in_order_engine=%.3f scattered_ms=%.1f scattered_engine=%.3f failures=%d\n",
+                orderMs, engineCalls ? orderEngine : -1.0, scatterMs, engineCalls ? scatterEngine : -1.0, failures);
+    std::fflush(stdout);
+    host.DestroyInstance(e);
+    host.Unload();
+    return failures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -1240,6 +1309,7 @@ int main(int argc, char** argv)
         else if (a == "--old-engine") opt.oldEngine = true;
         else if (a == "--host-limits") opt.hostLimits = true;
         else if (a == "--cache") opt.cache = true;
+        else if (a == "--bench-sequential") opt.benchSequential = next();
         else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
             std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
@@ -1250,6 +1320,7 @@ int main(int argc, char** argv)
     if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
     if (opt.hostLimits && !opt.bundle.empty()) return std::min(RunHostLimits(opt), 255);
     if (opt.cache && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunCache(opt), 255);
+    if (!opt.benchSequential.empty() && !opt.bundle.empty()) return std::min(RunBenchSequential(opt), 255);
     if (opt.bundle.empty() || opt.models.empty() || opt.width < 8 || opt.height < 8) {
         std::fprintf(stderr, "--bundle and --models are required\n");
         return 2;
