@@ -332,6 +332,220 @@ bool LoadBundleWithPanningClip(Host& host, const Options& opt)
     return loaded;
 }
 
+// ---- by value: the engine's maths through the effect, against values computed here ---------------------------------
+
+/// A colour in 8-bit levels (0..255), also for float frames.
+struct Rgb {
+    double r, g, b;
+};
+
+double Luma(const Rgb& c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b; }  // BT.601, as stylefilter.h documents
+
+/// The engine's documented maths, written again here for a chain of uniform frames (anchor .. t, run after a reset)
+/// through a network that is the identity (identity.onnx) or grey (grey.onnx: Y, Y, Y):
+///   temporal blend  F'_j = F_j + s m (F'_{j-1} - F_j), m = max(0, 1 - change / 0.1), change = the largest of the R, G,
+///                   B changes of the input (0..1); a mean change above 0.15 is a scene cut and restarts the history;
+///   colour          out = in + (Y(F') - Y(in)) on each channel (the input's chroma, the stylised luma);
+///   strength a      out = in + a (out - in).
+Rgb ReferenceUniform(const std::vector<Rgb>& chain, bool grey, double strength, double smoothing, bool preserve)
+{
+    auto network = [&](const Rgb& c) { return grey ? Rgb{Luma(c), Luma(c), Luma(c)} : c; };
+    auto clamp = [](const Rgb& c) {
+        return Rgb{std::clamp(c.r, 0.0, 255.0), std::clamp(c.g, 0.0, 255.0), std::clamp(c.b, 0.0, 255.0)};
+    };
+    Rgb f = network(chain.front());
+    for (size_t j = 1; j < chain.size(); ++j) {
+        const Rgb& a = chain[j - 1];
+        const Rgb& b = chain[j];
+        const Rgb n = network(b);
+        const double change = std::max({std::fabs(b.r - a.r), std::fabs(b.g - a.g), std::fabs(b.b - a.b)}) / 255.0;
+        if (change > 0.15) {
+            f = n;
+            continue;
+        }
+        const double sm = smoothing * std::max(0.0, 1.0 - change / 0.1);
+        f = Rgb{n.r + sm * (f.r - n.r), n.g + sm * (f.g - n.g), n.b + sm * (f.b - n.b)};
+    }
+    f = clamp(f);
+    const Rgb& in = chain.back();
+    if (preserve) {
+        const double dy = Luma(f) - Luma(in);
+        f = Rgb{in.r + dy, in.g + dy, in.b + dy};
+    }
+    return clamp(Rgb{in.r + strength * (f.r - in.r), in.g + strength * (f.g - in.g), in.b + strength * (f.b - in.b)});
+}
+
+/// Largest difference, in 8-bit levels, between a rendered RGBA frame (8-bit or float) and expected colours per pixel;
+/// *alphaKept is false when any alpha differs from the source's (float: by more than 1e-4 levels).
+double MaxLevelsOff(const std::vector<uint8_t>& out, const std::vector<uint8_t>& source, bool isFloat,
+                    const std::function<Rgb(size_t)>& expected, bool* alphaKept)
+{
+    const size_t pixels = source.size() / (isFloat ? 16 : 4);
+    *alphaKept = out.size() == source.size();
+    if (!*alphaKept || pixels == 0) return 1e9;
+    double worst = 0;
+    for (size_t i = 0; i < pixels; ++i) {
+        const Rgb e = expected(i);
+        const double want[3] = {e.r, e.g, e.b};
+        for (int c = 0; c < 4; ++c) {
+            double got, src;
+            if (isFloat) {
+                got = reinterpret_cast<const float*>(out.data())[i * 4 + (size_t)c] * 255.0;
+                src = reinterpret_cast<const float*>(source.data())[i * 4 + (size_t)c] * 255.0;
+            } else {
+                got = out[i * 4 + (size_t)c];
+                src = source[i * 4 + (size_t)c];
+            }
+            if (c == 3) {  // exact in 8 bits; float alpha goes through the engine's 0..255 planes and back
+                *alphaKept = *alphaKept && std::fabs(got - src) <= (isFloat ? 1e-4 : 0);
+                continue;
+            }
+            // 8-bit output is the value rounded half up
+            const double w = isFloat ? want[c] : std::floor(want[c] + 0.5);
+            worst = std::max(worst, std::fabs(got - w));
+        }
+    }
+    return worst;
+}
+
+/// Alpha (strength), colour preservation and smoothing by value through the effect, with the tiny test networks
+/// identity.onnx and grey.onnx, against ReferenceUniform and per-pixel formulas: uniform frames at an odd size (37x23:
+/// 851 pixels, no vector width divides it, and the network runs at 36x32) and a still textured frame at 36x32 (the
+/// network's own size, so nothing is resampled and every pixel has its own expected value), 8-bit and float, with
+/// padded rows and rows stored top-down (negative row bytes) in the source and the output.
+void CheckByValue(Host& host, const Options& opt)
+{
+    Section("by value: strength, colour preservation and smoothing, against values computed in the test");
+    const Sequence saved = host.source;
+    const std::string savedPremultiplication = host.premultiplication;
+    host.premultiplication = kOfxImageUnPreMultiplied;  // straight colour: the plugin leaves alpha alone
+    const std::string identity = opt.models + "/identity.onnx", grey = opt.models + "/grey.onnx";
+
+    // Uniform frames 0 .. 23: a slow colour drift (change 4/255 a frame, m = 0.84), and a cut at frame 20 (G + 60).
+    const int w = 37, h = 23;
+    std::vector<Rgb> colour;
+    Sequence uniform;
+    uniform.width = w;
+    uniform.height = h;
+    uniform.first = 0;
+    uniform.last = 23;
+    for (int j = 0; j <= 23; ++j) {
+        Rgb c{120.0 + 4 * j, 80.0 - 2 * j + (j >= 20 ? 60 : 0), 40.0 + 3 * j};
+        colour.push_back(c);
+        std::vector<uint8_t> px((size_t)w * h * 4);
+        for (size_t i = 0; i < px.size(); i += 4) {
+            px[i] = (uint8_t)c.r;
+            px[i + 1] = (uint8_t)c.g;
+            px[i + 2] = (uint8_t)c.b;
+            px[i + 3] = 77;
+        }
+        uniform.frames.push_back(std::move(px));
+    }
+    host.source = uniform;
+    host.sourceRowPadding = 12;
+    host.sourceTopDown = true;
+    host.outputRowPadding = 4;
+    host.outputTopDown = false;
+
+    struct Case {
+        const char* what;
+        bool grey;
+        double strength, smoothing;
+        bool preserve;
+        double t;
+        const char* depth;
+    };
+    const Case cases[] = {
+        {"strength 0.25", true, 0.25, 0, false, 10, kOfxBitDepthByte},
+        {"strength 0.6", true, 0.6, 0, false, 10, kOfxBitDepthByte},
+        {"strength 1", true, 1, 0, false, 10, kOfxBitDepthByte},
+        {"strength 0.6", true, 0.6, 0, false, 10, kOfxBitDepthFloat},
+        {"preserve colours", true, 1, 0, true, 10, kOfxBitDepthByte},
+        {"smoothing 0.3", false, 1, 0.3, false, 10, kOfxBitDepthByte},
+        {"smoothing 0.5", false, 1, 0.5, false, 13, kOfxBitDepthByte},
+        {"smoothing 1", false, 1, 1.0, false, 15, kOfxBitDepthByte},
+        {"smoothing 1", false, 1, 1.0, false, 15, kOfxBitDepthFloat},
+        {"smoothing 0.9 across the cut at 20", false, 1, 0.9, false, 22, kOfxBitDepthByte},
+        {"smoothing 0.5, preserve colours, strength 0.7", false, 0.7, 0.5, true, 13, kOfxBitDepthByte},
+        {"smoothing 1, preserve colours", true, 1, 1.0, true, 12, kOfxBitDepthFloat},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+        const Case& c = cases[ci];
+        OfxStatus st;
+        Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, c.depth, &st);
+        host.SetString(e, "customModel", c.grey ? grey : identity);
+        host.SetDouble(e, "strength", c.strength);
+        host.SetDouble(e, "smoothing", c.smoothing);
+        host.SetInt(e, "preserveColours", c.preserve ? 1 : 0);
+        auto r = host.Render(e, c.t, 1, false);
+        const int n = ChainFrames(c.t, c.smoothing);
+        const std::vector<Rgb> chain(colour.begin() + (long)(c.t - n), colour.begin() + (long)c.t + 1);
+        const Rgb want = ReferenceUniform(chain, c.grey, c.strength, c.smoothing, c.preserve);
+        int sw = 0, sh = 0;
+        const bool isFloat = std::string(c.depth) == kOfxBitDepthFloat;
+        bool alphaKept = false;
+        const double off = MaxLevelsOff(r.pixels, ScaledFrame(host.source, c.t, 1, c.depth, &sw, &sh), isFloat,
+                                        [&](size_t) { return want; }, &alphaKept);
+        Check(st == kOfxStatOK && r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+              "%s, %s network, %s, frame %g (from frame %g): every pixel (%.2f, %.2f, %.2f) within %.3f levels, "
+              "alpha kept", c.what, c.grey ? "grey" : "identity", isFloat ? "float" : "8-bit", c.t, c.t - n, want.r,
+              want.g, want.b, off);
+        host.DestroyInstance(e);
+    }
+
+    // A still textured frame at the network's own size: every pixel has its own value (packing, strides, channels).
+    {
+        const int tw = 36, th = 32;
+        std::vector<uint8_t> picture = Sequence::Synthetic(tw, th);
+        for (size_t i = 0; i < picture.size(); i += 4) picture[i + 3] = (uint8_t)(i * 7 / 4 % 256);  // alpha varies
+        host.source = Sequence::Panning(picture, tw, th, 0, 23, 0);
+        host.sourceRowPadding = 4;
+        host.sourceTopDown = false;
+        host.outputRowPadding = 20;
+        host.outputTopDown = true;
+        for (const char* depth : {kOfxBitDepthByte, kOfxBitDepthFloat}) {
+            const bool isFloat = std::string(depth) == kOfxBitDepthFloat;
+            int sw = 0, sh = 0;
+            const std::vector<uint8_t> in = ScaledFrame(host.source, 10, 1, depth, &sw, &sh);
+            auto inColour = [&](size_t i) {
+                if (isFloat) {
+                    const float* f = reinterpret_cast<const float*>(in.data()) + i * 4;
+                    return Rgb{f[0] * 255.0, f[1] * 255.0, f[2] * 255.0};
+                }
+                return Rgb{(double)in[i * 4], (double)in[i * 4 + 1], (double)in[i * 4 + 2]};
+            };
+            OfxStatus st;
+            Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, depth, &st);
+            host.SetString(e, "customModel", grey);
+            host.SetDouble(e, "strength", 0.6);
+            auto r = host.Render(e, 10, 1, false);
+            bool alphaKept = false;
+            double off = MaxLevelsOff(r.pixels, in, isFloat, [&](size_t i) {
+                const Rgb c = inColour(i);
+                const double y = Luma(c);
+                return Rgb{c.r + 0.6 * (y - c.r), c.g + 0.6 * (y - c.g), c.b + 0.6 * (y - c.b)};
+            }, &alphaKept);
+            Check(r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+                  "36x32 texture, %s, grey network, strength 0.6: each pixel in + 0.6 (Y - in) within %.3f levels, its "
+                  "alpha kept", isFloat ? "float" : "8-bit", off);
+            host.SetDouble(e, "strength", 1.0);
+            host.SetInt(e, "preserveColours", 1);
+            r = host.Render(e, 10, 1, false);
+            off = MaxLevelsOff(r.pixels, in, isFloat, inColour, &alphaKept);
+            Check(r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+                  "36x32 texture, %s, grey network, preserve colours: each pixel keeps its colour (within %.3f levels)",
+                  isFloat ? "float" : "8-bit", off);
+            host.DestroyInstance(e);
+        }
+    }
+    host.source = saved;
+    host.premultiplication = savedPremultiplication;
+    host.sourceRowPadding = 32;
+    host.sourceTopDown = false;
+    host.outputRowPadding = 64;
+    host.outputTopDown = false;
+}
+
 int RunTests(const Options& opt)
 {
     Host host;
@@ -760,6 +974,8 @@ int RunTests(const Options& opt)
     host.SetInt(bad, "style", starryIndex < 0 ? 0 : starryIndex);
     rb = host.Render(bad, 10, 1, false);
     Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'starry_night' chosen by its title renders");
+
+    CheckByValue(host, opt);
 
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
