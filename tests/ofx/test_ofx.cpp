@@ -1347,7 +1347,8 @@ int RunHostLimits(const Options& opt)
 
 /// Times 8-bit renders at the bench size with the untrained full-width network (the test models' placeholder, as a custom
 /// model): the engine alone through its C ABI (one frame), then the plugin at smoothing 0 (one engine frame per render)
-/// and at the default 0.5 (2 warm frames + 1), and at half inference resolution.
+/// and at the default 0.5, and at half inference resolution; each case renders in order from the first frame of a group
+/// (at 0.5: 3 engine frames, then 1 per render). tests/ofx/bench_sequential.sh compares renders in order and scattered.
 int RunBench(const Options& opt)
 {
     Host host;
@@ -1410,14 +1411,15 @@ int RunBench(const Options& opt)
     struct Case { double smoothing; int resolution; const char* label; };
     const Case cases[] = {
         {0.0, 0, "plugin, smoothing 0   (1 engine frame/render):    "},
-        {0.5, 0, "plugin, smoothing 0.5 (2 warm + 1 = 3 per render):"},
+        {0.5, 0, "plugin, smoothing 0.5 (3, then 1 per render):     "},
         {0.5, 1, "plugin, smoothing 0.5, inference resolution Half: "},
     };
-    double t = 10;
+    double group = 8;
     for (const Case& c : cases) {
         host.SetDouble(e, "smoothing", c.smoothing);
         host.SetInt(e, "inferenceResolution", c.resolution);
-        double total = 0;
+        double total = 0, t = group;
+        group += 8;
         for (int n = 0; n < opt.benchFrames; ++n, t += 1) {
             auto t1 = std::chrono::steady_clock::now();
             auto r = host.Render(e, t, 1, false);
