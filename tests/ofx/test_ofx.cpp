@@ -1247,11 +1247,18 @@ int RunCache(const Options& opt)
               "frame 13 changed after it was rendered: 14 restarts (%ld engine frames), bit-identical to 14 alone on the "
               "new pixels (and not the old result)", n);
         host.source.frames[13] = kept;
-        host.source.frames[9][0] ^= 1;  // one byte of an earlier frame of the chain
+        host.DestroyInstance(e);
+        // One byte of an earlier frame of the held chain: the top-left pixel's red (the top row is the last one an
+        // image's rows give, bottom-up).
+        e = instance();
+        render(e, 12, &n);
+        render(e, 13, &n);
+        render(e, 14, &n);
+        host.source.frames[9][0] ^= 1;
         auto r15 = render(e, 15, &n);
         auto a15 = host.Render(alone, 15, 1, false);
         Check(n == ChainFrames(15, 0.5) + 1 && SameBytes(r15.pixels, a15.pixels),
-              "one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone", n);
+              "after 12, 13, 14 one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone", n);
         host.source.frames[9][0] ^= 1;
         host.DestroyInstance(e);
         host.DestroyInstance(alone);
