@@ -47,8 +47,8 @@ constexpr const char* kPluginLongLabel = "StyleFilter Neural Style";
 constexpr const char* kPluginGrouping = "Stylize";
 constexpr const char* kPluginDescription =
     "Neural style transfer (StyleFilter). Temporal smoothing plays each frame's group of 8 from 1 to 3 frames before "
-    "it, so every frame renders the same whatever the render order, and frames rendered in order cost one network run "
-    "each.";
+    "it, so every frame renders the same whatever the render order, and frames rendered in order cost about one "
+    "network run each.";
 
 // Parameters: name (also the script name), label and hint.
 constexpr const char* kParamStyle = "style";
@@ -96,7 +96,8 @@ constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the b
 constexpr const char* kDefaultStyleId = "starry_night";
 
 // Lower than the engine's live default (0.75), chosen when every render replayed ceil(3 s) earlier frames
-// (docs/benchmarks.md); kept so that existing projects render as before within each group.
+// (docs/benchmarks.md). Renders in order now cost 1 + k/8 engine frames whatever k, but a frame rendered alone
+// costs k + 1 to k + 8, so a higher default still costs something.
 constexpr double kDefaultSmoothing = 0.5;
 /// Most frames played before a group (smoothing 1).
 constexpr int kMaxWarmFrames = 3;
