@@ -1,69 +1,118 @@
 // neural_style.cpp - the "Neural Style" OpenFX image effect (org.stylefilter.NeuralStyle).
 //
 // One StyleFilter engine per effect instance. A render at time t is a pure function of the source frames
-// t-k .. t and of the parameter values at t: the engine's temporal history is reset, the k earlier source
-// frames (fetched with temporal clip access) are run through it to warm the history, and then frame t is
-// stylised. So frames can be rendered in any order, on any number of instances, and always come out the same.
-// The parameter values at t include Style mix (the blend of a multi-style model), set before the warm frames.
+// anchor .. t and of the parameter values at t: it stylises frame t as if the engine had played the source from the
+// anchor, k = ceil(3 x smoothing) frames before the first frame of t's group of 8 (frames 0-7, 8-15, ...), with a fresh
+// temporal history. So frames can be rendered in any order, on any number of instances, and always come out the same.
+// The parameter values at t include Style mix (the blend of a multi-style model), set before the earlier frames run.
+//
+// Frames rendered in order share their anchor, so a render continues the history the previous one left in the engine
+// (history_cache.h checks that it is the same chain: same anchor and settings, same pixels by hash) and runs one frame;
+// a render that cannot continue resets the history and runs the chain's earlier frames first (fetched with temporal
+// clip access and declared in GetFramesNeeded).
 //
 // The style is loaded when the instance is created and when Style, Custom model or Device change (so Style mix can be
 // enabled for multi-style models only); a render loads it itself if it still has to.
 //
 // Errors (engine library missing, bad model, inference failure) are reported through the message suite and the
 // output is a copy of the source; nothing is thrown across the C boundary.
+//
+// Host plumbing (suites, property helpers, images, scratch memory, pixel operations) lives in ofx_support.h.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "engine.h"
+#include "history_cache.h"
 #include "ofx_api.h"
+#include "ofx_support.h"
 #include "platform.h"
 
 namespace sfofx {
 namespace {
 
-// ---- identity ----------------------------------------------------------------------------------------------
+// ---- identity and parameters -------------------------------------------------------------------------------
 
 constexpr const char* kPluginId = "org.stylefilter.NeuralStyle";
 constexpr unsigned kVersionMajor = 1;
 constexpr unsigned kVersionMinor = 0;
+constexpr const char* kPluginLabel = "Neural Style";
+constexpr const char* kPluginLongLabel = "StyleFilter Neural Style";
+constexpr const char* kPluginGrouping = "Stylize";
+constexpr const char* kPluginDescription =
+    "Neural style transfer (StyleFilter). Temporal smoothing plays each frame's group of 8 from 1 to 3 frames before "
+    "it, so every frame renders the same whatever the render order, and frames rendered in order cost about one "
+    "network run each.";
 
-// Parameter names (also the script names).
+// Parameters: name (also the script name), label and hint.
 constexpr const char* kParamStyle = "style";
-constexpr const char* kParamCustomModel = "customModel";
-constexpr const char* kParamStrength = "strength";
-constexpr const char* kParamPreserveColours = "preserveColours";
-constexpr const char* kParamSmoothing = "smoothing";
-constexpr const char* kParamInferenceResolution = "inferenceResolution";
-constexpr const char* kParamDevice = "device";
-constexpr const char* kParamStyleMix = "styleMix";
+constexpr const char* kParamStyleLabel = "Style";
+constexpr const char* kParamStyleHint = "Bundled style (ignored when a custom model is set).";
 
-constexpr const char* kStyleMixHint =
+constexpr const char* kParamCustomModel = "customModel";
+constexpr const char* kParamCustomModelLabel = "Custom model";
+constexpr const char* kParamCustomModelHint =
+    "A style model file (.onnx) or style pack (.zip); overrides Style when set.";
+
+constexpr const char* kParamStrength = "strength";
+constexpr const char* kParamStrengthLabel = "Strength";
+constexpr const char* kParamStrengthHint =
+    "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.";
+
+constexpr const char* kParamStyleMix = "styleMix";
+constexpr const char* kParamStyleMixLabel = "Style mix";
+constexpr const char* kParamStyleMixHint =
     "Sweeps across the model's styles: 0 = the first style, 1 = the last, in between a blend of the two neighbouring "
     "styles. Only for models with several styles (mixing style packs); disabled and ignored otherwise.";
 
-// Lower than the engine's live default (0.75): here every render replays ceil(3 s) earlier frames, and 0.75 would
-// cost 4 engine frames per output frame instead of 3 for a small further gain (docs/benchmarks.md).
+constexpr const char* kParamPreserveColours = "preserveColours";
+constexpr const char* kParamPreserveColoursLabel = "Preserve colours";
+constexpr const char* kParamPreserveColoursHint =
+    "Keep the source's colours and take only the light and texture of the style.";
+
+constexpr const char* kParamSmoothing = "smoothing";
+constexpr const char* kParamSmoothingLabel = "Temporal smoothing";
+constexpr const char* kParamSmoothingHint =
+    "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 a frame is stylised as if played "
+    "from ceil(3 x smoothing) frames before its group of 8 (frames 0-7, 8-15, ...), so renders stay repeatable in any "
+    "order; in order, each frame continues the previous one's history.";
+
+constexpr const char* kParamInferenceResolution = "inferenceResolution";
+constexpr const char* kParamInferenceResolutionLabel = "Inference resolution";
+constexpr const char* kParamInferenceResolutionHint =
+    "Size the network runs at, relative to the frame: smaller is faster and softer.";
+
+constexpr const char* kParamDevice = "device";
+constexpr const char* kParamDeviceLabel = "Device";
+constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
+
+/// The style a new instance starts on (when the bundle has it): the Style parameter's declared default.
+constexpr const char* kDefaultStyleId = "starry_night";
+
+// Lower than the engine's live default (0.75), chosen when every render replayed ceil(3 s) earlier frames
+// (docs/benchmarks.md). Renders in order now cost 1 + k/8 engine frames whatever k, but a frame rendered alone
+// costs k + 1 to k + 8, so a higher default still costs something.
 constexpr double kDefaultSmoothing = 0.5;
-/// Most earlier frames a render looks at (smoothing 1).
+/// Most frames played before a group (smoothing 1).
 constexpr int kMaxWarmFrames = 3;
+/// Frames per group: frames of one group share their history's start, so a render in order continues the previous
+/// one's. Longer groups make renders in order cheaper (1 + k / 8 engine frames per frame) and a frame rendered alone
+/// dearer (k + 1 to k + 8).
+constexpr int kGroupFrames = 8;
 
 const char* const kResolutionLabels[] = {"Full", "Half", "Quarter"};
 const double kResolutionScales[] = {1.0, 0.5, 0.25};
 const char* const kDeviceLabels[] = {"Auto", "CPU", "CUDA", "TensorRT", "DirectML"};
 const int kDeviceValues[] = {SF_DEVICE_AUTO, SF_DEVICE_CPU, SF_DEVICE_CUDA, SF_DEVICE_TENSORRT, SF_DEVICE_DIRECTML};
 
-/// Earlier frames used to warm the temporal history for a given smoothing: 0 for none, else ceil(3 s), so
-/// 1 frame up to 0.33, 2 up to 0.67 and 3 above.
+/// Frames played before a group for a given smoothing: 0 for none, else ceil(3 s), so 1 frame up to 0.33, 2 up to
+/// 0.67 and 3 above.
 int WarmFrameCount(double smoothing)
 {
     if (!(smoothing > 0)) return 0;
@@ -71,52 +120,20 @@ int WarmFrameCount(double smoothing)
     return std::clamp(k, 1, kMaxWarmFrames);
 }
 
-// ---- host connection ---------------------------------------------------------------------------------------
-
-OfxHost* g_host = nullptr;
-const OfxPropertySuiteV1* g_prop = nullptr;
-const OfxImageEffectSuiteV1* g_effect = nullptr;
-const OfxParameterSuiteV1* g_param = nullptr;
-const OfxMemorySuiteV1* g_memory = nullptr;
-const OfxMultiThreadSuiteV1* g_thread = nullptr;
-const OfxMessageSuiteV1* g_message = nullptr;    // V1 layout; also the start of V2
-const OfxMessageSuiteV2* g_messageV2 = nullptr;  // NULL when the host only has version 1
+// ---- the engine, loaded once per process -------------------------------------------------------------------
 
 BundlePaths g_paths;
 const EngineApi* g_engine = nullptr;
 std::string g_engineError;
 std::vector<std::string> g_styles;  // ids of the Style parameter's options (shown by title), fixed at describe time
 
-template <typename T>
-const T* FetchSuite(const char* name, int version)
+/// Index of the Style option a new instance starts on, declared as the parameter's default: kDefaultStyleId, else the
+/// first style.
+int DefaultStyleIndex()
 {
-    if (!g_host || !g_host->fetchSuite) return nullptr;
-    return static_cast<const T*>(g_host->fetchSuite(g_host->host, name, version));
-}
-
-void LogStderr(const char* level, const std::string& text)
-{
-    std::fprintf(stderr, "[StyleFilter.ofx] %s: %s\n", level, text.c_str());
-}
-
-// ---- property helpers (errors are ignored on purpose: hosts may not know every optional property) ---------
-
-void SetString(OfxPropertySetHandle p, const char* name, const char* value, int index = 0) { g_prop->propSetString(p, name, index, value); }
-void SetInt(OfxPropertySetHandle p, const char* name, int value, int index = 0) { g_prop->propSetInt(p, name, index, value); }
-void SetDouble(OfxPropertySetHandle p, const char* name, double value, int index = 0) { g_prop->propSetDouble(p, name, index, value); }
-
-double GetDouble(OfxPropertySetHandle p, const char* name, double fallback, int index = 0)
-{
-    double v = fallback;
-    if (!p || g_prop->propGetDouble(p, name, index, &v) != kOfxStatOK) return fallback;
-    return v;
-}
-
-std::string GetString(OfxPropertySetHandle p, const char* name, int index = 0)
-{
-    char* v = nullptr;
-    if (!p || g_prop->propGetString(p, name, index, &v) != kOfxStatOK || !v) return std::string();
-    return std::string(v);
+    for (size_t i = 0; i < g_styles.size(); ++i)
+        if (g_styles[i] == kDefaultStyleId) return (int)i;
+    return 0;
 }
 
 // ---- instance ----------------------------------------------------------------------------------------------
@@ -132,10 +149,8 @@ struct Instance {
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
 
-    // Serialises renders (and style loads) on this instance: the host's mutex when it has the multi-thread
-    // suite, else our own.
-    OfxMutexHandle hostMutex = nullptr;
-    std::mutex ownMutex;
+    // Serialises renders (and style loads) on this instance.
+    InstanceMutex renderMutex;
 
     // Style loading state (guarded by the render lock).
     std::string loadedKey;   // device + style of the last load attempt
@@ -152,60 +167,31 @@ struct Instance {
     int mixEnabledShown = -1;
     std::string mixHintShown;
 
+    // The chain of frames the engine's temporal history holds (guarded by the render lock).
+    HistoryCache history;
+
     // Messages (guarded by the render lock): the last error posted, so a failing model is reported once and not
     // on every frame; cleared when a frame renders cleanly again.
     std::string postedError;
 };
 
-class RenderLock {
-public:
-    explicit RenderLock(Instance* inst) : inst_(inst)
-    {
-        if (inst_->hostMutex) g_thread->mutexLock(inst_->hostMutex);
-        else inst_->ownMutex.lock();
-    }
-    ~RenderLock()
-    {
-        if (inst_->hostMutex) g_thread->mutexUnLock(inst_->hostMutex);
-        else inst_->ownMutex.unlock();
-    }
-    RenderLock(const RenderLock&) = delete;
-    RenderLock& operator=(const RenderLock&) = delete;
+Instance* GetInstance(OfxImageEffectHandle effect) { return static_cast<Instance*>(InstanceData(effect)); }
 
-private:
-    Instance* inst_;
-};
-
-Instance* GetInstance(OfxImageEffectHandle effect)
-{
-    OfxPropertySetHandle props = nullptr;
-    if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return nullptr;
-    void* data = nullptr;
-    if (g_prop->propGetPointer(props, kOfxPropInstanceData, 0, &data) != kOfxStatOK) return nullptr;
-    return static_cast<Instance*>(data);
-}
-
-/// Posts an error for the user: a persistent message on the effect when the host has message suite V2 (the
-/// node shows the error until it is cleared), else a one-off message; also written to stderr. The same text is not
+/// Posts an error for the user (ofx_support's PostErrorMessage) and writes it to stderr. The same text is not
 /// posted twice in a row, so a failing model is reported once rather than on every frame.
 void ReportError(Instance* inst, const std::string& text)
 {
     if (inst && inst->postedError == text) return;
     if (inst) inst->postedError = text;
-    LogStderr("error", text);
-    void* handle = inst ? static_cast<void*>(inst->effect) : nullptr;
-    if (g_messageV2 && g_messageV2->setPersistentMessage && handle) {
-        g_messageV2->setPersistentMessage(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
-    } else if (g_message && g_message->message) {
-        g_message->message(handle, kOfxMessageError, "StyleFilter.Error", "%s", text.c_str());
-    }
+    Log("error", text);
+    PostErrorMessage(inst ? inst->effect : nullptr, text);
 }
 
 void ClearError(Instance* inst)
 {
     if (inst->postedError.empty()) return;
     inst->postedError.clear();
-    if (g_messageV2 && g_messageV2->clearPersistentMessage) g_messageV2->clearPersistentMessage(inst->effect);
+    ClearPersistentMessage(inst->effect);
 }
 
 // ---- parameter values at a time ----------------------------------------------------------------------------
@@ -220,27 +206,6 @@ struct Settings {
     bool custom = false;
     double styleMix = 0;  // 0 = the first style .. 1 = the last (multi-style models only)
 };
-
-double ParamDouble(OfxParamHandle p, OfxTime t, double fallback)
-{
-    double v = fallback;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !std::isfinite(v)) return fallback;
-    return v;
-}
-
-int ParamInt(OfxParamHandle p, OfxTime t, int fallback)
-{
-    int v = fallback;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK) return fallback;
-    return v;
-}
-
-std::string ParamString(OfxParamHandle p, OfxTime t)
-{
-    char* v = nullptr;
-    if (!p || g_param->paramGetValueAtTime(p, t, &v) != kOfxStatOK || !v) return std::string();
-    return std::string(v);
-}
 
 std::string Trim(const std::string& s)
 {
@@ -266,202 +231,38 @@ Settings ReadSettings(Instance* inst, OfxTime t)
         s.style = custom;
         s.custom = true;
     } else {
-        int idx = ParamInt(inst->style, t, 0);
+        // A host that cannot give the value (or lacks the parameter) gets the declared default, not the first style.
+        int idx = ParamInt(inst->style, t, DefaultStyleIndex());
         if (idx >= 0 && idx < (int)g_styles.size()) s.style = g_styles[(size_t)idx];
     }
     return s;
 }
 
-/// Earlier frames to warm the history at time t: WarmFrameCount, but never before the source's first frame.
-int WarmFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
+/// Earlier frames the render at t runs before t (the chain's anchor is t minus this): WarmFrameCount(smoothing) plus
+/// t's place in its group, 0 without smoothing, and never before the source's first frame.
+int ChainFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
 {
     if (strength <= 0) return 0;  // identity: nothing is stylised
-    int k = WarmFrameCount(smoothing);
+    const int k = WarmFrameCount(smoothing);
+    if (k == 0) return 0;
+    const long long frame = (long long)std::floor(t + 1e-6);
+    int n = k + (int)(((frame % kGroupFrames) + kGroupFrames) % kGroupFrames);
     OfxPropertySetHandle clipProps = nullptr;
-    if (k > 0 && g_effect->clipGetPropertySet(inst->source, &clipProps) == kOfxStatOK) {
+    if (g_effect->clipGetPropertySet(inst->source, &clipProps) == kOfxStatOK) {
         double first = GetDouble(clipProps, kOfxImageEffectPropFrameRange, -1e300, 0);
-        if (first > -1e299) k = std::max(0, std::min(k, (int)std::floor(t - first + 1e-6)));
+        if (first > -1e299) n = std::max(0, std::min(n, (int)std::floor(t - first + 1e-6)));
     }
-    return k;
+    return n;
 }
 
-// ---- images ------------------------------------------------------------------------------------------------
-
-int BytesPerComponent(const std::string& depth)
+/// What shapes the engine's history besides the frames: the loaded model, smoothing, inference size and style mix.
+/// (Strength and colour preservation apply after the blend, so a chain continues across their changes.)
+std::string HistorySettings(const Instance* inst, const Settings& s)
 {
-    if (depth == kOfxBitDepthByte) return 1;
-    if (depth == kOfxBitDepthShort || depth == kOfxBitDepthHalf) return 2;
-    if (depth == kOfxBitDepthFloat) return 4;
-    return 0;
-}
-
-int ComponentCount(const std::string& components)
-{
-    if (components == kOfxImageComponentRGBA) return 4;
-    if (components == kOfxImageComponentRGB) return 3;
-    if (components == kOfxImageComponentAlpha) return 1;
-    return 0;
-}
-
-/// An image fetched from a clip; released when it goes out of scope.
-class Image {
-public:
-    Image() = default;
-    Image(const Image&) = delete;
-    Image& operator=(const Image&) = delete;
-    ~Image() { Release(); }
-
-    OfxStatus Fetch(OfxImageClipHandle clip, OfxTime t)
-    {
-        Release();
-        OfxStatus st = g_effect->clipGetImage(clip, t, nullptr, &handle_);
-        if (st != kOfxStatOK || !handle_) {
-            handle_ = nullptr;
-            return st == kOfxStatOK ? kOfxStatFailed : st;
-        }
-        void* data = nullptr;
-        g_prop->propGetPointer(handle_, kOfxImagePropData, 0, &data);
-        data_ = static_cast<uint8_t*>(data);
-        g_prop->propGetIntN(handle_, kOfxImagePropBounds, 4, &bounds_.x1);
-        g_prop->propGetInt(handle_, kOfxImagePropRowBytes, 0, &rowBytes_);
-        depth_ = GetString(handle_, kOfxImageEffectPropPixelDepth);
-        components_ = GetString(handle_, kOfxImageEffectPropComponents);
-        premultiplied_ = GetString(handle_, kOfxImageEffectPropPreMultiplication) == kOfxImagePreMultiplied;
-        pixelBytes_ = BytesPerComponent(depth_) * ComponentCount(components_);
-        return data_ ? kOfxStatOK : kOfxStatFailed;
-    }
-
-    void Release()
-    {
-        if (handle_) g_effect->clipReleaseImage(handle_);
-        handle_ = nullptr;
-        data_ = nullptr;
-    }
-
-    bool Valid() const { return data_ != nullptr && Width() > 0 && Height() > 0 && pixelBytes_ > 0; }
-    const OfxRectI& Bounds() const { return bounds_; }
-    int Width() const { return bounds_.x2 - bounds_.x1; }
-    int Height() const { return bounds_.y2 - bounds_.y1; }
-    int PixelBytes() const { return pixelBytes_; }
-    const std::string& Depth() const { return depth_; }
-    const std::string& Components() const { return components_; }
-    bool Premultiplied() const { return premultiplied_; }
-    /// Address of pixel (bounds.x1, y), y in pixel coordinates (rows go up from bounds.y1).
-    uint8_t* Row(int y) const { return data_ + (ptrdiff_t)(y - bounds_.y1) * rowBytes_; }
-
-private:
-    OfxPropertySetHandle handle_ = nullptr;
-    uint8_t* data_ = nullptr;
-    OfxRectI bounds_{0, 0, 0, 0};
-    int rowBytes_ = 0;
-    int pixelBytes_ = 0;
-    std::string depth_, components_;
-    bool premultiplied_ = false;
-};
-
-/// Scratch memory for a frame, from the host's image memory pool when it has one.
-class Scratch {
-public:
-    Scratch(OfxImageEffectHandle effect, size_t bytes)
-    {
-        if (g_effect->imageMemoryAlloc && g_effect->imageMemoryAlloc(effect, bytes, &handle_) == kOfxStatOK && handle_) {
-            void* p = nullptr;
-            if (g_effect->imageMemoryLock(handle_, &p) == kOfxStatOK && p) {
-                data_ = static_cast<uint8_t*>(p);
-                return;
-            }
-            g_effect->imageMemoryFree(handle_);
-            handle_ = nullptr;
-        }
-        data_ = static_cast<uint8_t*>(std::malloc(bytes));
-        owned_ = data_ != nullptr;
-    }
-    ~Scratch()
-    {
-        if (handle_) {
-            g_effect->imageMemoryUnlock(handle_);
-            g_effect->imageMemoryFree(handle_);
-        } else if (owned_) {
-            std::free(data_);
-        }
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-    uint8_t* Data() const { return data_; }
-
-private:
-    OfxImageMemoryHandle handle_ = nullptr;
-    uint8_t* data_ = nullptr;
-    bool owned_ = false;
-};
-
-/// Copies an image into a tightly packed, top-down buffer (the engine's layout; OFX rows go bottom-up).
-void PackTopDown(const Image& img, uint8_t* dst)
-{
-    const size_t rowBytes = (size_t)img.Width() * (size_t)img.PixelBytes();
-    for (int r = 0; r < img.Height(); ++r) std::memcpy(dst + (size_t)r * rowBytes, img.Row(img.Bounds().y2 - 1 - r), rowBytes);
-}
-
-/// Writes the render window of dst: pixels inside srcBounds come from rowAt(y) (the pixel (srcBounds.x1, y)),
-/// the rest is transparent black.
-template <typename RowAt>
-void WriteWindow(const Image& dst, const OfxRectI& window, const OfxRectI& srcBounds, RowAt rowAt)
-{
-    const int px = dst.PixelBytes();
-    const OfxRectI& db = dst.Bounds();
-    const int x1 = std::max(window.x1, db.x1), x2 = std::min(window.x2, db.x2);
-    const int y1 = std::max(window.y1, db.y1), y2 = std::min(window.y2, db.y2);
-    if (x1 >= x2 || y1 >= y2) return;
-    const int sx1 = std::max(x1, srcBounds.x1), sx2 = std::min(x2, srcBounds.x2);
-    for (int y = y1; y < y2; ++y) {
-        uint8_t* out = dst.Row(y) + (size_t)(x1 - db.x1) * px;
-        if (y < srcBounds.y1 || y >= srcBounds.y2 || sx1 >= sx2) {
-            std::memset(out, 0, (size_t)(x2 - x1) * px);
-            continue;
-        }
-        if (sx1 > x1) std::memset(out, 0, (size_t)(sx1 - x1) * px);
-        std::memcpy(out + (size_t)(sx1 - x1) * px, rowAt(y) + (size_t)(sx1 - srcBounds.x1) * px, (size_t)(sx2 - sx1) * px);
-        if (x2 > sx2) std::memset(out + (size_t)(sx2 - x1) * px, 0, (size_t)(x2 - sx2) * px);
-    }
-}
-
-/// Premultiplied RGBA -> straight colour, in place: the network stylises colours, and the engine passes alpha through,
-/// so premultiplied edges are divided out first and multiplied back afterwards.
-void Unpremultiply(uint8_t* data, size_t pixels, bool isFloat)
-{
-    if (isFloat) {
-        float* p = reinterpret_cast<float*>(data);
-        for (size_t i = 0; i < pixels; ++i, p += 4)
-            if (p[3] > 0 && p[3] != 1)
-                for (int c = 0; c < 3; ++c) p[c] /= p[3];
-        return;
-    }
-    for (size_t i = 0; i < pixels; ++i, data += 4) {
-        const unsigned a = data[3];
-        if (a == 0 || a == 255) continue;
-        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)std::min(255u, (data[c] * 255u + a / 2) / a);
-    }
-}
-
-void Premultiply(uint8_t* data, size_t pixels, bool isFloat)
-{
-    if (isFloat) {
-        float* p = reinterpret_cast<float*>(data);
-        for (size_t i = 0; i < pixels; ++i, p += 4)
-            if (p[3] != 1)
-                for (int c = 0; c < 3; ++c) p[c] *= p[3];
-        return;
-    }
-    for (size_t i = 0; i < pixels; ++i, data += 4) {
-        const unsigned a = data[3];
-        if (a == 255) continue;
-        for (int c = 0; c < 3; ++c) data[c] = (uint8_t)((data[c] * a + 127u) / 255u);
-    }
-}
-
-void CopySourceToOutput(const Image& src, const Image& dst, const OfxRectI& window)
-{
-    WriteWindow(dst, window, src.Bounds(), [&](int y) { return src.Row(y); });
+    char text[160];
+    std::snprintf(text, sizeof text, "|s=%.17g|scale=%.17g|mix=%.17g", s.smoothing, s.inferenceScale,
+                  inst->mixCount >= 2 ? s.styleMix : 0.0);
+    return inst->loadedKey + text;
 }
 
 // ---- engine use --------------------------------------------------------------------------------------------
@@ -524,6 +325,7 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     inst->loadOk = false;
     inst->mixCount = 0;
     inst->mixNames.clear();
+    inst->history.Forget();  // a load restarts the engine's history
     // The device takes effect on the next load.
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_DEVICE, s.device) != SF_OK) {
         inst->loadError = "device not accepted: " + g_engine->LastError();
@@ -577,7 +379,7 @@ void ShowStyleMix(Instance* inst, int count, const std::vector<std::string>& nam
     const int enabled = count >= 2 ? 1 : 0;
     if (enabled != inst->mixEnabledShown && g_prop->propSetInt(props, kOfxParamPropEnabled, 0, enabled) == kOfxStatOK)
         inst->mixEnabledShown = enabled;
-    std::string hint = kStyleMixHint;
+    std::string hint = kParamStyleMixHint;
     if (count >= 2) {
         hint += " This model: ";
         for (int i = 0; i < count && i < (int)names.size(); ++i) {
@@ -598,7 +400,7 @@ void PrepareStyle(Instance* inst, OfxTime t)
     int count = 0;
     std::vector<std::string> names;
     {
-        RenderLock lock(inst);
+        ScopedLock lock(inst->renderMutex);
         if (inst->engine) {
             EnsureStyle(inst, ReadSettings(inst, t));
             count = inst->mixCount;
@@ -623,26 +425,15 @@ sf_frame MakeFrame(uint8_t* data, int w, int h, bool isFloat)
 
 OfxStatus OnLoad()
 {
-    g_prop = FetchSuite<OfxPropertySuiteV1>(kOfxPropertySuite, 1);
-    g_effect = FetchSuite<OfxImageEffectSuiteV1>(kOfxImageEffectSuite, 1);
-    g_param = FetchSuite<OfxParameterSuiteV1>(kOfxParameterSuite, 1);
-    g_memory = FetchSuite<OfxMemorySuiteV1>(kOfxMemorySuite, 1);
-    g_thread = FetchSuite<OfxMultiThreadSuiteV1>(kOfxMultiThreadSuite, 1);
-    g_messageV2 = FetchSuite<OfxMessageSuiteV2>(kOfxMessageSuite, 2);
-    g_message = g_messageV2 ? reinterpret_cast<const OfxMessageSuiteV1*>(g_messageV2)
-                            : FetchSuite<OfxMessageSuiteV1>(kOfxMessageSuite, 1);
-    if (!g_prop || !g_effect || !g_param) {
-        LogStderr("error", "the host lacks the property, image effect or parameter suite");
-        return kOfxStatErrMissingHostFeature;
-    }
+    if (!FetchSuites()) return kOfxStatErrMissingHostFeature;
     // The engine is loaded here, once; without it the effect still appears and explains itself on use.
     g_paths = FindBundlePaths();
     g_engine = LoadEngine(g_paths, &g_engineError);
     if (g_engine) g_styles = ListStyles(*g_engine);
-    else LogStderr("error", g_engineError);
+    else Log("error", g_engineError);
     if (g_engine && !g_engine->HasStyleMix())
-        LogStderr("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
-                             "the Style mix parameter is ignored");
+        Log("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
+                       "the Style mix parameter is ignored");
     return kOfxStatOK;
 }
 
@@ -650,16 +441,14 @@ OfxStatus OnDescribe(OfxImageEffectHandle effect)
 {
     OfxPropertySetHandle p = nullptr;
     if (g_effect->getPropertySet(effect, &p) != kOfxStatOK) return kOfxStatErrBadHandle;
-    SetString(p, kOfxPropLabel, "Neural Style");
-    SetString(p, kOfxPropShortLabel, "Neural Style");
-    SetString(p, kOfxPropLongLabel, "StyleFilter Neural Style");
+    SetString(p, kOfxPropLabel, kPluginLabel);
+    SetString(p, kOfxPropShortLabel, kPluginLabel);
+    SetString(p, kOfxPropLongLabel, kPluginLongLabel);
     SetInt(p, kOfxPropVersion, (int)kVersionMajor, 0);
     SetInt(p, kOfxPropVersion, (int)kVersionMinor, 1);
     SetString(p, kOfxPropVersionLabel, "1.0");
-    SetString(p, kOfxPropPluginDescription,
-              "Neural style transfer (StyleFilter). Temporal smoothing looks at up to 3 earlier source frames, so "
-              "every frame renders the same whatever the render order.");
-    SetString(p, kOfxImageEffectPluginPropGrouping, "Stylize");
+    SetString(p, kOfxPropPluginDescription, kPluginDescription);
+    SetString(p, kOfxImageEffectPluginPropGrouping, kPluginGrouping);
     SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextFilter, 0);
     SetString(p, kOfxImageEffectPropSupportedContexts, kOfxImageEffectContextGeneral, 1);
     SetString(p, kOfxImageEffectPropSupportedPixelDepths, kOfxBitDepthByte, 0);
@@ -675,16 +464,6 @@ OfxStatus OnDescribe(OfxImageEffectHandle effect)
     SetInt(p, kOfxImageEffectPropSupportsMultipleClipDepths, 0);
     SetInt(p, kOfxImageEffectPropSupportsMultipleClipPARs, 0);
     return kOfxStatOK;
-}
-
-OfxPropertySetHandle DefineParam(OfxParamSetHandle set, const char* type, const char* name, const char* label, const char* hint)
-{
-    OfxPropertySetHandle p = nullptr;
-    if (g_param->paramDefine(set, type, name, &p) != kOfxStatOK || !p) return nullptr;
-    SetString(p, kOfxPropLabel, label);
-    SetString(p, kOfxParamPropScriptName, name);
-    SetString(p, kOfxParamPropHint, hint);
-    return p;
 }
 
 /* An animatable double from 0 to 1 (strength, style mix, smoothing). */
@@ -722,8 +501,7 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     OfxParamSetHandle params = nullptr;
     if (g_effect->getParamSet(effect, &params) != kOfxStatOK) return kOfxStatFailed;
 
-    OfxPropertySetHandle p = DefineParam(params, kOfxParamTypeChoice, kParamStyle, "Style",
-                                         "Bundled style (ignored when a custom model is set).");
+    OfxPropertySetHandle p = DefineParam(params, kOfxParamTypeChoice, kParamStyle, kParamStyleLabel, kParamStyleHint);
     if (!p) return kOfxStatFailed;
     if (g_styles.empty()) {
         SetString(p, kOfxParamPropChoiceOption, "(no bundled styles)", 0);
@@ -731,47 +509,42 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
         for (size_t i = 0; i < g_styles.size(); ++i)
             SetString(p, kOfxParamPropChoiceOption, StyleTitle(*g_engine, g_styles[i]).c_str(), (int)i);
     }
-    int defaultStyle = 0;
-    for (size_t i = 0; i < g_styles.size(); ++i)
-        if (g_styles[i] == "starry_night") defaultStyle = (int)i; // the project's default style
-    SetInt(p, kOfxParamPropDefault, defaultStyle);
+    SetInt(p, kOfxParamPropDefault, DefaultStyleIndex());
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, "Custom model",
-                    "A style model file (.onnx) or style pack (.zip); overrides Style when set.");
-    if (!p) return kOfxStatFailed;
-    SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
-    SetInt(p, kOfxParamPropStringFilePathExists, 1);
-    SetString(p, kOfxParamPropDefault, "");
-    SetInt(p, kOfxParamPropAnimates, 0);
+    // A host without string parameters still gets the effect, with the bundled styles only.
+    p = DefineParam(params, kOfxParamTypeString, kParamCustomModel, kParamCustomModelLabel, kParamCustomModelHint);
+    if (p) {
+        SetString(p, kOfxParamPropStringMode, kOfxParamStringIsFilePath);
+        SetInt(p, kOfxParamPropStringFilePathExists, 1);
+        SetString(p, kOfxParamPropDefault, "");
+        SetInt(p, kOfxParamPropAnimates, 0);
+    } else {
+        static bool logged = false;  // once, not once per context
+        if (!logged) Log("warning", "the host has no string parameters: 'Custom model' is left out, only the bundled "
+                                    "styles are offered");
+        logged = true;
+    }
 
-    if (!DefineUnitDouble(params, kParamStrength, "Strength",
-                          "How much of the style to apply: 0 returns the source unchanged, 1 is fully stylised.", 1.0, 0.01))
-        return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStrength, kParamStrengthLabel, kParamStrengthHint, 1.0, 0.01)) return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStyleMix, kParamStyleMixLabel, kParamStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
 
-    if (!DefineUnitDouble(params, kParamStyleMix, "Style mix", kStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
-
-    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, "Preserve colours",
-                    "Keep the source's colours and take only the light and texture of the style.");
+    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, kParamPreserveColoursLabel, kParamPreserveColoursHint);
     if (!p) return kOfxStatFailed;
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    if (!DefineUnitDouble(params, kParamSmoothing, "Temporal smoothing",
-                          "Reduces flicker on still areas by blending with earlier frames. 0 = off; above 0 each frame "
-                    "also runs 1 to 3 earlier source frames (ceil(3 x smoothing)), so renders stay repeatable in any order.",
-                          kDefaultSmoothing, 0.05))
+    if (!DefineUnitDouble(params, kParamSmoothing, kParamSmoothingLabel, kParamSmoothingHint, kDefaultSmoothing, 0.05))
         return kOfxStatFailed;
 
-    p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, "Inference resolution",
-                    "Size the network runs at, relative to the frame: smaller is faster and softer.");
+    p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, kParamInferenceResolutionLabel,
+                    kParamInferenceResolutionHint);
     if (!p) return kOfxStatFailed;
     for (int i = 0; i < 3; ++i) SetString(p, kOfxParamPropChoiceOption, kResolutionLabels[i], i);
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
 
-    p = DefineParam(params, kOfxParamTypeChoice, kParamDevice, "Device",
-                    "Where inference runs. Auto picks the best available GPU provider, else the CPU.");
+    p = DefineParam(params, kOfxParamTypeChoice, kParamDevice, kParamDeviceLabel, kParamDeviceHint);
     if (!p) return kOfxStatFailed;
     for (int i = 0; i < 5; ++i) SetString(p, kOfxParamPropChoiceOption, kDeviceLabels[i], i);
     SetInt(p, kOfxParamPropDefault, 0);
@@ -784,10 +557,8 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     OfxPropertySetHandle props = nullptr;
     if (g_effect->getPropertySet(effect, &props) != kOfxStatOK) return kOfxStatErrBadHandle;
 
-    void* memory = nullptr;
-    if (g_memory && g_memory->memoryAlloc(effect, sizeof(Instance), &memory) != kOfxStatOK) memory = nullptr;
-    const bool hostAllocated = memory != nullptr;
-    if (!memory) memory = std::malloc(sizeof(Instance));
+    bool hostAllocated = false;
+    void* memory = AllocateInstanceMemory(effect, sizeof(Instance), &hostAllocated);
     if (!memory) return kOfxStatErrMemory;
     Instance* inst = new (memory) Instance();
     inst->effect = effect;
@@ -795,20 +566,16 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
 
     g_effect->clipGetHandle(effect, kOfxImageEffectSimpleSourceClipName, &inst->source, nullptr);
     g_effect->clipGetHandle(effect, kOfxImageEffectOutputClipName, &inst->output, nullptr);
-    OfxParamSetHandle params = nullptr;
-    g_effect->getParamSet(effect, &params);
-    g_param->paramGetHandle(params, kParamStyle, &inst->style, nullptr);
-    g_param->paramGetHandle(params, kParamCustomModel, &inst->customModel, nullptr);
-    g_param->paramGetHandle(params, kParamStrength, &inst->strength, nullptr);
-    g_param->paramGetHandle(params, kParamPreserveColours, &inst->preserveColours, nullptr);
-    g_param->paramGetHandle(params, kParamSmoothing, &inst->smoothing, nullptr);
-    g_param->paramGetHandle(params, kParamInferenceResolution, &inst->resolution, nullptr);
-    g_param->paramGetHandle(params, kParamDevice, &inst->device, nullptr);
-    g_param->paramGetHandle(params, kParamStyleMix, &inst->styleMix, nullptr);
+    inst->style = ParamHandle(effect, kParamStyle);
+    inst->customModel = ParamHandle(effect, kParamCustomModel);
+    inst->strength = ParamHandle(effect, kParamStrength);
+    inst->preserveColours = ParamHandle(effect, kParamPreserveColours);
+    inst->smoothing = ParamHandle(effect, kParamSmoothing);
+    inst->resolution = ParamHandle(effect, kParamInferenceResolution);
+    inst->device = ParamHandle(effect, kParamDevice);
+    inst->styleMix = ParamHandle(effect, kParamStyleMix);
 
-    if (g_thread && g_thread->mutexCreate && g_thread->mutexCreate(&inst->hostMutex, 0) != kOfxStatOK) inst->hostMutex = nullptr;
-
-    g_prop->propSetPointer(props, kOfxPropInstanceData, 0, inst);
+    SetInstanceData(effect, inst);
 
     if (!g_engine) {
         inst->engineError = "StyleFilter engine unavailable: " + g_engineError;
@@ -837,13 +604,10 @@ OfxStatus OnDestroyInstance(OfxImageEffectHandle effect)
     Instance* inst = GetInstance(effect);
     if (!inst) return kOfxStatOK;
     if (inst->engine) g_engine->engine_destroy(inst->engine);
-    if (inst->hostMutex) g_thread->mutexDestroy(inst->hostMutex);
-    OfxPropertySetHandle props = nullptr;
-    if (g_effect->getPropertySet(effect, &props) == kOfxStatOK) g_prop->propSetPointer(props, kOfxPropInstanceData, 0, nullptr);
+    SetInstanceData(effect, nullptr);
     const bool hostAllocated = inst->hostAllocated;
     inst->~Instance();
-    if (hostAllocated) g_memory->memoryFree(inst);
-    else std::free(inst);
+    FreeInstanceMemory(inst, hostAllocated);
     return kOfxStatOK;
 }
 
@@ -890,8 +654,8 @@ OfxStatus OnGetFramesNeeded(OfxImageEffectHandle effect, OfxPropertySetHandle in
     OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
     double strength = std::clamp(ParamDouble(inst->strength, t, 1.0), 0.0, 1.0);
     double smoothing = std::clamp(ParamDouble(inst->smoothing, t, kDefaultSmoothing), 0.0, 1.0);
-    int k = WarmFramesAt(inst, t, smoothing, strength);
-    double range[2] = {t - k, t};
+    int n = ChainFramesAt(inst, t, smoothing, strength);
+    double range[2] = {t - n, t};
     std::string name = std::string(kOfxImageClipPropFrameRangePrefix) + kOfxImageEffectSimpleSourceClipName;
     g_prop->propSetDoubleN(outArgs, name.c_str(), 2, range);
     return kOfxStatOK;
@@ -916,6 +680,22 @@ OfxStatus OnGetClipPreferences(OfxPropertySetHandle outArgs)
     return kOfxStatOK;
 }
 
+/// Fetches an earlier frame of the chain into *img: false when the host has none at that time or it is not of frame t's
+/// size, depth and components (such a frame is skipped).
+bool FetchChainFrame(Instance* inst, OfxTime time, const Image& frameT, Image* img)
+{
+    if (img->Fetch(inst->source, time) != kOfxStatOK || !img->Valid()) return false;
+    return img->Width() == frameT.Width() && img->Height() == frameT.Height() && img->Depth() == frameT.Depth() &&
+           img->Components() == frameT.Components();
+}
+
+/// The cache entry of a frame that runs through the engine: its hash, never kSkipped.
+uint64_t ChainEntry(const Image& img)
+{
+    const uint64_t h = HashImage(img);
+    return h == HistoryCache::kSkipped ? h + 1 : h;
+}
+
 OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
 {
     Instance* inst = GetInstance(effect);
@@ -924,7 +704,7 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     OfxRectI window{0, 0, 0, 0};
     if (g_prop->propGetIntN(inArgs, kOfxImageEffectPropRenderWindow, 4, &window.x1) != kOfxStatOK) return kOfxStatFailed;
 
-    RenderLock lock(inst);
+    ScopedLock lock(inst->renderMutex);
 
     Image src, dst;
     if (dst.Fetch(inst->output, t) != kOfxStatOK || !dst.Valid()) return kOfxStatFailed;
@@ -941,30 +721,30 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
 
     const Settings s = ReadSettings(inst, t);
     if (s.strength <= 0) {  // identity (the host rendered anyway)
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     const bool isFloat = src.Depth() == kOfxBitDepthFloat;
     if ((src.Depth() != kOfxBitDepthByte && !isFloat) || src.Components() != kOfxImageComponentRGBA) {
         ReportError(inst, "unsupported pixels " + src.Depth() + "/" + src.Components() + ": the effect takes 8-bit or "
                           "float RGBA; the frame was passed through");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     if (!inst->engine) {
         ReportError(inst, inst->engineError);
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     if (!EnsureStyle(inst, s)) {
         ReportError(inst, inst->loadError + " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
     std::string error;
     if (!ApplySettings(inst, s, &error)) {
         ReportError(inst, error + " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
 
@@ -973,41 +753,64 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     Scratch frame(effect, frameBytes);
     if (!frame.Data()) return kOfxStatErrMemory;
 
-    // History: start afresh, then run the earlier source frames t-k .. t-1 through the engine (their output is
-    // discarded); only frames of the same size and depth as frame t count.
-    if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
-        ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
-        CopySourceToOutput(src, dst, window);
-        return kOfxStatOK;
-    }
-    const int k = WarmFramesAt(inst, t, s.smoothing, s.strength);
-    for (int j = k; j >= 1; --j) {
+    // The chain's earlier frames, anchor .. t-1: an entry for each (its hash, or kSkipped when it is missing or not
+    // of frame t's size and depth), and how many of them the engine's history already holds.
+    const int n = ChainFramesAt(inst, t, s.smoothing, s.strength);
+    const HistoryCache::Key key{inst->source, t - n, HistorySettings(inst, s)};
+    std::vector<uint64_t> entries((size_t)n, HistoryCache::kSkipped);
+    for (int i = 0; i < n; ++i) {
         if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
         Image earlier;
-        if (earlier.Fetch(inst->source, t - j) != kOfxStatOK || !earlier.Valid()) continue;
-        if (earlier.Width() != w || earlier.Height() != h || earlier.Depth() != src.Depth() ||
-            earlier.Components() != src.Components())
-            continue;
-        PackTopDown(earlier, frame.Data());
-        if (earlier.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
-        earlier.Release();
-        sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
-        if (g_engine->engine_process_cpu(inst->engine, &f, &f) != SF_OK) break;  // frame t will report it
+        if (FetchChainFrame(inst, t - n + i, src, &earlier)) entries[(size_t)i] = ChainEntry(earlier);
+    }
+    int held = inst->history.Reusable(key, entries);
+    if (held < 0) {
+        if (g_engine->engine_reset_history(inst->engine) != SF_OK) {
+            inst->history.Forget();
+            ReportError(inst, "cannot reset the temporal history: " + g_engine->LastError());
+            CopyWindow(src, dst, window);
+            return kOfxStatOK;
+        }
+        inst->history.Restart(key);
+        held = 0;
+    }
+    // Run the frames the history lacks (their output is discarded).
+    for (int i = held; i < n; ++i) {
+        if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
+        Image earlier;
+        if (entries[(size_t)i] != HistoryCache::kSkipped) {
+            if (!FetchChainFrame(inst, t - n + i, src, &earlier) || ChainEntry(earlier) != entries[(size_t)i]) {
+                inst->history.Forget();  // the host changed the frame meanwhile: the next render starts afresh
+                break;
+            }
+            PackTopDown(earlier, frame.Data());
+            if (earlier.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
+            earlier.Release();
+            sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
+            if (g_engine->engine_process_cpu(inst->engine, &f, &f) != SF_OK) {
+                inst->history.Forget();
+                break;  // frame t will report it
+            }
+        }
+        inst->history.Append(entries[(size_t)i]);
     }
     if (g_effect->abort && g_effect->abort(effect)) return kOfxStatFailed;
 
     // Frame t, in place.
+    const uint64_t entryT = ChainEntry(src);
     PackTopDown(src, frame.Data());
     if (src.Premultiplied()) Unpremultiply(frame.Data(), (size_t)w * h, isFloat);
     sf_frame f = MakeFrame(frame.Data(), w, h, isFloat);
     sf_status st = g_engine->engine_process_cpu(inst->engine, &f, &f);
     if (st != SF_OK) {
         // The engine wrote a pass-through copy; make sure of it even if it did not.
+        inst->history.Forget();
         ReportError(inst, "stylising frame " + std::to_string(t) + " failed: " + g_engine->LastError() +
                               " (the frame was passed through)");
-        CopySourceToOutput(src, dst, window);
+        CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
+    inst->history.Append(entryT);
     if (src.Premultiplied()) Premultiply(frame.Data(), (size_t)w * h, isFloat);
     const OfxRectI& sb = src.Bounds();
     const size_t rowBytes = (size_t)w * (size_t)src.PixelBytes();
@@ -1043,8 +846,6 @@ OfxStatus MainEntry(const char* action, const void* handle, OfxPropertySetHandle
         return kOfxStatFailed;
     }
 }
-
-void SetHost(OfxHost* host) { g_host = host; }
 
 OfxPlugin g_plugin = {
     kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kPluginId, kVersionMajor, kVersionMinor, SetHost, MainEntry,

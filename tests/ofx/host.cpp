@@ -282,6 +282,7 @@ OfxStatus paramDefine(OfxParamSetHandle set, const char* type, const char* name,
     if (t != kOfxParamTypeInteger && t != kOfxParamTypeDouble && t != kOfxParamTypeBoolean && t != kOfxParamTypeChoice &&
         t != kOfxParamTypeString && t != kOfxParamTypeGroup && t != kOfxParamTypePage && t != kOfxParamTypePushButton)
         return kOfxStatErrUnknown;
+    if (g_host->refusedParamTypes.count(t)) return kOfxStatErrUnsupported;
     if (ps->Find(name)) return kOfxStatErrExists;
     auto p = std::make_unique<Param>();
     p->name = name;
@@ -355,6 +356,7 @@ OfxStatus paramGetPropertySet(OfxParamHandle param, OfxPropertySetHandle* props)
 
 OfxStatus GetValueAt(Param* p, double t, va_list ap)
 {
+    if (g_host->unreadableParams.count(p->name)) return kOfxStatErrUnsupported;
     if (p->type == kOfxParamTypeDouble) {
         double* out = va_arg(ap, double*);
         if (!out) return kOfxStatErrValue;
@@ -641,13 +643,17 @@ OfxStatus clipGetImage(OfxImageClipHandle h, OfxTime t, const OfxRectD* region, 
         int w = 0, hh = 0;
         std::vector<uint8_t> top = ScaledFrame(host->source, t, e->renderScale, e->depth, &w, &hh);
         const int bpp = BytesPerPixel(e->depth);
-        const int rowBytes = w * bpp + 32;  // padded rows: the plugin must honour rowBytes
-        img->pixels.assign((size_t)rowBytes * hh, 0);
-        for (int y = 0; y < hh; ++y)  // bottom-up
-            std::memcpy(img->pixels.data() + (size_t)y * rowBytes, top.data() + (size_t)(hh - 1 - y) * w * bpp, (size_t)w * bpp);
+        const int stride = w * bpp + host->sourceRowPadding;  // padded rows: the plugin must honour rowBytes
+        img->pixels.assign((size_t)stride * hh, 0);
+        // OFX row y (0 = bottom) is memory row y, or hh - 1 - y when the rows are stored top-down.
+        for (int y = 0; y < hh; ++y)
+            std::memcpy(img->pixels.data() + (size_t)(host->sourceTopDown ? hh - 1 - y : y) * stride,
+                        top.data() + (size_t)(hh - 1 - y) * w * bpp, (size_t)w * bpp);
+        uint8_t* data = img->pixels.data() + (host->sourceTopDown ? (size_t)(hh - 1) * stride : 0);
+        const int rowBytes = host->sourceTopDown ? -stride : stride;
         OfxRectI b = PixelBounds(host->source, e->renderScale);
         img->props.SetString(kOfxPropType, {kOfxTypeImage});
-        img->props.SetPointer(kOfxImagePropData, img->pixels.data());
+        img->props.SetPointer(kOfxImagePropData, data);
         img->props.SetInt(kOfxImagePropBounds, {b.x1, b.y1, b.x2, b.y2});
         img->props.SetInt(kOfxImagePropRegionOfDefinition, {b.x1, b.y1, b.x2, b.y2});
         img->props.SetInt(kOfxImagePropRowBytes, {rowBytes});
@@ -1478,15 +1484,17 @@ Host::RenderResult Host::Render(Effect* e, double t, double scale, bool forceRen
     OfxRectI b = PixelBounds(source, scale);
     r.width = b.x2 - b.x1;
     r.height = b.y2 - b.y1;
-    const int rowBytes = r.width * bpp + 64;
+    const int stride = r.width * bpp + outputRowPadding;
     Image out;
-    out.pixels.assign((size_t)rowBytes * r.height, 0xCD);
+    out.pixels.assign((size_t)stride * r.height, 0xCD);
+    // Memory row of OFX row y (0 = bottom), as for source images.
+    auto memoryRow = [&](int y) { return out.pixels.data() + (size_t)(outputTopDown ? r.height - 1 - y : y) * stride; };
     out.props.what = "output image";
     out.props.SetString(kOfxPropType, {kOfxTypeImage});
-    out.props.SetPointer(kOfxImagePropData, out.pixels.data());
+    out.props.SetPointer(kOfxImagePropData, memoryRow(0));
     out.props.SetInt(kOfxImagePropBounds, {b.x1, b.y1, b.x2, b.y2});
     out.props.SetInt(kOfxImagePropRegionOfDefinition, {b.x1, b.y1, b.x2, b.y2});
-    out.props.SetInt(kOfxImagePropRowBytes, {rowBytes});
+    out.props.SetInt(kOfxImagePropRowBytes, {outputTopDown ? -stride : stride});
     out.props.SetString(kOfxImageEffectPropPixelDepth, {e->depth});
     out.props.SetString(kOfxImageEffectPropComponents, {kOfxImageComponentRGBA});
     out.props.SetString(kOfxImageEffectPropPreMultiplication, {premultiplication});
@@ -1522,7 +1530,7 @@ Host::RenderResult Host::Render(Effect* e, double t, double scale, bool forceRen
 
     r.pixels.resize((size_t)r.width * r.height * bpp);
     for (int y = 0; y < r.height; ++y)
-        std::memcpy(r.pixels.data() + (size_t)y * r.width * bpp, out.pixels.data() + (size_t)(r.height - 1 - y) * rowBytes,
+        std::memcpy(r.pixels.data() + (size_t)y * r.width * bpp, memoryRow(r.height - 1 - y),
                     (size_t)r.width * bpp);
     for (size_t k = 0; k + bpp <= r.pixels.size(); k += (size_t)bpp) {
         bool sentinel = true;

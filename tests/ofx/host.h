@@ -212,6 +212,16 @@ public:
     size_t LiveImages();
     void Violation(const std::string& what);
 
+    // Host limitations to test against: parameter types paramDefine refuses (as a host without string parameters
+    // does), and parameters whose value paramGetValue / paramGetValueAtTime cannot give.
+    std::set<std::string> refusedParamTypes;
+    std::set<std::string> unreadableParams;
+
+    // Row layout of the images the host hands out: bytes of padding after each row, and rows stored top-down in
+    // memory (a negative kOfxImagePropRowBytes, the data pointer at the bottom row), which OpenFX allows.
+    int sourceRowPadding = 32, outputRowPadding = 64;
+    bool sourceTopDown = false, outputTopDown = false;
+
     Sequence source;
     std::string premultiplication = kOfxImageOpaque;  // state of the source's (and output's) alpha
     std::atomic<int> imageFetches{0};

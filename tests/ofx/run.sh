@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # OpenFX plugin tests: builds the bundle and installs it into out/ofx/test/plugins with ofx-plugin/install.sh, builds
 # the test host, then runs the host against the installed bundle with small frames (160x90) and the test models;
-# then against two damaged copies of the bundle: one without its engine library, and one whose engine lacks the style
-# mix calls and sf_get_style_info (tests/ofx/old_engine_shim.c in front of the real engine, like an engine built before
-# they existed).
+# then the history cache, through a copy of the bundle whose engine library counts the frames the plugin runs
+# (tests/ofx/engine_shim.c in front of the real engine); a host without string parameters; and two damaged copies of
+# the bundle: one without its engine library, and one whose engine lacks the style mix calls and sf_get_style_info
+# (engine_shim.c built with -DSHIM_OLD_ENGINE, like an engine built before they existed).
 #
 #   tests/ofx/run.sh           the checks (exit code non-zero on failure)
 #   tests/ofx/run.sh --bench   time 1920x1080 renders of the untrained full-width network instead (the test models'
@@ -21,8 +22,8 @@ TEST_OUT="$OUT/test"
 PLUGINS="$TEST_OUT/plugins"
 BUNDLE="$PLUGINS/StyleFilter.ofx.bundle"
 MODELS="${STYLEFILTER_TEST_MODELS:-$REPO/out/test-models}"
-PICTURE="$REPO/assets/content/tubingen.jpg"
 mkdir -p "$TEST_OUT"
+source "$REPO/tests/ofx/common.sh"
 
 bench=0
 for arg in "$@"; do
@@ -36,19 +37,7 @@ echo "== building the bundle and installing it into ${PLUGINS#"$REPO"/}"
 "$REPO/ofx-plugin/install.sh" "$PLUGINS"
 
 echo "== building the test host"
-g++ -std=c++17 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-    -I"$REPO/ofx-plugin/include" -I"$REPO/src/StyleFilter.Native" \
-    tests/ofx/host.cpp tests/ofx/test_ofx.cpp -o "$TEST_OUT/ofx_test_host" -ldl -pthread
-
-# decode W H: raw RGBA8 frames of the test picture (cached)
-decode() {
-    local w="$1" h="$2" file="$TEST_OUT/source_${1}x${2}.rgba"
-    if [ ! -s "$file" ] && command -v ffmpeg > /dev/null && [ -f "$PICTURE" ]; then
-        ffmpeg -nostdin -v error -y -i "$PICTURE" -vf "scale=${w}:${h}" -frames:v 1 -pix_fmt rgba -f rawvideo "$file" \
-            || rm -f "$file"
-    fi
-    echo "$file"
-}
+build_test_host "$TEST_OUT/ofx_test_host"
 
 if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ]; then
     echo "$MODELS is missing or old (no zoo_dynamic.onnx or placeholder/placeholder.onnx): run build/build.sh first" >&2
@@ -69,6 +58,17 @@ echo "== OFX test host"
 "$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
 
 echo
+echo "== OFX test host: the history cache (engine frames counted by engine_shim.c)"
+COUNTING="$(shim_bundle "$BUNDLE" "$TEST_OUT/counting")"
+"$TEST_OUT/ofx_test_host" --bundle "$COUNTING" --cache --models "$MODELS" --frames "$frames" --width 160 --height 90 \
+    || status=1
+rm -rf "$TEST_OUT/counting"
+
+echo
+echo "== OFX test host: a host without string parameters"
+"$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --host-limits --width 160 --height 90 || status=1
+
+echo
 echo "== OFX test host: a bundle whose engine library is missing"
 BROKEN="$TEST_OUT/broken/StyleFilter.ofx.bundle"
 rm -rf "$TEST_OUT/broken"
@@ -80,13 +80,7 @@ rm -rf "$TEST_OUT/broken"
 
 echo
 echo "== OFX test host: an engine library without the style mix calls (older engine)"
-OLD="$TEST_OUT/old-engine/StyleFilter.ofx.bundle"
-rm -rf "$TEST_OUT/old-engine"
-mkdir -p "$TEST_OUT/old-engine"
-cp -a "$BUNDLE" "$OLD"
-mv "$OLD/Contents/Linux-x86-64/stylefilter.so" "$OLD/Contents/Linux-x86-64/stylefilter_real.so"
-gcc -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -I"$REPO/src/StyleFilter.Native" \
-    tests/ofx/old_engine_shim.c -o "$OLD/Contents/Linux-x86-64/stylefilter.so" -ldl
+OLD="$(shim_bundle "$BUNDLE" "$TEST_OUT/old-engine" -DSHIM_OLD_ENGINE)"
 old_status=0
 "$TEST_OUT/ofx_test_host" --bundle "$OLD" --old-engine --models "$MODELS" --width 160 --height 90 \
     2> "$TEST_OUT/old-engine/stderr.txt" || old_status=1

@@ -5,14 +5,21 @@
 //   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
+//   ofx_test_host --bundle COUNTING_BUNDLE --cache --models out/test-models [--frames FILE --width W --height H]
+//                 the history cache: engine_shim.c (counting the engine frames) in front of stylefilter_real.so
+//   ofx_test_host --bundle BUNDLE --bench-sequential FILE --width 720 --height 576 [--bench-frames N]
+//                 times renders in order and scattered at the effect's defaults (tests/ofx/bench_sequential.sh)
+//   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --host-limits
+//                 a host without string parameters, and one that cannot give the Style parameter's value
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
 //                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info
-//                 (old_engine_shim.c in front of the real engine, stylefilter_real.so)
+//                 (engine_shim.c built with -DSHIM_OLD_ENGINE in front of the real engine, stylefilter_real.so)
 //
 // The checks compare the plugin's output with the engine's own output for the same frames, computed through the
 // C ABI (stylefilter.h) from the engine library inside the bundle. Exit code: number of failed checks (capped at
 // 255); 0 = all passed.
 #include <dlfcn.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -241,8 +248,8 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
 struct Options {
-    std::string bundle, models, frames, bench;
-    bool noEngine = false, oldEngine = false;
+    std::string bundle, models, frames, bench, benchSequential;
+    bool noEngine = false, oldEngine = false, hostLimits = false, cache = false;
     int width = 160, height = 90, benchFrames = 2;
 };
 
@@ -265,7 +272,19 @@ std::vector<std::vector<uint8_t>> Frames(Host& host, double t, int k, double sca
     return frames;
 }
 
-/// The engine's reference output for frame t of the host's source after k warm frames.
+/// Earlier frames the effect runs before frame t (ofx-plugin/README.md, "Temporal smoothing in an editor"): from
+/// k = ceil(3 x smoothing) frames before the first frame of t's group of 8 (0-7, 8-15, ...), none without smoothing,
+/// never before the clip's first frame.
+int ChainFrames(double t, double smoothing, double first = 0)
+{
+    if (!(smoothing > 0)) return 0;
+    const int k = std::min(3, (int)std::ceil(smoothing * 3 - 1e-9));
+    const long frame = (long)std::floor(t + 1e-6);
+    const int place = (int)(((frame % 8) + 8) % 8);
+    return std::max(0, std::min(k + place, (int)std::floor(t - first + 1e-6)));
+}
+
+/// The engine's reference output for frame t of the host's source after the k frames before it.
 bool Expected(Reference& ref, const RefSettings& rs, Host& host, double t, int k, double scale, const std::string& depth,
               std::vector<uint8_t>* out, std::string* error)
 {
@@ -311,6 +330,220 @@ bool LoadBundleWithPanningClip(Host& host, const Options& opt)
     bool loaded = host.LoadBundle(opt.bundle, &error);
     Check(loaded, "load the bundle%s%s", loaded ? "" : ": ", error.c_str());
     return loaded;
+}
+
+// ---- by value: the engine's maths through the effect, against values computed here ---------------------------------
+
+/// A colour in 8-bit levels (0..255), also for float frames.
+struct Rgb {
+    double r, g, b;
+};
+
+double Luma(const Rgb& c) { return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b; }  // BT.601, as stylefilter.h documents
+
+/// The engine's documented maths, written again here for a chain of uniform frames (anchor .. t, run after a reset)
+/// through a network that is the identity (identity.onnx) or grey (grey.onnx: Y, Y, Y):
+///   temporal blend  F'_j = F_j + s m (F'_{j-1} - F_j), m = max(0, 1 - change / 0.1), change = the largest of the R, G,
+///                   B changes of the input (0..1); a mean change above 0.15 is a scene cut and restarts the history;
+///   colour          out = in + (Y(F') - Y(in)) on each channel (the input's chroma, the stylised luma);
+///   strength a      out = in + a (out - in).
+Rgb ReferenceUniform(const std::vector<Rgb>& chain, bool grey, double strength, double smoothing, bool preserve)
+{
+    auto network = [&](const Rgb& c) { return grey ? Rgb{Luma(c), Luma(c), Luma(c)} : c; };
+    auto clamp = [](const Rgb& c) {
+        return Rgb{std::clamp(c.r, 0.0, 255.0), std::clamp(c.g, 0.0, 255.0), std::clamp(c.b, 0.0, 255.0)};
+    };
+    Rgb f = network(chain.front());
+    for (size_t j = 1; j < chain.size(); ++j) {
+        const Rgb& a = chain[j - 1];
+        const Rgb& b = chain[j];
+        const Rgb n = network(b);
+        const double change = std::max({std::fabs(b.r - a.r), std::fabs(b.g - a.g), std::fabs(b.b - a.b)}) / 255.0;
+        if (change > 0.15) {
+            f = n;
+            continue;
+        }
+        const double sm = smoothing * std::max(0.0, 1.0 - change / 0.1);
+        f = Rgb{n.r + sm * (f.r - n.r), n.g + sm * (f.g - n.g), n.b + sm * (f.b - n.b)};
+    }
+    f = clamp(f);
+    const Rgb& in = chain.back();
+    if (preserve) {
+        const double dy = Luma(f) - Luma(in);
+        f = Rgb{in.r + dy, in.g + dy, in.b + dy};
+    }
+    return clamp(Rgb{in.r + strength * (f.r - in.r), in.g + strength * (f.g - in.g), in.b + strength * (f.b - in.b)});
+}
+
+/// Largest difference, in 8-bit levels, between a rendered RGBA frame (8-bit or float) and expected colours per pixel;
+/// *alphaKept is false when any alpha differs from the source's (float: by more than 1e-4 levels).
+double MaxLevelsOff(const std::vector<uint8_t>& out, const std::vector<uint8_t>& source, bool isFloat,
+                    const std::function<Rgb(size_t)>& expected, bool* alphaKept)
+{
+    const size_t pixels = source.size() / (isFloat ? 16 : 4);
+    *alphaKept = out.size() == source.size();
+    if (!*alphaKept || pixels == 0) return 1e9;
+    double worst = 0;
+    for (size_t i = 0; i < pixels; ++i) {
+        const Rgb e = expected(i);
+        const double want[3] = {e.r, e.g, e.b};
+        for (int c = 0; c < 4; ++c) {
+            double got, src;
+            if (isFloat) {
+                got = reinterpret_cast<const float*>(out.data())[i * 4 + (size_t)c] * 255.0;
+                src = reinterpret_cast<const float*>(source.data())[i * 4 + (size_t)c] * 255.0;
+            } else {
+                got = out[i * 4 + (size_t)c];
+                src = source[i * 4 + (size_t)c];
+            }
+            if (c == 3) {  // exact in 8 bits; float alpha goes through the engine's 0..255 planes and back
+                *alphaKept = *alphaKept && std::fabs(got - src) <= (isFloat ? 1e-4 : 0);
+                continue;
+            }
+            // 8-bit output is the value rounded half up
+            const double w = isFloat ? want[c] : std::floor(want[c] + 0.5);
+            worst = std::max(worst, std::fabs(got - w));
+        }
+    }
+    return worst;
+}
+
+/// Alpha (strength), colour preservation and smoothing by value through the effect, with the tiny test networks
+/// identity.onnx and grey.onnx, against ReferenceUniform and per-pixel formulas: uniform frames at an odd size (37x23:
+/// 851 pixels, no vector width divides it, and the network runs at 36x32) and a still textured frame at 36x32 (the
+/// network's own size, so nothing is resampled and every pixel has its own expected value), 8-bit and float, with
+/// padded rows and rows stored top-down (negative row bytes) in the source and the output.
+void CheckByValue(Host& host, const Options& opt)
+{
+    Section("by value: strength, colour preservation and smoothing, against values computed in the test");
+    const Sequence saved = host.source;
+    const std::string savedPremultiplication = host.premultiplication;
+    host.premultiplication = kOfxImageUnPreMultiplied;  // straight colour: the plugin leaves alpha alone
+    const std::string identity = opt.models + "/identity.onnx", grey = opt.models + "/grey.onnx";
+
+    // Uniform frames 0 .. 23: a slow colour drift (change 4/255 a frame, m = 0.84), and a cut at frame 20 (G + 60).
+    const int w = 37, h = 23;
+    std::vector<Rgb> colour;
+    Sequence uniform;
+    uniform.width = w;
+    uniform.height = h;
+    uniform.first = 0;
+    uniform.last = 23;
+    for (int j = 0; j <= 23; ++j) {
+        Rgb c{120.0 + 4 * j, 80.0 - 2 * j + (j >= 20 ? 60 : 0), 40.0 + 3 * j};
+        colour.push_back(c);
+        std::vector<uint8_t> px((size_t)w * h * 4);
+        for (size_t i = 0; i < px.size(); i += 4) {
+            px[i] = (uint8_t)c.r;
+            px[i + 1] = (uint8_t)c.g;
+            px[i + 2] = (uint8_t)c.b;
+            px[i + 3] = 77;
+        }
+        uniform.frames.push_back(std::move(px));
+    }
+    host.source = uniform;
+    host.sourceRowPadding = 12;
+    host.sourceTopDown = true;
+    host.outputRowPadding = 4;
+    host.outputTopDown = false;
+
+    struct Case {
+        const char* what;
+        bool grey;
+        double strength, smoothing;
+        bool preserve;
+        double t;
+        const char* depth;
+    };
+    const Case cases[] = {
+        {"strength 0.25", true, 0.25, 0, false, 10, kOfxBitDepthByte},
+        {"strength 0.6", true, 0.6, 0, false, 10, kOfxBitDepthByte},
+        {"strength 1", true, 1, 0, false, 10, kOfxBitDepthByte},
+        {"strength 0.6", true, 0.6, 0, false, 10, kOfxBitDepthFloat},
+        {"preserve colours", true, 1, 0, true, 10, kOfxBitDepthByte},
+        {"smoothing 0.3", false, 1, 0.3, false, 10, kOfxBitDepthByte},
+        {"smoothing 0.5", false, 1, 0.5, false, 13, kOfxBitDepthByte},
+        {"smoothing 1", false, 1, 1.0, false, 15, kOfxBitDepthByte},
+        {"smoothing 1", false, 1, 1.0, false, 15, kOfxBitDepthFloat},
+        {"smoothing 0.9 across the cut at 20", false, 1, 0.9, false, 22, kOfxBitDepthByte},
+        {"smoothing 0.5, preserve colours, strength 0.7", false, 0.7, 0.5, true, 13, kOfxBitDepthByte},
+        {"smoothing 1, preserve colours", true, 1, 1.0, true, 12, kOfxBitDepthFloat},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+        const Case& c = cases[ci];
+        OfxStatus st;
+        Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, c.depth, &st);
+        host.SetString(e, "customModel", c.grey ? grey : identity);
+        host.SetDouble(e, "strength", c.strength);
+        host.SetDouble(e, "smoothing", c.smoothing);
+        host.SetInt(e, "preserveColours", c.preserve ? 1 : 0);
+        auto r = host.Render(e, c.t, 1, false);
+        const int n = ChainFrames(c.t, c.smoothing);
+        const std::vector<Rgb> chain(colour.begin() + (long)(c.t - n), colour.begin() + (long)c.t + 1);
+        const Rgb want = ReferenceUniform(chain, c.grey, c.strength, c.smoothing, c.preserve);
+        int sw = 0, sh = 0;
+        const bool isFloat = std::string(c.depth) == kOfxBitDepthFloat;
+        bool alphaKept = false;
+        const double off = MaxLevelsOff(r.pixels, ScaledFrame(host.source, c.t, 1, c.depth, &sw, &sh), isFloat,
+                                        [&](size_t) { return want; }, &alphaKept);
+        Check(st == kOfxStatOK && r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+              "%s, %s network, %s, frame %g (from frame %g): every pixel (%.2f, %.2f, %.2f) within %.3f levels, "
+              "alpha kept", c.what, c.grey ? "grey" : "identity", isFloat ? "float" : "8-bit", c.t, c.t - n, want.r,
+              want.g, want.b, off);
+        host.DestroyInstance(e);
+    }
+
+    // A still textured frame at the network's own size: every pixel has its own value (packing, strides, channels).
+    {
+        const int tw = 36, th = 32;
+        std::vector<uint8_t> picture = Sequence::Synthetic(tw, th);
+        for (size_t i = 0; i < picture.size(); i += 4) picture[i + 3] = (uint8_t)(i * 7 / 4 % 256);  // alpha varies
+        host.source = Sequence::Panning(picture, tw, th, 0, 23, 0);
+        host.sourceRowPadding = 4;
+        host.sourceTopDown = false;
+        host.outputRowPadding = 20;
+        host.outputTopDown = true;
+        for (const char* depth : {kOfxBitDepthByte, kOfxBitDepthFloat}) {
+            const bool isFloat = std::string(depth) == kOfxBitDepthFloat;
+            int sw = 0, sh = 0;
+            const std::vector<uint8_t> in = ScaledFrame(host.source, 10, 1, depth, &sw, &sh);
+            auto inColour = [&](size_t i) {
+                if (isFloat) {
+                    const float* f = reinterpret_cast<const float*>(in.data()) + i * 4;
+                    return Rgb{f[0] * 255.0, f[1] * 255.0, f[2] * 255.0};
+                }
+                return Rgb{(double)in[i * 4], (double)in[i * 4 + 1], (double)in[i * 4 + 2]};
+            };
+            OfxStatus st;
+            Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, depth, &st);
+            host.SetString(e, "customModel", grey);
+            host.SetDouble(e, "strength", 0.6);
+            auto r = host.Render(e, 10, 1, false);
+            bool alphaKept = false;
+            double off = MaxLevelsOff(r.pixels, in, isFloat, [&](size_t i) {
+                const Rgb c = inColour(i);
+                const double y = Luma(c);
+                return Rgb{c.r + 0.6 * (y - c.r), c.g + 0.6 * (y - c.g), c.b + 0.6 * (y - c.b)};
+            }, &alphaKept);
+            Check(r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+                  "36x32 texture, %s, grey network, strength 0.6: each pixel in + 0.6 (Y - in) within %.3f levels, its "
+                  "alpha kept", isFloat ? "float" : "8-bit", off);
+            host.SetDouble(e, "strength", 1.0);
+            host.SetInt(e, "preserveColours", 1);
+            r = host.Render(e, 10, 1, false);
+            off = MaxLevelsOff(r.pixels, in, isFloat, inColour, &alphaKept);
+            Check(r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
+                  "36x32 texture, %s, grey network, preserve colours: each pixel keeps its colour (within %.3f levels)",
+                  isFloat ? "float" : "8-bit", off);
+            host.DestroyInstance(e);
+        }
+    }
+    host.source = saved;
+    host.premultiplication = savedPremultiplication;
+    host.sourceRowPadding = 32;
+    host.sourceTopDown = false;
+    host.outputRowPadding = 64;
+    host.outputTopDown = false;
 }
 
 int RunTests(const Options& opt)
@@ -446,7 +679,9 @@ int RunTests(const Options& opt)
     Check(st == kOfxStatOK && rod.x1 == 0 && rod.y1 == 0 && rod.x2 == opt.width && rod.y2 == opt.height,
           "GetRegionOfDefinition = the source's (%g %g %g %g)", rod.x1, rod.y1, rod.x2, rod.y2);
     struct FN { double smoothing, t, lo; };
-    const FN fns[] = {{0.5, 10, 8}, {1.0, 10, 7}, {0.2, 10, 9}, {0.0, 10, 10}, {0.5, 1, 0}, {0.5, 0, 0}};
+    // smoothing 0.5: k = 2 frames before the group; frame 10 is third in group 8-15, so it runs from 8 - 2 = 6
+    const FN fns[] = {{0.5, 10, 6}, {1.0, 10, 5}, {0.2, 10, 7}, {0.0, 10, 10}, {0.5, 16, 14},
+                      {0.5, 23, 14}, {0.5, 5, 0}, {0.5, 1, 0}, {0.5, 0, 0}};
     for (const FN& f : fns) {
         host.SetDouble(a, "smoothing", f.smoothing);
         OfxRangeD r{0, 0};
@@ -457,13 +692,13 @@ int RunTests(const Options& opt)
     host.SetDouble(a, "smoothing", 0.5);
 
     // ---- stylised output equals the engine's --------------------------------------------------------------------------
-    Section("stylised output vs the engine's C ABI (zoo_dynamic.onnx, smoothing 0.5 -> 2 warm frames)");
+    Section("stylised output vs the engine's C ABI (zoo_dynamic.onnx, smoothing 0.5: frame 10 runs from frame 6)");
     int w = 0, h = 0;
     RefSettings rs;
     rs.style = zoo;
     std::vector<uint8_t> expect8, noWarm8, stylised10;
     auto in10 = ScaledFrame(host.source, 10, 1, kOfxBitDepthByte, &w, &h);
-    bool refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &expect8, &error);
+    bool refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect8, &error);
     Check(refOk, "reference for frame 10 (8-bit)%s%s", refOk ? "" : ": ", error.c_str());
     Expected(ref, rs, host, 10, 0, 1, kOfxBitDepthByte, &noWarm8, &error);
     auto r10 = host.Render(a, 10, 1, false);
@@ -480,7 +715,7 @@ int RunTests(const Options& opt)
     Check(st == kOfxStatOK, "kOfxActionCreateInstance (float)");
     host.SetString(fl, "customModel", zoo);
     std::vector<uint8_t> expectF;
-    refOk = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthFloat, &expectF, &error);
+    refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthFloat, &expectF, &error);
     auto rf = host.Render(fl, 10, 1, false);
     Check(rf.status == kOfxStatOK && rf.fullyWritten, "render float frame 10");
     Diff dF = Compare(rf.pixels, expectF, true);
@@ -488,7 +723,7 @@ int RunTests(const Options& opt)
 
     // render scale: half-size images, the engine works on what arrives
     std::vector<uint8_t> expectHalf;
-    refOk = Expected(ref, rs, host, 10, 2, 0.5, kOfxBitDepthByte, &expectHalf, &error);
+    refOk = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 0.5, kOfxBitDepthByte, &expectHalf, &error);
     auto rh = host.Render(a, 10, 0.5, false);
     Diff dH = Compare(rh.pixels, expectHalf, false);
     Check(rh.status == kOfxStatOK && rh.width == opt.width / 2 && rh.height == opt.height / 2 && refOk && dH.max <= 1,
@@ -504,7 +739,7 @@ int RunTests(const Options& opt)
         rp.preserve = true;
         rp.scale = 0.5;
         std::vector<uint8_t> expect;
-        bool ok = Expected(ref, rp, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+        bool ok = Expected(ref, rp, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(a, 10, 1, false);
         Diff dp = Compare(rr.pixels, expect, false);
         Check(rr.status == kOfxStatOK && ok && dp.max <= 1 && !SameBytes(rr.pixels, stylised10),
@@ -546,7 +781,7 @@ int RunTests(const Options& opt)
     {
         // expected: un-premultiply, stylise, premultiply (integer rounding as documented in the plugin)
         int pw = 0, ph = 0;
-        auto frames = Frames(host, 10, 2, 1, kOfxBitDepthByte, &pw, &ph);
+        auto frames = Frames(host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &pw, &ph);
         std::vector<uint8_t> alphaIn = frames.back();
         for (auto& f : frames)
             for (size_t i = 0; i < f.size(); i += 4) {
@@ -596,7 +831,7 @@ int RunTests(const Options& opt)
         RefSettings rk = rs;
         rk.strength = t / 20.0;
         std::vector<uint8_t> expect;
-        Expected(ref, rk, host, t, 2, 1, kOfxBitDepthByte, &expect, &error);
+        Expected(ref, rk, host, t, ChainFrames(t, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(k, t, 1, false);
         Diff dd = Compare(rr.pixels, expect, false);
         Check(rr.status == kOfxStatOK && !rr.identity && dd.max <= 1, "frame %g: strength %.2f read at the render time (max %.0f)",
@@ -604,7 +839,7 @@ int RunTests(const Options& opt)
     }
 
     // ---- style mix ---------------------------------------------------------------------------------------------------------
-    Section("style mix (pack_mix: styles red and blue; smoothing 0.5 -> 2 warm frames)");
+    Section("style mix (pack_mix: styles red and blue; smoothing 0.5: frame 10 runs from frame 6)");
     Effect* mx = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     Param* mixParam = mx->params.Find("styleMix");
     Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
@@ -627,7 +862,7 @@ int RunTests(const Options& opt)
             host.SetDouble(mx, "styleMix", c.value);
             rm.mix = c.weights;
             std::vector<uint8_t> expect;
-            bool ok = Expected(ref, rm, host, 10, 2, 1, kOfxBitDepthByte, &expect, &error);
+            bool ok = Expected(ref, rm, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
             auto rr = host.Render(mx, 10, 1, false);
             Diff dm = Compare(rr.pixels, expect, false);
             Check(ok && rr.status == kOfxStatOK && dm.max <= 1, "mix %.1f: equals the engine with weights {%g, %g} (max %.0f)%s%s",
@@ -646,13 +881,13 @@ int RunTests(const Options& opt)
         double r0 = redness(outs[0]), r1 = redness(outs[1]), rHalf = redness(outs[2]);
         Check(r0 > rHalf && rHalf > r1, "mix 0 is the red end, 1 the blue end, 0.5 between (R-B %.1f, %.1f, %.1f)", r0, rHalf, r1);
 
-        // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its warm frames 3, 4 get the value at 5
+        // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its earlier frames 0 .. 4 get the value at 5
         // too; with this pack that cannot be seen in the pixels: a split pack blends the encoder's features, which do not
         // depend on the mix.)
         host.SetDoubleKeys(mx, "styleMix", {{0.0, 0.0}, {10.0, 1.0}});
         rm.mix = {0.5f, 0.5f};
         std::vector<uint8_t> expect5;
-        bool ok = Expected(ref, rm, host, 5, 2, 1, kOfxBitDepthByte, &expect5, &error);
+        bool ok = Expected(ref, rm, host, 5, ChainFrames(5, 0.5), 1, kOfxBitDepthByte, &expect5, &error);
         auto k9 = host.Render(mx, 9, 1, false);
         auto k5 = host.Render(mx, 5, 1, false);
         Diff d5 = Compare(k5.pixels, expect5, false);
@@ -740,6 +975,8 @@ int RunTests(const Options& opt)
     rb = host.Render(bad, 10, 1, false);
     Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'starry_night' chosen by its title renders");
 
+    CheckByValue(host, opt);
+
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
     bool destroyed = true;
@@ -821,7 +1058,7 @@ int RunOldEngine(const Options& opt)
     rs.style = opt.models + "/pack_mix";
     rs.mix = {1, 0};
     std::vector<uint8_t> first;
-    bool ok = Expected(ref, rs, host, 10, 2, 1, kOfxBitDepthByte, &first, &error);
+    bool ok = Expected(ref, rs, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &first, &error);
     Diff d = Compare(r1.pixels, first, false);
     Check(ok && r1.status == kOfxStatOK && d.max <= 1,
           "Style mix 1 is ignored: the frame equals the engine on its first style, weights {1, 0} (max %.0f)", d.max);
@@ -831,11 +1068,294 @@ int RunOldEngine(const Options& opt)
     return g_failures;
 }
 
+// ---- the history cache ----------------------------------------------------------------------------------------------
+
+/// Bytes the process's C heap holds (the plugin's and ONNX Runtime's allocations; not the .NET heap).
+size_t HeapInUse()
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+/// Renders frames in order and alone through a bundle whose engine library is engine_shim.c in front of the real
+/// engine, which counts the frames the plugin runs: in order, a render continues the previous one's history (one engine
+/// frame) except at the first frame of a group of 8; any frame rendered alone, after a seek, after a parameter change
+/// or after a change of the pixels is bit-identical to the frame rendered in order.
+int RunCache(const Options& opt)
+{
+    Host host;
+    Section("history cache: frames rendered in order continue the previous render's history");
+    std::vector<uint8_t> picture;
+    if (!opt.frames.empty()) picture = ReadRaw(opt.frames, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) picture = Sequence::Synthetic(opt.width, opt.height);
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 40, 2);
+    std::string error;
+    bool ok = host.LoadBundle(opt.bundle, &error) && host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK &&
+              host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK;
+    Check(ok, "load and describe the bundle with the counting engine shim%s%s", ok ? "" : ": ", error.c_str());
+    if (!ok) return g_failures;
+    const std::string bin = opt.bundle + "/Contents/Linux-x86-64/";
+    void* shim = dlopen((bin + "stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    auto engineCalls = shim ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(shim, "sftest_engine_calls")) : nullptr;
+    Engine engine;
+    ok = engineCalls && engine.Load(bin + "stylefilter_real.so", &error);
+    Check(ok, "the counting shim (sftest_engine_calls) and the real engine behind it%s%s", ok ? "" : ": ", error.c_str());
+    if (!ok) return g_failures;
+    auto frames = [&] {
+        uint64_t process = 0, resets = 0;
+        engineCalls(&process, &resets);
+        return (long)process;
+    };
+    const std::string zoo = opt.models + "/zoo_dynamic.onnx";
+    OfxStatus st;
+    auto instance = [&](const std::string& depth = kOfxBitDepthByte) {
+        Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, depth, &st);
+        host.SetString(e, "customModel", zoo);
+        return e;
+    };
+    // Renders t and tells how many engine frames it took.
+    auto render = [&](Effect* e, double t, long* used) {
+        long before = frames();
+        auto r = host.Render(e, t, 1, false);
+        *used = frames() - before;
+        return r;
+    };
+
+    // In order, frames 0 .. 32 (groups 0-7, 8-15, 16-23, 24-31 and 32), smoothing 0.5 (k = 2).
+    const int last = 32;
+    Effect* seq = instance();
+    std::vector<std::vector<uint8_t>> inOrder;
+    std::vector<long> used(last + 1);
+    long total = 0, replayed = 0;
+    bool pattern = true, allOk = true;
+    host.BeginSequence(seq, 0, last, 1);
+    for (int t = 0; t <= last; ++t) {
+        auto r = render(seq, t, &used[(size_t)t]);
+        allOk = allOk && r.status == kOfxStatOK && !r.identity && r.fullyWritten;
+        inOrder.push_back(r.pixels);
+        const long want = (t % 8 == 0 && t > 0) ? 3 : 1;  // a new group runs its 2 frames before, then the frame
+        if (used[(size_t)t] != want) {
+            std::printf("      frame %d took %ld engine frames, want %ld\n", t, used[(size_t)t], want);
+            pattern = false;
+        }
+        total += used[(size_t)t];
+        replayed += std::min(t, 2) + 1;  // before the cache, every render ran its 2 earlier frames
+    }
+    host.EndSequence(seq, 0, last, 1);
+    Check(allOk, "rendered frames 0 .. %d in order", last);
+    Check(pattern, "in order: 1 engine frame per render, 3 at frames 8, 16, 24, 32 (the first of a group)");
+    Check(total == last + 1 + 4 * 2, "%d frames in order took %ld engine frames (%.2f per frame; replaying 2 earlier "
+          "frames in every render took %ld)", last + 1, total, (double)total / (last + 1), replayed);
+
+    // The semantics, from the engine's C ABI: frame 13 is the engine run over frames 6 .. 13 after a reset.
+    {
+        Reference ref(&engine);
+        RefSettings rs;
+        rs.style = zoo;
+        std::vector<uint8_t> expect;
+        bool refOk = Expected(ref, rs, host, 13, ChainFrames(13, 0.5), 1, kOfxBitDepthByte, &expect, &error);
+        Check(refOk && SameBytes(inOrder[13], expect), "frame 13 in order is bit-identical to the engine run over frames 6 "
+              ".. 13 from a reset%s%s", refOk ? "" : ": ", error.c_str());
+    }
+
+    // Alone: a fresh instance per frame.
+    for (int t : {0, 5, 8, 13, 23, 31}) {
+        Effect* e = instance();
+        long n = 0;
+        auto r = render(e, t, &n);
+        Check(r.status == kOfxStatOK && SameBytes(r.pixels, inOrder[(size_t)t]) && n == ChainFrames(t, 0.5) + 1,
+              "frame %d alone (a fresh instance): bit-identical to in order, %ld engine frames", t, n);
+        host.DestroyInstance(e);
+    }
+
+    // Any order on one instance: seeks back and forth, skips within a group.
+    {
+        Effect* e = instance();
+        bool same = true;
+        std::string took;
+        for (int t : {30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24}) {
+            long n = 0;
+            auto r = render(e, t, &n);
+            same = same && r.status == kOfxStatOK && SameBytes(r.pixels, inOrder[(size_t)t]);
+            took += (took.empty() ? "" : " ") + std::to_string(t) + ":" + std::to_string(n);
+        }
+        Check(same, "frames 30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24 on one instance: each bit-identical to in "
+              "order (frame:engine frames %s)", took.c_str());
+        host.DestroyInstance(e);
+    }
+
+    // A seek backwards restarts the history; the next frame continues it again.
+    {
+        Effect* e = instance();
+        long n10 = 0, n11 = 0, n12 = 0, n9 = 0, n10b = 0;
+        render(e, 10, &n10);
+        render(e, 11, &n11);
+        render(e, 12, &n12);
+        auto r9 = render(e, 9, &n9);
+        auto r10 = render(e, 10, &n10b);
+        Check(n11 == 1 && n12 == 1 && n9 == ChainFrames(9, 0.5) + 1 && SameBytes(r9.pixels, inOrder[9]),
+              "10, 11, 12 then back to 9: 9 is replayed from frame 6 (%ld engine frames) and bit-identical", n9);
+        Check(n10b == 1 && SameBytes(r10.pixels, inOrder[10]), "then 10 continues 9's history (%ld engine frame), "
+              "bit-identical", n10b);
+        host.DestroyInstance(e);
+    }
+
+    // Parameters: strength applies after the blend (the history continues); smoothing shapes it (it restarts).
+    {
+        Effect* e = instance();
+        long n = 0;
+        render(e, 16, &n);
+        render(e, 17, &n);
+        host.SetDouble(e, "strength", 0.6);
+        auto r18 = render(e, 18, &n);
+        Effect* alone = instance();
+        host.SetDouble(alone, "strength", 0.6);
+        auto a18 = host.Render(alone, 18, 1, false);
+        Check(n == 1 && SameBytes(r18.pixels, a18.pixels) && !SameBytes(r18.pixels, inOrder[18]),
+              "strength 1 -> 0.6 between frames 17 and 18: 18 continues (%ld engine frame), bit-identical to 18 alone "
+              "at 0.6", n);
+        // 0.6 runs from the same frame as 0.5 (k = 2), so only the settings tell the chains apart.
+        host.SetDouble(e, "smoothing", 0.6);
+        auto r19 = render(e, 19, &n);
+        host.SetDouble(alone, "smoothing", 0.6);
+        auto a19 = host.Render(alone, 19, 1, false);
+        Check(ChainFrames(19, 0.6) == ChainFrames(19, 0.5) && n == ChainFrames(19, 0.6) + 1 &&
+                  SameBytes(r19.pixels, a19.pixels),
+              "smoothing 0.5 -> 0.6: frame 19 restarts from frame %d (%ld engine frames), bit-identical to 19 alone",
+              19 - ChainFrames(19, 0.6), n);
+        host.SetDouble(e, "smoothing", 0.5);
+        host.SetDouble(e, "strength", 1.0);
+        auto r20 = render(e, 20, &n);
+        Check(n == ChainFrames(20, 0.5) + 1 && SameBytes(r20.pixels, inOrder[20]),
+              "back to 0.5 and 1: frame 20 restarts (%ld engine frames), bit-identical to in order", n);
+        host.DestroyInstance(e);
+        host.DestroyInstance(alone);
+    }
+
+    // The pixels change at a time the history already holds: the cache must see it (a hash of each frame).
+    {
+        Effect* e = instance();
+        long n = 0;
+        render(e, 12, &n);
+        render(e, 13, &n);
+        const std::vector<uint8_t> kept = host.source.frames[13];
+        for (size_t i = 0; i < host.source.frames[13].size(); i += 4) host.source.frames[13][i] ^= 0x40;  // red changes
+        auto r14 = render(e, 14, &n);
+        Effect* alone = instance();
+        auto a14 = host.Render(alone, 14, 1, false);
+        Check(n == ChainFrames(14, 0.5) + 1 && SameBytes(r14.pixels, a14.pixels) && !SameBytes(r14.pixels, inOrder[14]),
+              "frame 13 changed after it was rendered: 14 restarts (%ld engine frames), bit-identical to 14 alone on the "
+              "new pixels (and not the old result)", n);
+        host.source.frames[13] = kept;
+        host.DestroyInstance(e);
+        // One byte of an earlier frame of the held chain: the top-left pixel's red (the top row is the last one an
+        // image's rows give, bottom-up).
+        e = instance();
+        render(e, 12, &n);
+        render(e, 13, &n);
+        render(e, 14, &n);
+        host.source.frames[9][0] ^= 1;
+        auto r15 = render(e, 15, &n);
+        auto a15 = host.Render(alone, 15, 1, false);
+        Check(n == ChainFrames(15, 0.5) + 1 && SameBytes(r15.pixels, a15.pixels),
+              "after 12, 13, 14 one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone", n);
+        host.source.frames[9][0] ^= 1;
+        host.DestroyInstance(e);
+        host.DestroyInstance(alone);
+    }
+
+    // Memory stays bounded: 96 more float renders in order (groups restart the chain; nothing is kept per frame).
+    {
+        Effect* e = instance(kOfxBitDepthFloat);
+        long n = 0;
+        for (int t = 0; t <= 16; ++t) render(e, t, &n);  // warm up ONNX Runtime's arena for this size
+        const size_t before = HeapInUse();
+        for (int pass = 0; pass < 3; ++pass)
+            for (int t = 0; t <= last; ++t) render(e, t, &n);
+        const size_t after = HeapInUse();
+        const double grewMb = ((double)after - (double)before) / 1e6;
+        const double frameMb = (double)opt.width * opt.height * 16 / 1e6;
+        Check(grewMb < 24 * frameMb, "99 float renders in order: the C heap grew %.2f MB (one float frame is %.2f MB; a "
+              "frame kept per render would be %.1f MB)", grewMb, frameMb, 99 * frameMb);
+        host.DestroyInstance(e);
+    }
+
+    host.DestroyInstance(seq);
+    Check(host.LiveImages() == 0 && host.LiveImageMemory() == 0 && host.LiveMemoryBlocks() == 0,
+          "every image and block of memory released");
+    Check(host.Unload() == kOfxStatOK, "unload");
+    CheckNoViolations(host);
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
+// ---- a host with limits ---------------------------------------------------------------------------------------------
+
+/// A host without string parameters (paramDefine refuses them): the effect still describes itself, without Custom
+/// model, and renders the Style parameter's declared default (starry_night, not the first style in the list); so does
+/// a host that cannot give the Style parameter's value.
+int RunHostLimits(const Options& opt)
+{
+    Host host;
+    Section("a host without string parameters");
+    if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
+    host.refusedParamTypes = {kOfxParamTypeString};
+    Check(host.Load() == kOfxStatOK && host.Describe() == kOfxStatOK, "load and describe");
+    Check(host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
+          "DescribeInContext succeeds although the string parameter is refused");
+    Effect* fd = host.ContextDescriptor(kOfxImageEffectContextFilter);
+    Param* style = fd->params.Find("style");
+    Check(fd->params.Find("customModel") == nullptr && style && fd->params.Find("strength"),
+          "Custom model is left out; Style and the other parameters are there");
+    std::string error;
+    Engine engine;
+    bool engineOk = engine.Load(opt.bundle + "/Contents/Linux-x86-64/stylefilter.so", &error);
+    Check(engineOk, "engine C ABI from the bundle%s%s", engineOk ? "" : ": ", error.c_str());
+    if (!engineOk || !style) return g_failures;
+    auto ids = engine.StyleIds();
+    int starry = (int)(std::find(ids.begin(), ids.end(), "starry_night") - ids.begin());
+    Check(starry > 0 && starry < (int)ids.size(), "the bundle has starry_night, not first in the list (index %d of %zu)",
+          starry, ids.size());
+    Check(style->props.Int(kOfxParamPropDefault) == starry, "Style's declared default is starry_night (%d)",
+          style->props.Int(kOfxParamPropDefault));
+
+    // Frame 8 with the default smoothing: 2 earlier frames.
+    Reference ref(&engine);
+    RefSettings rs;
+    rs.style = "starry_night";
+    std::vector<uint8_t> expect, first;
+    bool ok = Expected(ref, rs, host, 8, ChainFrames(8, 0.5), 1, kOfxBitDepthByte, &expect, &error);
+    rs.style = ids.empty() ? "" : ids[0];
+    ok = ok && Expected(ref, rs, host, 8, ChainFrames(8, 0.5), 1, kOfxBitDepthByte, &first, &error);
+    Check(ok && Compare(expect, first, false).mean > 1, "references: starry_night and %s differ%s%s",
+          ids.empty() ? "?" : ids[0].c_str(), ok ? "" : ": ", error.c_str());
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    auto r = host.Render(e, 8, 1, false);
+    Diff d = Compare(r.pixels, expect, false);
+    Check(st == kOfxStatOK && r.status == kOfxStatOK && d.max <= 1, "a new instance renders starry_night (max %.0f)", d.max);
+
+    host.unreadableParams = {"style"};
+    Effect* u = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+    auto ru = host.Render(u, 8, 1, false);
+    Diff du = Compare(ru.pixels, expect, false), dFirst = Compare(ru.pixels, first, false);
+    Check(st == kOfxStatOK && ru.status == kOfxStatOK && du.max <= 1,
+          "Style's value unreadable: the declared default starry_night (max %.0f; %.1f levels from the first style)",
+          du.max, dFirst.mean);
+    host.unreadableParams.clear();
+    Check(host.DestroyInstance(e) == kOfxStatOK && host.DestroyInstance(u) == kOfxStatOK && host.Unload() == kOfxStatOK,
+          "destroy and unload");
+    CheckNoViolations(host);
+    std::printf("\n%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures;
+}
+
 // ---- bench -------------------------------------------------------------------------------------------------------------
 
 /// Times 8-bit renders at the bench size with the untrained full-width network (the test models' placeholder, as a custom
 /// model): the engine alone through its C ABI (one frame), then the plugin at smoothing 0 (one engine frame per render)
-/// and at the default 0.5 (2 warm frames + 1), and at half inference resolution.
+/// and at the default 0.5, and at half inference resolution; each case renders in order from the first frame of a group
+/// (at 0.5: 3 engine frames, then 1 per render). tests/ofx/bench_sequential.sh compares renders in order and scattered.
 int RunBench(const Options& opt)
 {
     Host host;
@@ -898,14 +1418,15 @@ int RunBench(const Options& opt)
     struct Case { double smoothing; int resolution; const char* label; };
     const Case cases[] = {
         {0.0, 0, "plugin, smoothing 0   (1 engine frame/render):    "},
-        {0.5, 0, "plugin, smoothing 0.5 (2 warm + 1 = 3 per render):"},
+        {0.5, 0, "plugin, smoothing 0.5 (3, then 1 per render):     "},
         {0.5, 1, "plugin, smoothing 0.5, inference resolution Half: "},
     };
-    double t = 10;
+    double group = 8;
     for (const Case& c : cases) {
         host.SetDouble(e, "smoothing", c.smoothing);
         host.SetInt(e, "inferenceResolution", c.resolution);
-        double total = 0;
+        double total = 0, t = group;
+        group += 8;
         for (int n = 0; n < opt.benchFrames; ++n, t += 1) {
             auto t1 = std::chrono::steady_clock::now();
             auto r = host.Render(e, t, 1, false);
@@ -920,6 +1441,73 @@ int RunBench(const Options& opt)
     for (const std::string& v : violations) std::printf("      violation: %s\n", v.c_str());
     host.Unload();
     return failures + (int)violations.size();
+}
+
+/// Times renders at the effect's defaults (its default style, smoothing 0.5, 8-bit) through the given bundle, the
+/// plugin of main or of this branch (tests/ofx/bench_sequential.sh runs both, alternating): --bench-frames frames in
+/// order from frame 16 (the first of a group), then 8 frames in a scattered order (a seek before each). When the
+/// bundle's engine library is engine_shim.c it also counts the engine frames. Ends with one RESULT line.
+int RunBenchSequential(const Options& opt)
+{
+    Host host;
+    std::vector<uint8_t> picture = ReadRaw(opt.benchSequential, (size_t)opt.width * opt.height * 4);
+    if (picture.empty()) {
+        std::printf("note: cannot read %s, using a synthetic picture\n", opt.benchSequential.c_str());
+        picture = Sequence::Synthetic(opt.width, opt.height);
+    }
+    host.source = Sequence::Panning(picture, opt.width, opt.height, 0, 63, 2);
+    std::string error;
+    if (!host.LoadBundle(opt.bundle, &error) || host.Load() != kOfxStatOK || host.Describe() != kOfxStatOK ||
+        host.DescribeInContext(kOfxImageEffectContextFilter) != kOfxStatOK) {
+        std::printf("FAIL  load/describe %s %s\n", opt.bundle.c_str(), error.c_str());
+        return 1;
+    }
+    void* lib = dlopen((opt.bundle + "/Contents/Linux-x86-64/stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    auto engineCalls = lib ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(lib, "sftest_engine_calls")) : nullptr;
+    auto engineFrames = [&]() -> double {
+        uint64_t process = 0, resets = 0;
+        if (engineCalls) engineCalls(&process, &resets);
+        return (double)process;
+    };
+    OfxStatus st;
+    Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);  // loads the default style
+    int failures = st == kOfxStatOK ? 0 : 1;
+    std::string style = "?";
+    if (Param* p = e->params.Find("style")) {
+        auto options = p->props.Strings(kOfxParamPropChoiceOption);
+        int i = p->IntAt(0);
+        if (i >= 0 && i < (int)options.size()) style = options[(size_t)i];
+    }
+    if (host.Render(e, 0, 1, false).status != kOfxStatOK) failures++;  // first run: sessions warm up
+    std::printf("bench: %dx%d 8-bit, style \"%s\", smoothing 0.5, %u hardware threads, %s\n", opt.width, opt.height,
+                style.c_str(), std::thread::hardware_concurrency(), opt.bundle.c_str());
+
+    auto timeRenders = [&](const std::vector<int>& times, double* msPerFrame, double* enginePerFrame) {
+        const double before = engineFrames();
+        auto t0 = std::chrono::steady_clock::now();
+        for (int t : times) {
+            auto r = host.Render(e, t, 1, false);
+            if (r.status != kOfxStatOK || r.identity || !r.fullyWritten) failures++;
+        }
+        *msPerFrame = Ms(std::chrono::steady_clock::now() - t0) / (double)times.size();
+        *enginePerFrame = (engineFrames() - before) / (double)times.size();
+    };
+    std::vector<int> inOrder;
+    for (int i = 0; i < opt.benchFrames; ++i) inOrder.push_back(16 + i);
+    const std::vector<int> scattered = {45, 21, 38, 29, 50, 33, 18, 42};  // places 5, 5, 6, 5, 2, 1, 2, 2 in their groups
+    double orderMs = 0, orderEngine = 0, scatterMs = 0, scatterEngine = 0;
+    timeRenders(inOrder, &orderMs, &orderEngine);
+    std::printf("  %2zu frames in order (16 ..):  %7.0f ms/frame, %5.2f engine frames/frame\n", inOrder.size(), orderMs,
+                orderEngine);
+    timeRenders(scattered, &scatterMs, &scatterEngine);
+    std::printf("  %2zu frames scattered:         %7.0f ms/frame, %5.2f engine frames/frame\n", scattered.size(), scatterMs,
+                scatterEngine);
+    std::printf("RESULT in_order_ms=%.1f in_order_engine=%.3f scattered_ms=%.1f scattered_engine=%.3f failures=%d\n",
+                orderMs, engineCalls ? orderEngine : -1.0, scatterMs, engineCalls ? scatterEngine : -1.0, failures);
+    std::fflush(stdout);
+    host.DestroyInstance(e);
+    host.Unload();
+    return failures;
 }
 
 }  // namespace
@@ -944,6 +1532,9 @@ int main(int argc, char** argv)
         else if (a == "--bench") opt.bench = next();
         else if (a == "--no-engine") opt.noEngine = true;
         else if (a == "--old-engine") opt.oldEngine = true;
+        else if (a == "--host-limits") opt.hostLimits = true;
+        else if (a == "--cache") opt.cache = true;
+        else if (a == "--bench-sequential") opt.benchSequential = next();
         else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
             std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
@@ -952,6 +1543,9 @@ int main(int argc, char** argv)
     }
     if (opt.noEngine && !opt.bundle.empty()) return std::min(RunNoEngine(opt), 255);
     if (opt.oldEngine && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunOldEngine(opt), 255);
+    if (opt.hostLimits && !opt.bundle.empty()) return std::min(RunHostLimits(opt), 255);
+    if (opt.cache && !opt.bundle.empty() && !opt.models.empty()) return std::min(RunCache(opt), 255);
+    if (!opt.benchSequential.empty() && !opt.bundle.empty()) return std::min(RunBenchSequential(opt), 255);
     if (opt.bundle.empty() || opt.models.empty() || opt.width < 8 || opt.height < 8) {
         std::fprintf(stderr, "--bundle and --models are required\n");
         return 2;
