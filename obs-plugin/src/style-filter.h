@@ -1,9 +1,204 @@
 /*
- * style-filter.h - the "Neural Style" OBS video filter.
+ * style-filter.h - internal header of the "Neural Style" OBS video filter: the filter's state, shared by
+ *   style-filter.c           the obs_source_info: create, destroy, remove
+ *   style-filter-settings.c  settings, defaults, properties, status text, the stats procedure
+ *   style-filter-threads.c   the inference worker and the style loader threads
+ *   style-filter-render.c    the render path on the OBS graphics thread
  */
 #pragma once
 
+#include <obs-module.h>
+#include <graphics/graphics.h>
+#include <graphics/vec4.h>
+#include <util/bmem.h>
+#include <util/dstr.h>
+#include <util/platform.h>
+#include <util/threading.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sf-api.h"
+
 #define STYLE_FILTER_ID "stylefilter_filter"
 
-/* Registers the filter with obs_register_source. */
-void style_filter_register(void);
+#define S_STYLE "style"
+#define S_CUSTOM_PATH "custom_path"
+#define S_STRENGTH "strength"
+#define S_PRESERVE "preserve_colour"
+#define S_SMOOTHING "smoothing"
+#define S_RESOLUTION "resolution"
+#define S_DEVICE "device"
+#define S_STATUS "status"
+#define S_REFRESH "refresh_status"
+#define S_MIX_FMT "mix_%d"
+
+/* Style mix sliders offered for multi-style models (more styles than this mix with weight 0). */
+#define MAX_MIX 8
+
+#define STYLE_CUSTOM "__custom__"
+#define PROC_GET_STATS "stylefilter_get_stats"
+
+/* A result older than this (filter hidden, then shown again) is not shown again. */
+#define STALE_RESULT_NS 500000000ULL
+/* While inference keeps failing, repeat the log line only every this many frames. */
+#define FAIL_LOG_EVERY 300
+
+#define flog(level, f, format, ...) \
+	blog(level, "[stylefilter] '%s': " format, (f)->name ? (f)->name : "?", ##__VA_ARGS__)
+
+struct frame_buf {
+	uint8_t *data;
+	size_t capacity;
+	uint32_t width;
+	uint32_t height;
+	uint32_t linesize;
+};
+
+struct style_filter {
+	obs_source_t *source;
+	char *name; /* copied at creation: log lines from the worker threads must not touch the source */
+
+	/* ---- OBS graphics thread only ---- */
+	gs_texrender_t *texrender;
+	gs_stagesurf_t *stage[2];
+	bool staged[2];
+	int next_stage;
+	uint32_t stage_w, stage_h;
+	gs_texture_t *out_tex;
+	uint32_t out_w, out_h;
+	bool out_valid;
+	struct frame_buf *fill;  /* input buffer being filled from the stage surface */
+	struct frame_buf *shown; /* result uploaded to out_tex */
+	uint64_t shown_seq;
+	uint64_t last_frame_time; /* obs_get_video_frame_time() of the last captured frame */
+	bool captured;            /* texrender holds a frame of size cap_w x cap_h */
+	uint32_t cap_w, cap_h;
+	uint32_t seen_w, seen_h; /* to log source size changes */
+
+	/* ---- inference worker only ---- */
+	struct frame_buf *work_in;
+	struct frame_buf *work_out;
+	int applied_resolution;
+	uint32_t applied_height;
+	uint64_t applied_mix_gen;
+	uint64_t fail_run;
+
+	/* ---- shared, guarded by mutex ---- */
+	pthread_mutex_t mutex;
+	pthread_cond_t work_cond; /* worker: a frame is pending, or stop */
+	pthread_cond_t load_cond; /* loader: a load was requested, or stop */
+	bool mutex_ok, work_cond_ok, load_cond_ok;
+	bool stop;
+	sf_engine *engine; /* created by the loader thread, destroyed in style_filter_destroy */
+	struct frame_buf *pending;
+	bool pending_full;
+	struct frame_buf *ready;
+	bool ready_full;
+	uint64_t ready_seq;
+	bool worker_busy;
+	uint64_t work_started_ns; /* when the worker took the frame it is busy with */
+	bool style_ready; /* a style is loaded: frames are worth reading back */
+
+	char *req_style; /* bundled style name or path requested by the settings */
+	int req_device;
+	uint64_t req_gen, done_gen;
+	bool loading;
+	char *loaded_style; /* name of the style in use */
+	char *load_error;   /* last load failure, NULL after a success */
+	char *engine_error; /* why no engine could be created */
+
+	double alpha, smoothing;
+	bool preserve;
+	int resolution; /* target inference height; 0 = source size */
+	float mix_weights[MAX_MIX];
+	int mix_count;    /* styles the loaded model can mix; 0 = no mix */
+	char *mix_names[MAX_MIX]; /* their names (sf_engine_get_style_mix_name) for the slider labels; NULL = unknown */
+	uint64_t mix_gen; /* bumped when the weights or the model change; the worker applies them */
+	uint32_t infer_w, infer_h;
+
+	uint64_t frames_submitted;   /* frames read back and handed to the worker */
+	uint64_t frames_dropped;     /* handed over but replaced by a newer one before the worker took it */
+	uint64_t results;            /* frames the worker finished (pass-through copies included) */
+	uint64_t results_shown;      /* video frames that showed a newly finished result */
+	uint64_t frames_reused;      /* video frames that showed the previous result again */
+	uint64_t frames_passthrough; /* video frames drawn untouched (no style, no result yet) */
+	uint64_t frames_failed;      /* frames the engine failed on (it passed them through) */
+	uint64_t infer_ns_total;
+	double last_infer_ms;
+	uint64_t render_ns_total; /* graphics-thread time of the frames that read back a new frame */
+	uint64_t render_count;
+	/* Engine statistics, refreshed by the worker after each frame: sf_engine_get_stats waits for a
+	 * frame in progress, so the UI and render threads must never call it themselves. */
+	sf_stats stats;
+	bool have_stats;
+
+	pthread_t worker_thread, loader_thread;
+	bool worker_started, loader_started;
+};
+
+/* ---- small helpers ---- */
+
+static inline bool str_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static inline void set_str(char **dst, const char *src)
+{
+	bfree(*dst);
+	*dst = src ? bstrdup(src) : NULL;
+}
+
+static inline struct frame_buf *fb_new(void)
+{
+	return bzalloc(sizeof(struct frame_buf));
+}
+
+static inline void fb_free(struct frame_buf *fb)
+{
+	if (fb) {
+		bfree(fb->data);
+		bfree(fb);
+	}
+}
+
+/* Makes room for a packed RGBA8 image of width x height. */
+static inline void fb_reserve(struct frame_buf *fb, uint32_t width, uint32_t height)
+{
+	size_t need = (size_t)width * height * 4;
+	if (fb->capacity < need) {
+		bfree(fb->data);
+		fb->data = bmalloc(need);
+		fb->capacity = need;
+	}
+	fb->width = width;
+	fb->height = height;
+	fb->linesize = width * 4;
+}
+
+#define SWAP_BUF(a, b)                       \
+	do {                                 \
+		struct frame_buf *tmp_ = (a); \
+		(a) = (b);                   \
+		(b) = tmp_;                  \
+	} while (0)
+
+/* ---- style-filter-settings.c ---- */
+const char *device_name(int device);
+void style_filter_defaults(obs_data_t *settings);
+void style_filter_update(void *data, obs_data_t *settings);
+obs_properties_t *style_filter_properties(void *data);
+void proc_get_stats(void *data, calldata_t *cd);
+
+/* ---- style-filter-threads.c ---- */
+void *worker_main(void *data);
+void *loader_main(void *data);
+void apply_params(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, double alpha,
+		  double smoothing, bool preserve);
+
+/* ---- style-filter-render.c ---- */
+void style_filter_render(void *data, gs_effect_t *effect);
+enum gs_color_space style_filter_color_space(void *data, size_t count, const enum gs_color_space *preferred_spaces);

@@ -1,0 +1,256 @@
+/*
+ * style-filter-render.c - the render path of a Neural Style filter on the OBS graphics thread: capture
+ * the filter's input, read it back (double-buffered) for the worker, upload and draw the newest result.
+ */
+#include "style-filter.h"
+
+static void draw_texture(gs_texture_t *tex, uint32_t cx, uint32_t cy)
+{
+	gs_effect_t *effect = obs_get_base_effect(OBS_EFFECT_DEFAULT);
+	gs_eparam_t *image = gs_effect_get_param_by_name(effect, "image");
+	const bool linear_srgb = gs_get_linear_srgb();
+	const bool previous = gs_framebuffer_srgb_enabled();
+	gs_enable_framebuffer_srgb(linear_srgb);
+	if (linear_srgb)
+		gs_effect_set_texture_srgb(image, tex);
+	else
+		gs_effect_set_texture(image, tex);
+	while (gs_effect_loop(effect, "Draw"))
+		gs_draw_sprite(tex, 0, cx, cy);
+	gs_enable_framebuffer_srgb(previous);
+}
+
+/* Renders the filter target into texrender. */
+static bool capture_frame(struct style_filter *f, obs_source_t *target, obs_source_t *parent, uint32_t cx,
+			  uint32_t cy)
+{
+	/* Like libobs does for a filter's input: a plain synchronous parent is drawn with the default
+	 * effect active (its video_render expects it); async and custom-draw sources, and the next filter
+	 * in the chain, set up their own drawing. */
+	uint32_t parent_flags = obs_source_get_output_flags(parent);
+	bool default_render = target == parent && (parent_flags & OBS_SOURCE_CUSTOM_DRAW) == 0 &&
+			      (parent_flags & OBS_SOURCE_ASYNC) == 0;
+
+	gs_texrender_reset(f->texrender);
+	if (!gs_texrender_begin(f->texrender, cx, cy))
+		return false;
+	struct vec4 clear;
+	vec4_zero(&clear);
+	gs_clear(GS_CLEAR_COLOR, &clear, 0.0f, 0);
+	gs_ortho(0.0f, (float)cx, 0.0f, (float)cy, -100.0f, 100.0f);
+	gs_blend_state_push();
+	gs_blend_function(GS_BLEND_ONE, GS_BLEND_ZERO);
+	if (default_render)
+		obs_source_default_render(target);
+	else
+		obs_source_video_render(target);
+	gs_blend_state_pop();
+	gs_texrender_end(f->texrender);
+	return true;
+}
+
+static void reset_staging(struct style_filter *f, uint32_t cx, uint32_t cy)
+{
+	gs_stagesurface_destroy(f->stage[0]);
+	gs_stagesurface_destroy(f->stage[1]);
+	f->stage[0] = gs_stagesurface_create(cx, cy, GS_RGBA);
+	f->stage[1] = gs_stagesurface_create(cx, cy, GS_RGBA);
+	f->staged[0] = f->staged[1] = false;
+	f->next_stage = 0;
+	f->stage_w = cx;
+	f->stage_h = cy;
+}
+
+/* Is a new frame worth reading back? While the worker is busy with a frame that will take several
+ * more video frames, a frame read back now would only be replaced (skipped) before the worker could
+ * take it: read back only in the last frames before the worker is expected to be free, so slow
+ * inference (CPU) does not cost a GPU readback per video frame. */
+static bool want_new_frame(struct style_filter *f)
+{
+	pthread_mutex_lock(&f->mutex);
+	bool busy = f->worker_busy;
+	uint64_t started = f->work_started_ns;
+	double mean_ms = f->results ? (double)f->infer_ns_total / 1e6 / (double)f->results : 0.0;
+	pthread_mutex_unlock(&f->mutex);
+	if (!busy || mean_ms <= 0.0)
+		return true;
+	video_t *video = obs_get_video();
+	double interval_ms = video ? (double)video_output_get_frame_time(video) / 1e6 : 33.3;
+	double remaining_ms = mean_ms - (double)(os_gettime_ns() - started) / 1e6;
+	/* the readback lands a frame later (double buffering), so start 3 frames ahead */
+	return remaining_ms <= 3.0 * interval_ms;
+}
+
+/* Double-buffered readback: stage this frame into one surface (when wanted), map the one staged a
+ * frame ago and hand it to the worker. */
+static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy,
+				 bool stage_new)
+{
+	if (f->stage_w != cx || f->stage_h != cy || !f->stage[0] || !f->stage[1])
+		reset_staging(f, cx, cy);
+	if (!f->stage[0] || !f->stage[1])
+		return;
+
+	int cur = f->next_stage, prev = cur ^ 1;
+	if (f->staged[prev]) {
+		uint8_t *data = NULL;
+		uint32_t linesize = 0;
+		if (gs_stagesurface_map(f->stage[prev], &data, &linesize)) {
+			fb_reserve(f->fill, cx, cy);
+			uint32_t row = cx * 4;
+			if (linesize == row) {
+				memcpy(f->fill->data, data, (size_t)row * cy);
+			} else {
+				for (uint32_t y = 0; y < cy; y++)
+					memcpy(f->fill->data + (size_t)y * row, data + (size_t)y * linesize, row);
+			}
+			gs_stagesurface_unmap(f->stage[prev]);
+
+			pthread_mutex_lock(&f->mutex);
+			if (f->pending_full)
+				f->frames_dropped++;
+			SWAP_BUF(f->fill, f->pending);
+			f->pending_full = true;
+			f->frames_submitted++;
+			pthread_cond_signal(&f->work_cond);
+			pthread_mutex_unlock(&f->mutex);
+		}
+		f->staged[prev] = false;
+	}
+	if (stage_new) {
+		gs_stage_texture(f->stage[cur], tex);
+		f->staged[cur] = true;
+		f->next_stage = prev;
+	}
+}
+
+/* Uploads the newest finished result, if there is one of the current size. */
+static bool take_result(struct style_filter *f, uint32_t cx, uint32_t cy)
+{
+	bool got = false;
+	pthread_mutex_lock(&f->mutex);
+	if (f->ready_full && f->ready_seq != f->shown_seq) {
+		SWAP_BUF(f->ready, f->shown);
+		f->ready_full = false;
+		f->shown_seq = f->ready_seq;
+		got = true;
+	}
+	pthread_mutex_unlock(&f->mutex);
+
+	if (!got || f->shown->width != cx || f->shown->height != cy)
+		return false;
+
+	if (!f->out_tex || f->out_w != cx || f->out_h != cy) {
+		gs_texture_destroy(f->out_tex);
+		f->out_tex = gs_texture_create(cx, cy, GS_RGBA, 1, NULL, GS_DYNAMIC);
+		f->out_w = cx;
+		f->out_h = cy;
+		f->out_valid = false;
+		if (!f->out_tex)
+			return false;
+	}
+	gs_texture_set_image(f->out_tex, f->shown->data, f->shown->linesize, false);
+	f->out_valid = true;
+	return true;
+}
+
+static void count_frame(struct style_filter *f, uint64_t *counter)
+{
+	pthread_mutex_lock(&f->mutex);
+	(*counter)++;
+	pthread_mutex_unlock(&f->mutex);
+}
+
+void style_filter_render(void *data, gs_effect_t *effect)
+{
+	UNUSED_PARAMETER(effect);
+	struct style_filter *f = data;
+	obs_source_t *target = obs_filter_get_target(f->source);
+	obs_source_t *parent = obs_filter_get_parent(f->source);
+	uint32_t cx = target ? obs_source_get_base_width(target) : 0;
+	uint32_t cy = target ? obs_source_get_base_height(target) : 0;
+
+	if (!target || !parent || !cx || !cy || !f->texrender || !f->worker_started || !f->loader_started) {
+		obs_source_skip_video_filter(f->source);
+		return;
+	}
+
+	uint64_t frame_time = obs_get_video_frame_time();
+	bool new_frame = frame_time != f->last_frame_time;
+
+	pthread_mutex_lock(&f->mutex);
+	bool style_ready = f->style_ready;
+	pthread_mutex_unlock(&f->mutex);
+	if (!style_ready) {
+		/* No style yet (loading, or it failed): untouched video, nothing read back. */
+		if (new_frame) {
+			f->last_frame_time = frame_time;
+			count_frame(f, &f->frames_passthrough);
+		}
+		f->captured = false;
+		obs_source_skip_video_filter(f->source);
+		return;
+	}
+
+	/* The same video frame rendered again (preview + program, projectors): just draw it. */
+	if (!new_frame && f->captured && f->cap_w == cx && f->cap_h == cy) {
+		if (f->out_valid && f->out_w == cx && f->out_h == cy)
+			draw_texture(f->out_tex, cx, cy);
+		else
+			draw_texture(gs_texrender_get_texture(f->texrender), cx, cy);
+		return;
+	}
+
+	if (f->last_frame_time && frame_time - f->last_frame_time > STALE_RESULT_NS)
+		f->out_valid = false; /* not rendered for a while: do not flash an old result */
+	f->last_frame_time = frame_time;
+
+	if (cx != f->seen_w || cy != f->seen_h) {
+		if (f->seen_w)
+			flog(LOG_INFO, f, "source size changed from %ux%u to %ux%u", f->seen_w, f->seen_h, cx, cy);
+		f->seen_w = cx;
+		f->seen_h = cy;
+	}
+
+	uint64_t t0 = os_gettime_ns();
+	f->captured = capture_frame(f, target, parent, cx, cy);
+	gs_texture_t *src_tex = f->captured ? gs_texrender_get_texture(f->texrender) : NULL;
+	if (!src_tex) {
+		f->captured = false;
+		obs_source_skip_video_filter(f->source);
+		return;
+	}
+	f->cap_w = cx;
+	f->cap_h = cy;
+
+	read_back_and_submit(f, src_tex, cx, cy, want_new_frame(f));
+
+	bool fresh = take_result(f, cx, cy);
+	bool have_result = f->out_valid && f->out_w == cx && f->out_h == cy;
+	if (have_result)
+		draw_texture(f->out_tex, cx, cy);
+	else
+		draw_texture(src_tex, cx, cy);
+
+	uint64_t elapsed = os_gettime_ns() - t0;
+	pthread_mutex_lock(&f->mutex);
+	if (fresh)
+		f->results_shown++;
+	else if (have_result)
+		f->frames_reused++;
+	else
+		f->frames_passthrough++;
+	f->render_ns_total += elapsed;
+	f->render_count++;
+	pthread_mutex_unlock(&f->mutex);
+}
+
+enum gs_color_space style_filter_color_space(void *data, size_t count,
+						    const enum gs_color_space *preferred_spaces)
+{
+	UNUSED_PARAMETER(data);
+	UNUSED_PARAMETER(count);
+	UNUSED_PARAMETER(preferred_spaces);
+	/* Frames go through 8-bit sRGB (RGBA8) on the way to the engine and back. */
+	return GS_CS_SRGB;
+}
