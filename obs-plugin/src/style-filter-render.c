@@ -1,8 +1,19 @@
 /*
  * style-filter-render.c - the render path of a Neural Style filter on the OBS graphics thread: capture
  * the filter's input, read it back (double-buffered) for the worker, upload and draw the newest result.
+ *
+ * What is drawn: the newest stylised result of the frame's size, also after the video stalled (a result
+ * stays until a newer one replaces it), unless the picture changed like a scene cut since the frame the
+ * result was made from; the input itself before the first result, after a size change and after a cut,
+ * until a result of the new picture is out. A cut is told by a tiny signature of every frame (SIG_W x
+ * SIG_H, drawn and read back on the GPU, double-buffered like the frames themselves).
  */
 #include "style-filter.h"
+
+#include <graphics/vec4.h>
+
+/* A gap this long between two video frames counts as a stall (the render loop or the source paused). */
+#define STALL_NS 500000000ULL
 
 static void draw_texture(gs_texture_t *tex, uint32_t cx, uint32_t cy)
 {
@@ -47,6 +58,59 @@ static bool capture_frame(struct style_filter *f, obs_source_t *target, obs_sour
 	gs_blend_state_pop();
 	gs_texrender_end(f->texrender);
 	return true;
+}
+
+/* Draws the captured frame into the signature texture, stages it, and maps the one staged a frame ago
+ * into f->frame_sig: the signature of the frame read_back_and_submit maps in the same call. */
+static void update_signature(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy)
+{
+	if (!f->sig_render || !f->sig_stage[0] || !f->sig_stage[1])
+		return;
+	int cur = f->next_sig, prev = cur ^ 1;
+	if (f->sig_staged[prev]) {
+		uint8_t *data = NULL;
+		uint32_t linesize = 0;
+		if (gs_stagesurface_map(f->sig_stage[prev], &data, &linesize)) {
+			for (uint32_t y = 0; y < SIG_H; y++)
+				memcpy(f->frame_sig + (size_t)y * SIG_W * 4, data + (size_t)y * linesize, SIG_W * 4);
+			gs_stagesurface_unmap(f->sig_stage[prev]);
+			f->have_frame_sig = true;
+		}
+		f->sig_staged[prev] = false;
+	}
+
+	gs_texrender_reset(f->sig_render);
+	if (!gs_texrender_begin(f->sig_render, SIG_W, SIG_H))
+		return;
+	gs_ortho(0.0f, (float)cx, 0.0f, (float)cy, -100.0f, 100.0f);
+	gs_blend_state_push();
+	gs_blend_function(GS_BLEND_ONE, GS_BLEND_ZERO);
+	const bool previous = gs_framebuffer_srgb_enabled();
+	gs_enable_framebuffer_srgb(false);
+	gs_effect_t *effect = obs_get_base_effect(OBS_EFFECT_DEFAULT);
+	gs_effect_set_texture(gs_effect_get_param_by_name(effect, "image"), tex);
+	while (gs_effect_loop(effect, "Draw"))
+		gs_draw_sprite(tex, 0, cx, cy);
+	gs_enable_framebuffer_srgb(previous);
+	gs_blend_state_pop();
+	gs_texrender_end(f->sig_render);
+	gs_stage_texture(f->sig_stage[cur], gs_texrender_get_texture(f->sig_render));
+	f->sig_staged[cur] = true;
+	f->next_sig = prev;
+}
+
+/* The engine's scene-cut rule on two signatures: the mean over the samples of the largest R/G/B change. */
+static bool is_scene_cut(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < SIG_W * SIG_H; i++) {
+		int dr = abs((int)a[i * 4] - (int)b[i * 4]);
+		int dg = abs((int)a[i * 4 + 1] - (int)b[i * 4 + 1]);
+		int db = abs((int)a[i * 4 + 2] - (int)b[i * 4 + 2]);
+		int m = dr > dg ? dr : dg;
+		sum += (uint64_t)(m > db ? m : db);
+	}
+	return (double)sum / (255.0 * SIG_W * SIG_H) > SIG_CUT;
 }
 
 static void reset_staging(struct style_filter *f, uint32_t cx, uint32_t cy)
@@ -105,6 +169,9 @@ static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint
 					memcpy(f->fill->data + (size_t)y * row, data + (size_t)y * linesize, row);
 			}
 			gs_stagesurface_unmap(f->stage[prev]);
+			/* update_signature mapped this frame's signature in the same call */
+			memcpy(f->fill->sig, f->frame_sig, sizeof(f->fill->sig));
+			f->fill->has_sig = f->have_frame_sig;
 
 			pthread_mutex_lock(&f->mutex);
 			if (f->pending_full)
@@ -161,6 +228,32 @@ static void count_frame(struct style_filter *f, uint64_t *counter)
 	pthread_mutex_unlock(&f->mutex);
 }
 
+/* Is the result on out_tex the one to draw for the current frame? Not after a scene cut since the
+ * frame it was made from (logged once per cut). */
+static bool result_fits(struct style_filter *f, uint32_t cx, uint32_t cy)
+{
+	if (!f->out_valid || f->out_w != cx || f->out_h != cy)
+		return false;
+	bool cut = f->have_frame_sig && f->shown->has_sig && is_scene_cut(f->shown->sig, f->frame_sig);
+	if (cut && !f->in_cut)
+		flog(LOG_DEBUG, f, "the picture changed like a scene cut: showing it unstyled until its result is out");
+	f->in_cut = cut;
+	return !cut;
+}
+
+/* The first stylised frame on screen: how long it took, for the status and the log. */
+static void note_first_result(struct style_filter *f)
+{
+	double ms = (double)(os_gettime_ns() - f->created_ns) / 1e6;
+	pthread_mutex_lock(&f->mutex);
+	bool first = f->first_result_ms == 0.0;
+	if (first)
+		f->first_result_ms = ms;
+	pthread_mutex_unlock(&f->mutex);
+	if (first)
+		flog(LOG_INFO, f, "first stylised frame on screen %.1f s after the filter was created", ms / 1000.0);
+}
+
 void style_filter_render(void *data, gs_effect_t *effect)
 {
 	UNUSED_PARAMETER(effect);
@@ -192,17 +285,15 @@ void style_filter_render(void *data, gs_effect_t *effect)
 		return;
 	}
 
-	/* The same video frame rendered again (preview + program, projectors): just draw it. */
+	/* The same video frame rendered again (preview + program, projectors): draw what it showed. */
 	if (!new_frame && f->captured && f->cap_w == cx && f->cap_h == cy) {
-		if (f->out_valid && f->out_w == cx && f->out_h == cy)
-			draw_texture(f->out_tex, cx, cy);
-		else
-			draw_texture(gs_texrender_get_texture(f->texrender), cx, cy);
+		draw_texture(f->drew_result ? f->out_tex : gs_texrender_get_texture(f->texrender), cx, cy);
 		return;
 	}
 
-	if (f->last_frame_time && frame_time - f->last_frame_time > STALE_RESULT_NS)
-		f->out_valid = false; /* not rendered for a while: do not flash an old result */
+	/* A stall keeps the last result: it is still the newest picture of this source. */
+	if (f->last_frame_time && frame_time - f->last_frame_time > STALL_NS)
+		count_frame(f, &f->stalls);
 	f->last_frame_time = frame_time;
 
 	if (cx != f->seen_w || cy != f->seen_h) {
@@ -223,23 +314,25 @@ void style_filter_render(void *data, gs_effect_t *effect)
 	f->cap_w = cx;
 	f->cap_h = cy;
 
+	update_signature(f, src_tex, cx, cy);
 	read_back_and_submit(f, src_tex, cx, cy, want_new_frame(f));
 
 	bool fresh = take_result(f, cx, cy);
-	bool have_result = f->out_valid && f->out_w == cx && f->out_h == cy;
-	if (have_result)
-		draw_texture(f->out_tex, cx, cy);
-	else
-		draw_texture(src_tex, cx, cy);
+	f->drew_result = result_fits(f, cx, cy);
+	draw_texture(f->drew_result ? f->out_tex : src_tex, cx, cy);
+	if (fresh && f->drew_result)
+		note_first_result(f);
 
 	uint64_t elapsed = os_gettime_ns() - t0;
 	pthread_mutex_lock(&f->mutex);
-	if (fresh)
+	if (fresh && f->drew_result)
 		f->results_shown++;
-	else if (have_result)
+	else if (f->drew_result)
 		f->frames_reused++;
 	else
 		f->frames_passthrough++;
+	if (f->in_cut)
+		f->frames_cut++;
 	f->render_ns_total += elapsed;
 	f->render_count++;
 	pthread_mutex_unlock(&f->mutex);

@@ -1,25 +1,63 @@
 /*
  * style-filter-settings.c - what the user sees of a Neural Style filter: its settings and their defaults,
- * the properties panel, the status text, and the "stylefilter_get_stats" procedure for scripts and tests.
+ * the properties panel (every property with a one-line help text) and its status, and the
+ * "stylefilter_get_stats" procedure for scripts and tests. The panel is rebuilt by OBS when the loader or
+ * the worker asks for it (obs_source_update_properties): after a style loads or fails, and when the first
+ * stylised frame of a new style is out.
  */
 #include "style-filter.h"
 
-/* A picked .../manifest.json stands for its style pack folder. */
-static char *resolve_custom_path(const char *path)
-{
-	if (!path || !*path)
-		return NULL;
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	if (strcmp(base, "manifest.json") == 0 && slash) {
-		size_t len = (size_t)(slash - path);
-		char *dir = bmalloc(len + 1);
-		memcpy(dir, path, len);
-		dir[len] = '\0';
-		return dir;
-	}
-	return bstrdup(path);
-}
+#include <stdarg.h>
+
+#define SETTING_STYLE "style"
+#define TEXT_STYLE obs_module_text("Style")
+#define TEXT_STYLE_HELP obs_module_text("Style.Help")
+#define TEXT_STYLE_CUSTOM obs_module_text("Style.Custom")
+#define SETTING_CUSTOM_PATH "custom_path"
+#define TEXT_CUSTOM_PATH obs_module_text("CustomModel")
+#define TEXT_CUSTOM_PATH_HELP obs_module_text("CustomModel.Help")
+#define SETTING_STRENGTH "strength"
+#define TEXT_STRENGTH obs_module_text("Strength")
+#define TEXT_STRENGTH_HELP obs_module_text("Strength.Help")
+#define SETTING_MIX_FMT "mix_%d"
+#define TEXT_MIX obs_module_text("StyleMix")
+#define TEXT_MIX_NAMED obs_module_text("StyleMix.Named")
+#define TEXT_MIX_HELP obs_module_text("StyleMix.Help")
+#define SETTING_PRESERVE "preserve_colour"
+#define TEXT_PRESERVE obs_module_text("PreserveColour")
+#define TEXT_PRESERVE_HELP obs_module_text("PreserveColour.Help")
+#define SETTING_SMOOTHING "smoothing"
+#define TEXT_SMOOTHING obs_module_text("Smoothing")
+#define TEXT_SMOOTHING_HELP obs_module_text("Smoothing.Help")
+#define SETTING_RESOLUTION "resolution"
+#define TEXT_RESOLUTION obs_module_text("Resolution")
+#define TEXT_RESOLUTION_HELP obs_module_text("Resolution.Help")
+#define TEXT_RESOLUTION_AUTO obs_module_text("Resolution.Auto")
+#define TEXT_RESOLUTION_SOURCE obs_module_text("Resolution.Source")
+#define SETTING_CPU_THREADS "cpu_threads"
+#define TEXT_CPU_THREADS obs_module_text("CpuThreads")
+#define TEXT_CPU_THREADS_HELP obs_module_text("CpuThreads.Help")
+#define SETTING_DEVICE "device"
+#define TEXT_DEVICE obs_module_text("Device")
+#define TEXT_DEVICE_HELP obs_module_text("Device.Help")
+#define TEXT_DEVICE_AUTO obs_module_text("Device.Auto")
+#define SETTING_STATUS "status"
+#define TEXT_STATUS_HELP obs_module_text("Status.Help")
+#define SETTING_REFRESH "refresh_status"
+#define TEXT_REFRESH obs_module_text("RefreshStatus")
+#define TEXT_REFRESH_HELP obs_module_text("RefreshStatus.Help")
+/* Not in the panel: Auto's target time per frame in ms (0 or absent: AUTO_TARGET_MS), for tests and tuning. */
+#define SETTING_AUTO_TARGET "auto_target_ms"
+
+/* The style a new filter starts on: DEFAULT_STYLE when it is bundled, else the first bundled style. */
+#define DEFAULT_STYLE "starry_night"
+/* docs/benchmarks.md: where the flicker measurements stop gaining. */
+#define DEFAULT_SMOOTHING 75
+/* Inference threads are capped here: beyond it these networks gain little and OBS loses more. */
+#define MAX_DEFAULT_THREADS 8
+
+/* ------------------------------------------------------------------------------------------ */
+/* helpers                                                                                     */
 
 const char *device_name(int device)
 {
@@ -38,14 +76,67 @@ const char *device_name(int device)
 	return "?";
 }
 
+/* Half of the logical processors, so OBS's rendering, encoding and UI keep the other half. */
+int default_cpu_threads(void)
+{
+	int cores = os_get_logical_cores();
+	int threads = cores / 2;
+	return threads < 1 ? 1 : (threads > MAX_DEFAULT_THREADS ? MAX_DEFAULT_THREADS : threads);
+}
+
+/* Does fmt hold exactly `count` "%s" and no other conversion? */
+static bool only_string_placeholders(const char *fmt, int count)
+{
+	int found = 0;
+	for (const char *p = strchr(fmt, '%'); p; p = strchr(p + 2, '%')) {
+		if (p[1] != 's')
+			return false;
+		found++;
+	}
+	return found == count;
+}
+
+void format_text(struct dstr *out, const char *key, const char *fallback, int count, ...)
+{
+	const char *fmt = obs_module_text(key);
+	if (!fmt || !only_string_placeholders(fmt, count))
+		fmt = fallback;
+	va_list args;
+	va_start(args, count);
+	dstr_vprintf(out, fmt, args);
+	va_end(args);
+}
+
+/* A picked .../manifest.json stands for its style pack folder. */
+static char *resolve_custom_path(const char *path)
+{
+	if (!path || !*path)
+		return NULL;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (strcmp(base, "manifest.json") == 0 && slash) {
+		size_t len = (size_t)(slash - path);
+		char *dir = bmalloc(len + 1);
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+		return dir;
+	}
+	return bstrdup(path);
+}
+
+static long long clamp_ll(long long v, long long lo, long long hi)
+{
+	return v < lo ? lo : (v > hi ? hi : v);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* status                                                                                      */
 
 struct filter_snapshot {
-	uint64_t submitted, dropped, results, shown, reused, passthrough, failed;
-	double worker_ms, render_ms;
+	uint64_t submitted, dropped, results, shown, reused, passthrough, cut, failed, stalls;
+	double worker_ms, render_ms, first_result_ms, auto_target_ms;
 	bool style_ready, busy, loading;
-	int mix_count;
+	int mix_count, resolution, threads;
 	uint32_t infer_w, infer_h;
 	char style[256];
 	char requested[512];
@@ -65,7 +156,10 @@ static void take_snapshot(struct style_filter *f, struct filter_snapshot *s)
 	s->shown = f->results_shown;
 	s->reused = f->frames_reused;
 	s->passthrough = f->frames_passthrough;
+	s->cut = f->frames_cut;
 	s->failed = f->frames_failed;
+	s->stalls = f->stalls;
+	s->first_result_ms = f->first_result_ms;
 	s->worker_ms = f->results ? (double)f->infer_ns_total / 1e6 / (double)f->results : 0.0;
 	s->render_ms = f->render_count ? (double)f->render_ns_total / 1e6 / (double)f->render_count : 0.0;
 	s->style_ready = f->style_ready;
@@ -74,11 +168,14 @@ static void take_snapshot(struct style_filter *f, struct filter_snapshot *s)
 	s->infer_w = f->infer_w;
 	s->infer_h = f->infer_h;
 	s->mix_count = f->mix_count;
+	s->resolution = f->resolution;
+	s->auto_target_ms = f->auto_target_ms;
+	s->threads = f->engine ? f->engine_threads : f->req_threads;
 	s->device = f->req_device;
 	snprintf(s->style, sizeof(s->style), "%s", f->loaded_style ? f->loaded_style : "");
 	snprintf(s->requested, sizeof(s->requested), "%s", f->req_style ? f->req_style : "");
 	if (f->engine_error)
-		snprintf(s->error, sizeof(s->error), "engine not available: %s", f->engine_error);
+		snprintf(s->error, sizeof(s->error), "%s", f->engine_error);
 	else if (f->load_error)
 		snprintf(s->error, sizeof(s->error), "%s", f->load_error);
 	s->stats = f->stats;
@@ -90,38 +187,48 @@ static void format_status(struct style_filter *f, struct dstr *out)
 {
 	struct filter_snapshot s;
 	if (!sf_api_get()) {
-		dstr_printf(out, "%s: %s", obs_module_text("Status.NoEngine"), sf_api_error());
+		format_text(out, "Error.NoEngine",
+			    "The StyleFilter engine could not be loaded: %s. The video passes through unchanged; "
+			    "reinstalling the plugin may help.",
+			    1, sf_api_error());
 		return;
 	}
 	take_snapshot(f, &s);
 
 	dstr_printf(out, "%s: %s", obs_module_text("Status.Style"),
 		    s.style[0] ? s.style : obs_module_text("Status.None"));
-	if (s.loading)
-		dstr_catf(out, " (%s '%s'...)", obs_module_text("Status.Loading"), s.requested);
+	if (s.loading) {
+		char title[256];
+		sf_style_title(s.requested, title, sizeof(title));
+		dstr_catf(out, " (%s '%s'...)", obs_module_text("Status.Loading"), title);
+	}
 	if (s.error[0])
-		dstr_catf(out, "\n%s: %s", obs_module_text("Status.Error"), s.error);
+		dstr_catf(out, "\n%s", s.error);
 	if (!s.style_ready)
 		dstr_catf(out, "\n%s", obs_module_text("Status.PassThrough"));
 
 	dstr_catf(out, "\n%s: %s", obs_module_text("Status.Device"),
 		  s.have_stats && s.stats.provider[0] ? s.stats.provider : "-");
+	if (s.threads > 0)
+		dstr_catf(out, ", %d %s", s.threads, obs_module_text(s.threads == 1 ? "Status.Thread" : "Status.Threads"));
 	dstr_catf(out, " (%s: %s)", obs_module_text("Status.Requested"), device_name(s.device));
 
 	if (s.have_stats && s.stats.frames > 0) {
-		dstr_catf(out, "\n%s: %.1f ms (p50 %.1f, p99 %.1f)", obs_module_text("Status.MsPerFrame"),
+		dstr_catf(out, "\n%s: %.0f ms (p50 %.0f, p99 %.0f)", obs_module_text("Status.MsPerFrame"),
 			  s.stats.mean_ms, s.stats.p50_ms, s.stats.p99_ms);
 		if (s.infer_w && s.infer_h)
 			dstr_catf(out, ", %s %ux%u", obs_module_text("Status.InferenceAt"), s.infer_w, s.infer_h);
+		if (s.resolution == RESOLUTION_AUTO)
+			dstr_catf(out, " (%s %.0f ms)", obs_module_text("Status.AutoTarget"), s.auto_target_ms);
 	}
+	if (s.first_result_ms > 0.0)
+		dstr_catf(out, "\n%s: %.1f s", obs_module_text("Status.FirstResult"), s.first_result_ms / 1000.0);
 	if (s.render_ms > 0.0)
 		dstr_catf(out, "\n%s: %.2f ms", obs_module_text("Status.RenderCost"), s.render_ms);
-	dstr_catf(out, "\n%s: %llu %s, %llu %s, %llu %s, %llu %s",
-		  obs_module_text("Status.Frames"), (unsigned long long)s.results,
-		  obs_module_text("Status.Processed"), (unsigned long long)s.reused,
-		  obs_module_text("Status.Reused"), (unsigned long long)s.dropped,
-		  obs_module_text("Status.Skipped"), (unsigned long long)s.failed,
-		  obs_module_text("Status.Failed"));
+	dstr_catf(out, "\n%s: %llu %s, %llu %s, %llu %s, %llu %s", obs_module_text("Status.Frames"),
+		  (unsigned long long)s.results, obs_module_text("Status.Processed"), (unsigned long long)s.reused,
+		  obs_module_text("Status.Reused"), (unsigned long long)s.dropped, obs_module_text("Status.Skipped"),
+		  (unsigned long long)s.failed, obs_module_text("Status.Failed"));
 }
 
 /* proc "stylefilter_get_stats": numbers for scripts and tests. */
@@ -139,6 +246,8 @@ void proc_get_stats(void *data, calldata_t *cd)
 	calldata_set_int(cd, "shown", (long long)s.shown);
 	calldata_set_int(cd, "reused", (long long)s.reused);
 	calldata_set_int(cd, "passthrough", (long long)s.passthrough);
+	calldata_set_int(cd, "cut", (long long)s.cut);
+	calldata_set_int(cd, "stalls", (long long)s.stalls);
 	calldata_set_int(cd, "failed", (long long)s.failed);
 	calldata_set_int(cd, "engine_frames", s.have_stats ? (long long)s.stats.frames : 0);
 	calldata_set_float(cd, "mean_ms", s.have_stats ? s.stats.mean_ms : 0.0);
@@ -146,12 +255,14 @@ void proc_get_stats(void *data, calldata_t *cd)
 	calldata_set_float(cd, "p99_ms", s.have_stats ? s.stats.p99_ms : 0.0);
 	calldata_set_float(cd, "worker_ms", s.worker_ms);
 	calldata_set_float(cd, "render_ms", s.render_ms);
+	calldata_set_float(cd, "first_result_ms", s.first_result_ms);
 	calldata_set_bool(cd, "style_ready", s.style_ready);
 	calldata_set_bool(cd, "busy", s.busy);
 	calldata_set_bool(cd, "loading", s.loading);
 	calldata_set_int(cd, "mix_count", s.mix_count);
 	calldata_set_int(cd, "infer_width", s.infer_w);
 	calldata_set_int(cd, "infer_height", s.infer_h);
+	calldata_set_int(cd, "cpu_threads", s.threads);
 	calldata_set_string(cd, "style", s.style);
 	calldata_set_string(cd, "provider", s.have_stats ? s.stats.provider : "");
 	calldata_set_string(cd, "error", s.error);
@@ -159,8 +270,8 @@ void proc_get_stats(void *data, calldata_t *cd)
 	dstr_free(&status);
 }
 
-/* The style a new filter starts on: DEFAULT_STYLE when it is bundled, else the first bundled style. */
-#define DEFAULT_STYLE "starry_night"
+/* ------------------------------------------------------------------------------------------ */
+/* defaults and update                                                                         */
 
 static char *default_bundled_style(void)
 {
@@ -191,17 +302,18 @@ static char *default_bundled_style(void)
 void style_filter_defaults(obs_data_t *settings)
 {
 	char *style = default_bundled_style();
-	obs_data_set_default_string(settings, S_STYLE, style ? style : STYLE_CUSTOM);
+	obs_data_set_default_string(settings, SETTING_STYLE, style ? style : STYLE_CUSTOM);
 	bfree(style);
-	obs_data_set_default_string(settings, S_CUSTOM_PATH, "");
-	obs_data_set_default_int(settings, S_STRENGTH, 100);
-	obs_data_set_default_bool(settings, S_PRESERVE, false);
-	obs_data_set_default_int(settings, S_SMOOTHING, 75); /* docs/benchmarks.md */
-	obs_data_set_default_int(settings, S_RESOLUTION, 720);
-	obs_data_set_default_int(settings, S_DEVICE, SF_DEVICE_AUTO);
+	obs_data_set_default_string(settings, SETTING_CUSTOM_PATH, "");
+	obs_data_set_default_int(settings, SETTING_STRENGTH, 100);
+	obs_data_set_default_bool(settings, SETTING_PRESERVE, false);
+	obs_data_set_default_int(settings, SETTING_SMOOTHING, DEFAULT_SMOOTHING);
+	obs_data_set_default_int(settings, SETTING_RESOLUTION, RESOLUTION_AUTO);
+	obs_data_set_default_int(settings, SETTING_CPU_THREADS, default_cpu_threads());
+	obs_data_set_default_int(settings, SETTING_DEVICE, SF_DEVICE_AUTO);
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
-		snprintf(key, sizeof(key), S_MIX_FMT, i);
+		snprintf(key, sizeof(key), SETTING_MIX_FMT, i);
 		obs_data_set_default_int(settings, key, i == 0 ? 100 : 0);
 	}
 }
@@ -209,75 +321,77 @@ void style_filter_defaults(obs_data_t *settings)
 void style_filter_update(void *data, obs_data_t *settings)
 {
 	struct style_filter *f = data;
-	const char *selection = obs_data_get_string(settings, S_STYLE);
+	const char *selection = obs_data_get_string(settings, SETTING_STYLE);
 	char *style = str_eq(selection, STYLE_CUSTOM)
-			      ? resolve_custom_path(obs_data_get_string(settings, S_CUSTOM_PATH))
+			      ? resolve_custom_path(obs_data_get_string(settings, SETTING_CUSTOM_PATH))
 			      : (selection && *selection ? bstrdup(selection) : NULL);
-	double alpha = (double)obs_data_get_int(settings, S_STRENGTH) / 100.0;
-	double smoothing = (double)obs_data_get_int(settings, S_SMOOTHING) / 100.0;
-	bool preserve = obs_data_get_bool(settings, S_PRESERVE);
-	int resolution = (int)obs_data_get_int(settings, S_RESOLUTION);
-	int device = (int)obs_data_get_int(settings, S_DEVICE);
+	double alpha = (double)clamp_ll(obs_data_get_int(settings, SETTING_STRENGTH), 0, 100) / 100.0;
+	double smoothing = (double)clamp_ll(obs_data_get_int(settings, SETTING_SMOOTHING), 0, 100) / 100.0;
+	bool preserve = obs_data_get_bool(settings, SETTING_PRESERVE);
+	int resolution = (int)clamp_ll(obs_data_get_int(settings, SETTING_RESOLUTION), RESOLUTION_AUTO, 16384);
+	int threads = (int)clamp_ll(obs_data_get_int(settings, SETTING_CPU_THREADS), 0, 1024);
+	if (threads == 0)
+		threads = default_cpu_threads();
+	double target_ms = (double)clamp_ll(obs_data_get_int(settings, SETTING_AUTO_TARGET), 0, 60000);
+	if (target_ms <= 0.0)
+		target_ms = AUTO_TARGET_MS;
+	int device = (int)obs_data_get_int(settings, SETTING_DEVICE);
+	if (device < SF_DEVICE_AUTO || device > SF_DEVICE_DIRECTML)
+		device = SF_DEVICE_AUTO;
 	float mix[MAX_MIX];
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
-		snprintf(key, sizeof(key), S_MIX_FMT, i);
-		long long v = obs_data_get_int(settings, key);
-		mix[i] = (float)(v < 0 ? 0 : (v > 100 ? 100 : v)) / 100.0f;
+		snprintf(key, sizeof(key), SETTING_MIX_FMT, i);
+		mix[i] = (float)clamp_ll(obs_data_get_int(settings, key), 0, 100) / 100.0f;
 	}
-
-	alpha = alpha < 0.0 ? 0.0 : (alpha > 1.0 ? 1.0 : alpha);
-	smoothing = smoothing < 0.0 ? 0.0 : (smoothing > 1.0 ? 1.0 : smoothing);
-	if (resolution < 0)
-		resolution = 0;
-	if (device < SF_DEVICE_AUTO || device > SF_DEVICE_DIRECTML)
-		device = SF_DEVICE_AUTO;
 
 	pthread_mutex_lock(&f->mutex);
 	bool style_changed = style && !str_eq(style, f->req_style);
 	bool device_changed = device != f->req_device;
+	bool threads_changed = threads != f->req_threads;
 	f->alpha = alpha;
 	f->smoothing = smoothing;
 	f->preserve = preserve;
 	f->resolution = resolution;
+	f->auto_target_ms = target_ms;
 	if (memcmp(mix, f->mix_weights, sizeof(mix)) != 0) {
 		memcpy(f->mix_weights, mix, sizeof(mix));
 		f->mix_gen++;
 	}
-	sf_engine *engine = f->engine;
-	bool request = false;
-	if (style_changed || (device_changed && f->req_style)) {
-		if (style_changed)
-			set_str(&f->req_style, style);
-		f->req_device = device;
+	/* A new style, device or thread count goes to the loader; the current style keeps running meanwhile. */
+	bool request = style_changed || ((device_changed || threads_changed) && f->req_style);
+	if (style_changed)
+		set_str(&f->req_style, style);
+	f->req_device = device;
+	f->req_threads = threads;
+	if (request) {
 		f->req_gen++;
-		request = true;
 		pthread_cond_signal(&f->load_cond);
-	} else {
-		f->req_device = device;
 	}
+	const struct sf_api *sf = sf_api_get();
+	if (f->engine && sf)
+		apply_params(f, sf, f->engine); /* never waits for a frame */
 	pthread_mutex_unlock(&f->mutex);
 
 	if (!style && str_eq(selection, STYLE_CUSTOM))
 		flog(LOG_INFO, f, "custom model selected but no file chosen yet; keeping the current style");
-	if (request && device_changed && !style_changed)
+	if (request && !style_changed && device_changed)
 		flog(LOG_INFO, f, "device preference changed to %s; reloading the style", device_name(device));
-
-	const struct sf_api *sf = sf_api_get();
-	if (engine && sf)
-		apply_params(f, sf, engine, alpha, smoothing, preserve);
+	if (request && !style_changed && threads_changed)
+		flog(LOG_INFO, f, "CPU threads changed to %d; reloading the style", threads);
 	bfree(style);
 }
 
-/* ---- properties ---- */
+/* ------------------------------------------------------------------------------------------ */
+/* properties                                                                                  */
 
 /* Label of style mix slider i: "Style mix: <name>" with the name the engine gave, else numbered. */
 static void mix_slider_label(struct dstr *label, int i, const char *name)
 {
 	if (name && *name)
-		dstr_printf(label, "%s %s", obs_module_text("StyleMix.Named"), name);
+		dstr_printf(label, "%s %s", TEXT_MIX_NAMED, name);
 	else
-		dstr_printf(label, "%s %d", obs_module_text("StyleMix"), i + 1);
+		dstr_printf(label, "%s %d", TEXT_MIX, i + 1);
 }
 
 /* Updates what depends on the loaded style: the status text and the style mix sliders (shown for the
@@ -292,7 +406,7 @@ static void refresh_status_text(struct style_filter *f, obs_properties_t *props)
 	pthread_mutex_unlock(&f->mutex);
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
-		snprintf(key, sizeof(key), S_MIX_FMT, i);
+		snprintf(key, sizeof(key), SETTING_MIX_FMT, i);
 		obs_property_t *slider = obs_properties_get(props, key);
 		if (slider) {
 			struct dstr label = {0};
@@ -303,7 +417,7 @@ static void refresh_status_text(struct style_filter *f, obs_properties_t *props)
 		obs_property_set_visible(slider, i < mix_count);
 		bfree(names[i]);
 	}
-	obs_property_t *p = obs_properties_get(props, S_STATUS);
+	obs_property_t *p = obs_properties_get(props, SETTING_STATUS);
 	if (!p)
 		return;
 	struct dstr text = {0};
@@ -319,15 +433,29 @@ static bool refresh_clicked(obs_properties_t *props, obs_property_t *property, v
 	return true;
 }
 
-static bool style_modified(void *data, obs_properties_t *props, obs_property_t *property,
-			   obs_data_t *settings)
+static bool style_modified(void *data, obs_properties_t *props, obs_property_t *property, obs_data_t *settings)
 {
 	UNUSED_PARAMETER(property);
-	bool custom = str_eq(obs_data_get_string(settings, S_STYLE), STYLE_CUSTOM);
-	obs_property_set_visible(obs_properties_get(props, S_CUSTOM_PATH), custom);
+	bool custom = str_eq(obs_data_get_string(settings, SETTING_STYLE), STYLE_CUSTOM);
+	obs_property_set_visible(obs_properties_get(props, SETTING_CUSTOM_PATH), custom);
 	if (data)
 		refresh_status_text(data, props);
 	return true;
+}
+
+/* One device entry: greyed out, with the reason, when this machine cannot run it. */
+static void add_device(obs_property_t *list, const char *label, int device)
+{
+	char reason[256];
+	bool unavailable = sf_device_state(device, reason, sizeof(reason)) == SF_DEVICE_UNAVAILABLE;
+	struct dstr text = {0};
+	if (unavailable)
+		format_text(&text, "Device.Unavailable", "%s: not available (%s)", 2, label, reason);
+	else
+		dstr_copy(&text, label);
+	size_t index = obs_property_list_add_int(list, text.array, device);
+	obs_property_list_item_disable(list, index, unavailable);
+	dstr_free(&text);
 }
 
 obs_properties_t *style_filter_properties(void *data)
@@ -336,8 +464,8 @@ obs_properties_t *style_filter_properties(void *data)
 	obs_properties_t *props = obs_properties_create();
 	obs_property_t *p;
 
-	p = obs_properties_add_list(props, S_STYLE, obs_module_text("Style"), OBS_COMBO_TYPE_LIST,
-				    OBS_COMBO_FORMAT_STRING);
+	p = obs_properties_add_list(props, SETTING_STYLE, TEXT_STYLE, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_STRING);
+	obs_property_set_long_description(p, TEXT_STYLE_HELP);
 	char *list = sf_list_styles_alloc();
 	if (list) {
 		char *save = NULL;
@@ -349,16 +477,16 @@ obs_properties_t *style_filter_properties(void *data)
 		}
 		bfree(list);
 	}
-	obs_property_list_add_string(p, obs_module_text("Style.Custom"), STYLE_CUSTOM);
+	obs_property_list_add_string(p, TEXT_STYLE_CUSTOM, STYLE_CUSTOM);
 	obs_property_set_modified_callback2(p, style_modified, f);
 
-	obs_properties_add_path(props, S_CUSTOM_PATH, obs_module_text("CustomModel"), OBS_PATH_FILE,
-				"ONNX models and style packs (*.onnx *.zip manifest.json);;All files (*.*)", NULL);
-	p = obs_properties_get(props, S_CUSTOM_PATH);
-	obs_property_set_long_description(p, obs_module_text("CustomModel.Help"));
+	p = obs_properties_add_path(props, SETTING_CUSTOM_PATH, TEXT_CUSTOM_PATH, OBS_PATH_FILE,
+				    "ONNX models and style packs (*.onnx *.zip manifest.json);;All files (*.*)", NULL);
+	obs_property_set_long_description(p, TEXT_CUSTOM_PATH_HELP);
 
-	p = obs_properties_add_int_slider(props, S_STRENGTH, obs_module_text("Strength"), 0, 100, 1);
+	p = obs_properties_add_int_slider(props, SETTING_STRENGTH, TEXT_STRENGTH, 0, 100, 1);
 	obs_property_int_set_suffix(p, "%");
+	obs_property_set_long_description(p, TEXT_STRENGTH_HELP);
 
 	/* Style mix: one weight per style of a multi-style model, shown only when the loaded model has
 	 * several; numbered here, labelled with the styles' names by refresh_status_text once they are
@@ -366,42 +494,50 @@ obs_properties_t *style_filter_properties(void *data)
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
 		struct dstr label = {0};
-		snprintf(key, sizeof(key), S_MIX_FMT, i);
+		snprintf(key, sizeof(key), SETTING_MIX_FMT, i);
 		mix_slider_label(&label, i, NULL);
 		p = obs_properties_add_int_slider(props, key, label.array, 0, 100, 1);
 		obs_property_int_set_suffix(p, "%");
-		obs_property_set_long_description(p, obs_module_text("StyleMix.Help"));
+		obs_property_set_long_description(p, TEXT_MIX_HELP);
 		obs_property_set_visible(p, false);
 		dstr_free(&label);
 	}
 
-	obs_properties_add_bool(props, S_PRESERVE, obs_module_text("PreserveColour"));
+	p = obs_properties_add_bool(props, SETTING_PRESERVE, TEXT_PRESERVE);
+	obs_property_set_long_description(p, TEXT_PRESERVE_HELP);
 
-	p = obs_properties_add_int_slider(props, S_SMOOTHING, obs_module_text("Smoothing"), 0, 100, 1);
+	p = obs_properties_add_int_slider(props, SETTING_SMOOTHING, TEXT_SMOOTHING, 0, 100, 1);
 	obs_property_int_set_suffix(p, "%");
+	obs_property_set_long_description(p, TEXT_SMOOTHING_HELP);
 
-	p = obs_properties_add_list(props, S_RESOLUTION, obs_module_text("Resolution"), OBS_COMBO_TYPE_LIST,
+	p = obs_properties_add_list(props, SETTING_RESOLUTION, TEXT_RESOLUTION, OBS_COMBO_TYPE_LIST,
 				    OBS_COMBO_FORMAT_INT);
+	obs_property_list_add_int(p, TEXT_RESOLUTION_AUTO, RESOLUTION_AUTO);
 	obs_property_list_add_int(p, "360p", 360);
 	obs_property_list_add_int(p, "540p", 540);
 	obs_property_list_add_int(p, "720p", 720);
 	obs_property_list_add_int(p, "1080p", 1080);
-	obs_property_list_add_int(p, obs_module_text("Resolution.Source"), 0);
-	obs_property_set_long_description(p, obs_module_text("Resolution.Help"));
+	obs_property_list_add_int(p, TEXT_RESOLUTION_SOURCE, RESOLUTION_SOURCE);
+	obs_property_set_long_description(p, TEXT_RESOLUTION_HELP);
 
-	p = obs_properties_add_list(props, S_DEVICE, obs_module_text("Device"), OBS_COMBO_TYPE_LIST,
-				    OBS_COMBO_FORMAT_INT);
-	obs_property_list_add_int(p, obs_module_text("Device.Auto"), SF_DEVICE_AUTO);
-	obs_property_list_add_int(p, "CUDA", SF_DEVICE_CUDA);
-	obs_property_list_add_int(p, "TensorRT", SF_DEVICE_TENSORRT);
-	obs_property_list_add_int(p, "DirectML", SF_DEVICE_DIRECTML);
-	obs_property_list_add_int(p, "CPU", SF_DEVICE_CPU);
+	int cores = os_get_logical_cores();
+	p = obs_properties_add_int_slider(props, SETTING_CPU_THREADS, TEXT_CPU_THREADS, 1, cores > 1 ? cores : 1, 1);
+	obs_property_set_long_description(p, TEXT_CPU_THREADS_HELP);
+
+	p = obs_properties_add_list(props, SETTING_DEVICE, TEXT_DEVICE, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_INT);
+	add_device(p, TEXT_DEVICE_AUTO, SF_DEVICE_AUTO);
+	add_device(p, "CPU", SF_DEVICE_CPU);
+	add_device(p, "CUDA", SF_DEVICE_CUDA);
+	add_device(p, "TensorRT", SF_DEVICE_TENSORRT);
+	add_device(p, "DirectML", SF_DEVICE_DIRECTML);
+	obs_property_set_long_description(p, TEXT_DEVICE_HELP);
 
 	/* Read-only status: OBS shows the description when the setting is empty (it always is). */
-	obs_properties_add_text(props, S_STATUS, "", OBS_TEXT_INFO);
+	p = obs_properties_add_text(props, SETTING_STATUS, "", OBS_TEXT_INFO);
+	obs_property_set_long_description(p, TEXT_STATUS_HELP);
 	if (f)
 		refresh_status_text(f, props);
-	obs_properties_add_button2(props, S_REFRESH, obs_module_text("RefreshStatus"), refresh_clicked, f);
+	p = obs_properties_add_button2(props, SETTING_REFRESH, TEXT_REFRESH, refresh_clicked, f);
+	obs_property_set_long_description(p, TEXT_REFRESH_HELP);
 	return props;
 }
-

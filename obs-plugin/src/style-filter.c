@@ -1,25 +1,31 @@
 /*
- * style-filter.c - the "Neural Style" OBS video filter.
+ * style-filter.c - the "Neural Style" OBS video filter: its obs_source_info, creation and destruction.
  *
  * Threads and data flow (one filter instance):
  *
- *   OBS graphics thread (video_render)            inference worker               style loader
- *   ----------------------------------            ----------------               ------------
- *   render the filter target into `texrender`
- *   stage it into stage[N]; map stage[N^1]
- *   (staged one frame earlier, so no stall)
+ *   OBS graphics thread (video_render)            inference worker (nice +10)    style loader (nice +10)
+ *   ----------------------------------            ---------------------------    -----------------------
+ *   render the filter target into `texrender`;
+ *   draw a 32x18 signature of it (scene cuts)
+ *   stage both; map the ones staged a frame ago
+ *   (so the GPU is never waited for)
  *   copy it into `fill`, swap fill <-> pending -->  take `pending` (newest only;
  *   (a pending frame not yet taken is dropped      older ones were dropped)
  *   and counted as skipped)                         sf_engine_process_cpu (RGBA8)
+ *                                                   Auto: pick the next inference
+ *                                                   size from this frame's time
  *                                                   swap result <-> `ready`
  *   if `ready` is newer than what is shown:  <---
  *   swap ready <-> shown, upload `shown` into
- *   `out_tex`; draw out_tex (or, before the first
- *   result, the untouched texrender texture)
- *                                                                                  engine create,
+ *   `out_tex`; draw out_tex, or the untouched
+ *   texrender texture before the first result,
+ *   after a size change or a scene cut
+ *                                                                                  engine create (again when
+ *                                                                                  the CPU threads change),
  *                                                                                  sf_engine_load_style
  *                                                                                  (the old style keeps
- *                                                                                  serving frames)
+ *                                                                                  serving frames), then
+ *                                                                                  the panel is refreshed
  *
  * The render thread never waits for inference: the mutex only guards pointer swaps and counters.
  * While the worker is busy with a frame that will take several more video frames, no new frame is
@@ -27,9 +33,9 @@
  * GPU zero-copy would plug in at capture_frame(): hand the texrender texture to
  * sf_engine_process_texture instead of staging it; the engine returns SF_ERR_UNSUPPORTED today.
  */
-#include <obs-module.h>
-#include <graphics/graphics.h>
 #include "style-filter.h"
+
+#define PROC_GET_STATS "stylefilter_get_stats"
 
 static const char *style_filter_get_name(void *unused)
 {
@@ -37,29 +43,101 @@ static const char *style_filter_get_name(void *unused)
 	return obs_module_text("NeuralStyle");
 }
 
+static void free_sync(struct style_filter *f)
+{
+	if (f->idle_cond_ok)
+		pthread_cond_destroy(&f->idle_cond);
+	if (f->load_cond_ok)
+		pthread_cond_destroy(&f->load_cond);
+	if (f->work_cond_ok)
+		pthread_cond_destroy(&f->work_cond);
+	if (f->mutex_ok)
+		pthread_mutex_destroy(&f->mutex);
+}
+
+static void style_filter_destroy(void *data)
+{
+	struct style_filter *f = data;
+	const struct sf_api *sf = sf_api_get();
+
+	pthread_mutex_lock(&f->mutex);
+	f->stop = true;
+	bool busy = f->worker_busy, loading = f->loading;
+	double busy_ms = busy ? (double)(os_gettime_ns() - f->work_started_ns) / 1e6 : 0.0;
+	pthread_cond_broadcast(&f->work_cond);
+	pthread_cond_broadcast(&f->load_cond);
+	pthread_mutex_unlock(&f->mutex);
+	if (busy)
+		flog(LOG_INFO, f, "stopping: waiting for the frame in progress (started %.0f ms ago)", busy_ms);
+	else if (loading)
+		flog(LOG_INFO, f, "stopping: waiting for the style load in progress");
+
+	uint64_t t0 = os_gettime_ns();
+	if (f->worker_started)
+		pthread_join(f->worker_thread, NULL);
+	if (f->loader_started)
+		pthread_join(f->loader_thread, NULL);
+	double waited_ms = (double)(os_gettime_ns() - t0) / 1e6;
+
+	if (f->engine && sf) {
+		flog(LOG_INFO, f,
+		     "destroyed: %llu frames processed, %llu shown, %llu reused, %llu skipped, %llu failed; "
+		     "%llu stalls, %llu unstyled after a scene cut (threads stopped in %.0f ms)",
+		     (unsigned long long)f->results, (unsigned long long)f->results_shown,
+		     (unsigned long long)f->frames_reused, (unsigned long long)f->frames_dropped,
+		     (unsigned long long)f->frames_failed, (unsigned long long)f->stalls,
+		     (unsigned long long)f->frames_cut, waited_ms);
+		sf_status st = sf->engine_destroy(f->engine);
+		if (st != SF_OK)
+			flog(LOG_WARNING, f, "engine destroy returned %s", sf_status_name(st));
+		f->engine = NULL;
+	} else {
+		flog(LOG_INFO, f, "destroyed");
+	}
+
+	obs_enter_graphics();
+	gs_texrender_destroy(f->texrender);
+	gs_texrender_destroy(f->sig_render);
+	for (int i = 0; i < 2; i++) {
+		gs_stagesurface_destroy(f->stage[i]);
+		gs_stagesurface_destroy(f->sig_stage[i]);
+	}
+	gs_texture_destroy(f->out_tex);
+	obs_leave_graphics();
+
+	fb_free(f->fill);
+	fb_free(f->shown);
+	fb_free(f->pending);
+	fb_free(f->ready);
+	fb_free(f->work_in);
+	fb_free(f->work_out);
+	bfree(f->req_style);
+	bfree(f->loaded_style);
+	bfree(f->load_error);
+	bfree(f->engine_error);
+	for (int i = 0; i < MAX_MIX; i++)
+		bfree(f->mix_names[i]);
+	bfree(f->name);
+	free_sync(f);
+	bfree(f);
+}
 
 static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 {
 	struct style_filter *f = bzalloc(sizeof(*f));
 	f->source = source;
 	f->name = bstrdup(obs_source_get_name(source));
-	f->applied_resolution = -1;
+	f->created_ns = os_gettime_ns();
 	f->req_device = -1;
-	f->alpha = 1.0;
-	f->smoothing = 0.75;
-	f->resolution = 720;
+	f->req_threads = -1;
 
 	f->mutex_ok = pthread_mutex_init(&f->mutex, NULL) == 0;
 	f->work_cond_ok = pthread_cond_init(&f->work_cond, NULL) == 0;
 	f->load_cond_ok = pthread_cond_init(&f->load_cond, NULL) == 0;
-	if (!f->mutex_ok || !f->work_cond_ok || !f->load_cond_ok) {
+	f->idle_cond_ok = pthread_cond_init(&f->idle_cond, NULL) == 0;
+	if (!f->mutex_ok || !f->work_cond_ok || !f->load_cond_ok || !f->idle_cond_ok) {
 		flog(LOG_ERROR, f, "could not create synchronisation objects; the filter is not created");
-		if (f->load_cond_ok)
-			pthread_cond_destroy(&f->load_cond);
-		if (f->work_cond_ok)
-			pthread_cond_destroy(&f->work_cond);
-		if (f->mutex_ok)
-			pthread_mutex_destroy(&f->mutex);
+		free_sync(f);
 		bfree(f->name);
 		bfree(f);
 		return NULL;
@@ -74,16 +152,19 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 
 	obs_enter_graphics();
 	f->texrender = gs_texrender_create(GS_RGBA, GS_ZS_NONE);
+	f->sig_render = gs_texrender_create(GS_RGBA, GS_ZS_NONE);
+	f->sig_stage[0] = gs_stagesurface_create(SIG_W, SIG_H, GS_RGBA);
+	f->sig_stage[1] = gs_stagesurface_create(SIG_W, SIG_H, GS_RGBA);
 	obs_leave_graphics();
 
 	proc_handler_t *ph = obs_source_get_proc_handler(source);
 	proc_handler_add(ph,
 			 "void " PROC_GET_STATS "(out int submitted, out int dropped, out int results, "
-			 "out int shown, out int reused, out int passthrough, out int failed, "
+			 "out int shown, out int reused, out int passthrough, out int cut, out int stalls, out int failed, "
 			 "out int engine_frames, out float mean_ms, out float p50_ms, out float p99_ms, "
-			 "out float worker_ms, out float render_ms, out bool style_ready, out bool busy, out bool loading, "
-			 "out int mix_count, out int infer_width, out int infer_height, out string style, out string provider, "
-			 "out string error, out string status)",
+			 "out float worker_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
+			 "out bool busy, out bool loading, out int mix_count, out int infer_width, out int infer_height, "
+			 "out int cpu_threads, out string style, out string provider, out string error, out string status)",
 			 proc_get_stats, f);
 
 	style_filter_update(f, settings);
@@ -102,97 +183,31 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 		flog(LOG_ERROR, f, "could not start the filter threads; video passes through unchanged");
 
 	pthread_mutex_lock(&f->mutex);
-	flog(LOG_INFO, f, "created: style '%s', strength %.0f%%, smoothing %.0f%%, preserve colours %s, "
-		       "inference resolution %s%d, device %s",
+	char resolution[32];
+	if (f->resolution == RESOLUTION_AUTO)
+		snprintf(resolution, sizeof(resolution), "Auto (%.0f ms target)", f->auto_target_ms);
+	else if (f->resolution == RESOLUTION_SOURCE)
+		snprintf(resolution, sizeof(resolution), "source");
+	else
+		snprintf(resolution, sizeof(resolution), "%dp", f->resolution);
+	flog(LOG_INFO, f,
+	     "created: style '%s', strength %.0f%%, smoothing %.0f%%, preserve colours %s, inference resolution %s, "
+	     "device %s, %d CPU thread%s at low priority",
 	     f->req_style ? f->req_style : "(none)", f->alpha * 100.0, f->smoothing * 100.0,
-	     f->preserve ? "on" : "off", f->resolution ? "" : "source ", f->resolution,
-	     device_name(f->req_device));
+	     f->preserve ? "on" : "off", resolution, device_name(f->req_device), f->req_threads,
+	     f->req_threads == 1 ? "" : "s");
 	pthread_mutex_unlock(&f->mutex);
 	return f;
-}
-
-static void style_filter_destroy(void *data)
-{
-	struct style_filter *f = data;
-	const struct sf_api *sf = sf_api_get();
-
-	if (f->mutex_ok) {
-		pthread_mutex_lock(&f->mutex);
-		f->stop = true;
-		bool busy = f->worker_busy, loading = f->loading;
-		double busy_ms = busy ? (double)(os_gettime_ns() - f->work_started_ns) / 1e6 : 0.0;
-		if (f->work_cond_ok)
-			pthread_cond_broadcast(&f->work_cond);
-		if (f->load_cond_ok)
-			pthread_cond_broadcast(&f->load_cond);
-		pthread_mutex_unlock(&f->mutex);
-		if (busy)
-			flog(LOG_INFO, f, "stopping: waiting for the frame in progress (started %.0f ms ago)",
-			     busy_ms);
-		else if (loading)
-			flog(LOG_INFO, f, "stopping: waiting for the style load in progress");
-	}
-	uint64_t t0 = os_gettime_ns();
-	if (f->worker_started)
-		pthread_join(f->worker_thread, NULL);
-	if (f->loader_started)
-		pthread_join(f->loader_thread, NULL);
-	double waited_ms = (double)(os_gettime_ns() - t0) / 1e6;
-
-	if (f->engine && sf) {
-		flog(LOG_INFO, f,
-		     "destroyed: %llu frames processed, %llu shown, %llu reused, %llu skipped, %llu failed "
-		     "(threads stopped in %.0f ms)",
-		     (unsigned long long)f->results, (unsigned long long)f->results_shown,
-		     (unsigned long long)f->frames_reused, (unsigned long long)f->frames_dropped,
-		     (unsigned long long)f->frames_failed, waited_ms);
-		sf_status st = sf->engine_destroy(f->engine);
-		if (st != SF_OK)
-			flog(LOG_WARNING, f, "engine destroy returned %s", sf_status_name(st));
-		f->engine = NULL;
-	} else {
-		flog(LOG_INFO, f, "destroyed");
-	}
-
-	obs_enter_graphics();
-	gs_texrender_destroy(f->texrender);
-	gs_stagesurface_destroy(f->stage[0]);
-	gs_stagesurface_destroy(f->stage[1]);
-	gs_texture_destroy(f->out_tex);
-	obs_leave_graphics();
-
-	fb_free(f->fill);
-	fb_free(f->shown);
-	fb_free(f->pending);
-	fb_free(f->ready);
-	fb_free(f->work_in);
-	fb_free(f->work_out);
-	bfree(f->req_style);
-	bfree(f->loaded_style);
-	bfree(f->load_error);
-	bfree(f->engine_error);
-	for (int i = 0; i < MAX_MIX; i++)
-		bfree(f->mix_names[i]);
-	bfree(f->name);
-	if (f->load_cond_ok)
-		pthread_cond_destroy(&f->load_cond);
-	if (f->work_cond_ok)
-		pthread_cond_destroy(&f->work_cond);
-	if (f->mutex_ok)
-		pthread_mutex_destroy(&f->mutex);
-	bfree(f);
 }
 
 static void style_filter_remove(void *data, obs_source_t *parent)
 {
 	struct style_filter *f = data;
 	flog(LOG_INFO, f, "removed from '%s'", parent ? obs_source_get_name(parent) : "?");
-	if (f->mutex_ok) {
-		/* Nothing will be shown any more: do not start on a frame still waiting. */
-		pthread_mutex_lock(&f->mutex);
-		f->pending_full = false;
-		pthread_mutex_unlock(&f->mutex);
-	}
+	/* Nothing will be shown any more: do not start on a frame still waiting. */
+	pthread_mutex_lock(&f->mutex);
+	f->pending_full = false;
+	pthread_mutex_unlock(&f->mutex);
 }
 
 struct obs_source_info style_filter_info = {
@@ -200,12 +215,12 @@ struct obs_source_info style_filter_info = {
 	.type = OBS_SOURCE_TYPE_FILTER,
 	.output_flags = OBS_SOURCE_VIDEO | OBS_SOURCE_SRGB,
 	.get_name = style_filter_get_name,
-	.create = style_filter_create,
-	.destroy = style_filter_destroy,
 	.update = style_filter_update,
-	.get_defaults = style_filter_defaults,
-	.get_properties = style_filter_properties,
+	.destroy = style_filter_destroy,
+	.create = style_filter_create,
 	.video_render = style_filter_render,
+	.get_properties = style_filter_properties,
+	.get_defaults = style_filter_defaults,
 	.video_get_color_space = style_filter_color_space,
 	.filter_remove = style_filter_remove,
 };

@@ -1,65 +1,61 @@
 /*
- * style-filter.h - internal header of the "Neural Style" OBS video filter: the filter's state, shared by
- *   style-filter.c           the obs_source_info: create, destroy, remove
- *   style-filter-settings.c  settings, defaults, properties, status text, the stats procedure
- *   style-filter-threads.c   the inference worker and the style loader threads
+ * style-filter.h - internal header of the "Neural Style" OBS video filter: its state, shared by
+ *   style-filter.c           the obs_source_info: create, destroy, remove (and the data-flow picture)
+ *   style-filter-settings.c  settings and defaults, the properties panel and its status, the stats procedure
+ *   style-filter-threads.c   the inference worker and the style loader threads, the CPU budget
  *   style-filter-render.c    the render path on the OBS graphics thread
  */
 #pragma once
 
 #include <obs-module.h>
 #include <graphics/graphics.h>
-#include <graphics/vec4.h>
 #include <util/bmem.h>
 #include <util/dstr.h>
 #include <util/platform.h>
 #include <util/threading.h>
 
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "auto-resolution.h"
 #include "sf-api.h"
 
 #define STYLE_FILTER_ID "stylefilter_filter"
 
-#define S_STYLE "style"
-#define S_CUSTOM_PATH "custom_path"
-#define S_STRENGTH "strength"
-#define S_PRESERVE "preserve_colour"
-#define S_SMOOTHING "smoothing"
-#define S_RESOLUTION "resolution"
-#define S_DEVICE "device"
-#define S_STATUS "status"
-#define S_REFRESH "refresh_status"
-#define S_MIX_FMT "mix_%d"
-
+/* The Style list's entry for a model file picked by the user. */
+#define STYLE_CUSTOM "__custom__"
 /* Style mix sliders offered for multi-style models (more styles than this mix with weight 0). */
 #define MAX_MIX 8
+/* "Inference resolution" values other than a height: Auto (fits the machine) and Source (full size). */
+#define RESOLUTION_AUTO (-1)
+#define RESOLUTION_SOURCE 0
 
-#define STYLE_CUSTOM "__custom__"
-#define PROC_GET_STATS "stylefilter_get_stats"
-
-/* A result older than this (filter hidden, then shown again) is not shown again. */
-#define STALE_RESULT_NS 500000000ULL
-/* While inference keeps failing, repeat the log line only every this many frames. */
-#define FAIL_LOG_EVERY 300
+/* Scene-cut signature: each video frame drawn into SIG_W x SIG_H pixels (RGBA) on the GPU and read back.
+ * The last stylised result stays on screen unless its frame's signature and the current one differ like a
+ * scene cut: a mean largest-channel change over SIG_CUT, the engine's own scene-cut rule (TemporalBlender). */
+#define SIG_W 32
+#define SIG_H 18
+#define SIG_BYTES (SIG_W * SIG_H * 4)
+#define SIG_CUT 0.15
 
 #define flog(level, f, format, ...) \
 	blog(level, "[stylefilter] '%s': " format, (f)->name ? (f)->name : "?", ##__VA_ARGS__)
 
 struct frame_buf {
-	uint8_t *data;
+	uint8_t *data; /* packed RGBA8 */
 	size_t capacity;
 	uint32_t width;
 	uint32_t height;
 	uint32_t linesize;
+	uint8_t sig[SIG_BYTES]; /* signature of the video frame this image is (or was stylised from) */
+	bool has_sig;
 };
 
 struct style_filter {
 	obs_source_t *source;
 	char *name; /* copied at creation: log lines from the worker threads must not touch the source */
+	uint64_t created_ns;
 
 	/* ---- OBS graphics thread only ---- */
 	gs_texrender_t *texrender;
@@ -67,6 +63,12 @@ struct style_filter {
 	bool staged[2];
 	int next_stage;
 	uint32_t stage_w, stage_h;
+	gs_texrender_t *sig_render;
+	gs_stagesurf_t *sig_stage[2];
+	bool sig_staged[2];
+	int next_sig;
+	uint8_t frame_sig[SIG_BYTES]; /* signature of the newest video frame read back (one frame late) */
+	bool have_frame_sig;
 	gs_texture_t *out_tex;
 	uint32_t out_w, out_h;
 	bool out_valid;
@@ -75,48 +77,58 @@ struct style_filter {
 	uint64_t shown_seq;
 	uint64_t last_frame_time; /* obs_get_video_frame_time() of the last captured frame */
 	bool captured;            /* texrender holds a frame of size cap_w x cap_h */
+	bool drew_result;         /* what the last captured frame showed (a repeat draws the same) */
 	uint32_t cap_w, cap_h;
 	uint32_t seen_w, seen_h; /* to log source size changes */
+	bool in_cut;             /* the input is shown because the scene changed (logged once per cut) */
 
 	/* ---- inference worker only ---- */
 	struct frame_buf *work_in;
 	struct frame_buf *work_out;
-	int applied_resolution;
-	uint32_t applied_height;
+	sf_engine *applied_engine; /* the engine the settings below were applied to */
+	uint32_t applied_height;   /* inference height asked for (0 = source size) */
+	uint32_t applied_frame_h;
 	uint64_t applied_mix_gen;
 	uint64_t fail_run;
+	struct auto_resolution auto_res;
 
 	/* ---- shared, guarded by mutex ---- */
 	pthread_mutex_t mutex;
 	pthread_cond_t work_cond; /* worker: a frame is pending, or stop */
 	pthread_cond_t load_cond; /* loader: a load was requested, or stop */
-	bool mutex_ok, work_cond_ok, load_cond_ok;
+	pthread_cond_t idle_cond; /* loader: the worker let go of the engine it was using */
+	bool mutex_ok, work_cond_ok, load_cond_ok, idle_cond_ok;
 	bool stop;
-	sf_engine *engine; /* created by the loader thread, destroyed in style_filter_destroy */
+	sf_engine *engine; /* created by the loader thread, destroyed by it (replaced) or in style_filter_destroy */
+	int engine_threads; /* intra-op threads the engine was created with */
 	struct frame_buf *pending;
 	bool pending_full;
 	struct frame_buf *ready;
 	bool ready_full;
 	uint64_t ready_seq;
 	bool worker_busy;
-	uint64_t work_started_ns; /* when the worker took the frame it is busy with */
-	bool style_ready; /* a style is loaded: frames are worth reading back */
+	sf_engine *worker_engine;  /* the engine the busy worker is using */
+	uint64_t work_started_ns;  /* when the worker took the frame it is busy with */
+	bool style_ready;          /* a style is loaded: frames are worth reading back */
+	bool refresh_on_result;    /* refresh the panel when the first result of a new style is out */
 
 	char *req_style; /* bundled style name or path requested by the settings */
 	int req_device;
+	int req_threads;
 	uint64_t req_gen, done_gen;
 	bool loading;
 	char *loaded_style; /* name of the style in use */
-	char *load_error;   /* last load failure, NULL after a success */
-	char *engine_error; /* why no engine could be created */
+	char *load_error;   /* why the last load failed, as a sentence for the panel; NULL after a success */
+	char *engine_error; /* why no engine could be created, as a sentence for the panel */
 
 	double alpha, smoothing;
 	bool preserve;
-	int resolution; /* target inference height; 0 = source size */
+	int resolution;        /* target inference height; RESOLUTION_AUTO or RESOLUTION_SOURCE */
+	double auto_target_ms; /* Auto's target time per frame */
 	float mix_weights[MAX_MIX];
-	int mix_count;    /* styles the loaded model can mix; 0 = no mix */
+	int mix_count;            /* styles the loaded model can mix; 0 = no mix */
 	char *mix_names[MAX_MIX]; /* their names (sf_engine_get_style_mix_name) for the slider labels; NULL = unknown */
-	uint64_t mix_gen; /* bumped when the weights or the model change; the worker applies them */
+	uint64_t mix_gen;         /* bumped when the weights or the model change; the worker applies them */
 	uint32_t infer_w, infer_h;
 
 	uint64_t frames_submitted;   /* frames read back and handed to the worker */
@@ -124,14 +136,17 @@ struct style_filter {
 	uint64_t results;            /* frames the worker finished (pass-through copies included) */
 	uint64_t results_shown;      /* video frames that showed a newly finished result */
 	uint64_t frames_reused;      /* video frames that showed the previous result again */
-	uint64_t frames_passthrough; /* video frames drawn untouched (no style, no result yet) */
+	uint64_t frames_passthrough; /* video frames drawn untouched (no style, no result yet, size change, cut) */
+	uint64_t frames_cut;         /* of those: after a result existed, because the scene changed */
 	uint64_t frames_failed;      /* frames the engine failed on (it passed them through) */
+	uint64_t stalls;             /* times the video did not render for more than STALL_NS */
+	double first_result_ms;      /* from creation to the first stylised frame on screen; 0 = none yet */
 	uint64_t infer_ns_total;
 	double last_infer_ms;
 	uint64_t render_ns_total; /* graphics-thread time of the frames that read back a new frame */
 	uint64_t render_count;
-	/* Engine statistics, refreshed by the worker after each frame: sf_engine_get_stats waits for a
-	 * frame in progress, so the UI and render threads must never call it themselves. */
+	/* Engine statistics, refreshed by the worker after each frame: sf_engine_get_stats may be called
+	 * from any thread, but the worker already has them at hand. */
 	sf_stats stats;
 	bool have_stats;
 
@@ -179,25 +194,29 @@ static inline void fb_reserve(struct frame_buf *fb, uint32_t width, uint32_t hei
 	fb->linesize = width * 4;
 }
 
-#define SWAP_BUF(a, b)                       \
-	do {                                 \
+#define SWAP_BUF(a, b)                        \
+	do {                                  \
 		struct frame_buf *tmp_ = (a); \
-		(a) = (b);                   \
-		(b) = tmp_;                  \
+		(a) = (b);                    \
+		(b) = tmp_;                   \
 	} while (0)
 
 /* ---- style-filter-settings.c ---- */
 const char *device_name(int device);
+int default_cpu_threads(void);
 void style_filter_defaults(obs_data_t *settings);
 void style_filter_update(void *data, obs_data_t *settings);
 obs_properties_t *style_filter_properties(void *data);
 void proc_get_stats(void *data, calldata_t *cd);
+/* A sentence for the panel from a translatable format with `count` "%s" (the English fallback when a
+ * translation does not have exactly those). */
+void format_text(struct dstr *out, const char *key, const char *fallback, int count, ...);
 
 /* ---- style-filter-threads.c ---- */
 void *worker_main(void *data);
 void *loader_main(void *data);
-void apply_params(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, double alpha,
-		  double smoothing, bool preserve);
+/* Sets strength, smoothing and colour preservation on the engine (never waits for a frame). */
+void apply_params(struct style_filter *f, const struct sf_api *sf, sf_engine *engine);
 
 /* ---- style-filter-render.c ---- */
 void style_filter_render(void *data, gs_effect_t *effect);
