@@ -31,9 +31,9 @@ static void draw_texture(gs_texture_t *tex, uint32_t cx, uint32_t cy)
 	gs_enable_framebuffer_srgb(previous);
 }
 
-/* Renders the filter target into texrender. */
-static bool capture_frame(struct style_filter *f, obs_source_t *target, obs_source_t *parent, uint32_t cx,
-			  uint32_t cy)
+/* Renders the filter target (cx x cy) into `tr`, scaled to width x height. */
+static bool render_target(gs_texrender_t *tr, obs_source_t *target, obs_source_t *parent, uint32_t cx, uint32_t cy,
+			  uint32_t width, uint32_t height)
 {
 	/* Like libobs does for a filter's input: a plain synchronous parent is drawn with the default
 	 * effect active (its video_render expects it); async and custom-draw sources, and the next filter
@@ -42,8 +42,8 @@ static bool capture_frame(struct style_filter *f, obs_source_t *target, obs_sour
 	bool default_render = target == parent && (parent_flags & OBS_SOURCE_CUSTOM_DRAW) == 0 &&
 			      (parent_flags & OBS_SOURCE_ASYNC) == 0;
 
-	gs_texrender_reset(f->texrender);
-	if (!gs_texrender_begin(f->texrender, cx, cy))
+	gs_texrender_reset(tr);
+	if (!gs_texrender_begin(tr, width, height))
 		return false;
 	struct vec4 clear;
 	vec4_zero(&clear);
@@ -56,13 +56,15 @@ static bool capture_frame(struct style_filter *f, obs_source_t *target, obs_sour
 	else
 		obs_source_video_render(target);
 	gs_blend_state_pop();
-	gs_texrender_end(f->texrender);
+	gs_texrender_end(tr);
 	return true;
 }
 
-/* Draws the captured frame into the signature texture, stages it, and maps the one staged a frame ago
- * into f->frame_sig: the signature of the frame read_back_and_submit maps in the same call. */
-static void update_signature(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy)
+/* Renders this frame's signature (the source drawn at SIG_W x SIG_H: cheap), stages it, and maps the one
+ * staged a frame ago into f->frame_sig: the signature of the frame read_back_and_submit maps in the same
+ * call. */
+static void update_signature(struct style_filter *f, obs_source_t *target, obs_source_t *parent, uint32_t cx,
+			     uint32_t cy)
 {
 	if (!f->sig_render || !f->sig_stage[0] || !f->sig_stage[1])
 		return;
@@ -78,22 +80,8 @@ static void update_signature(struct style_filter *f, gs_texture_t *tex, uint32_t
 		}
 		f->sig_staged[prev] = false;
 	}
-
-	gs_texrender_reset(f->sig_render);
-	if (!gs_texrender_begin(f->sig_render, SIG_W, SIG_H))
+	if (!render_target(f->sig_render, target, parent, cx, cy, SIG_W, SIG_H))
 		return;
-	gs_ortho(0.0f, (float)cx, 0.0f, (float)cy, -100.0f, 100.0f);
-	gs_blend_state_push();
-	gs_blend_function(GS_BLEND_ONE, GS_BLEND_ZERO);
-	const bool previous = gs_framebuffer_srgb_enabled();
-	gs_enable_framebuffer_srgb(false);
-	gs_effect_t *effect = obs_get_base_effect(OBS_EFFECT_DEFAULT);
-	gs_effect_set_texture(gs_effect_get_param_by_name(effect, "image"), tex);
-	while (gs_effect_loop(effect, "Draw"))
-		gs_draw_sprite(tex, 0, cx, cy);
-	gs_enable_framebuffer_srgb(previous);
-	gs_blend_state_pop();
-	gs_texrender_end(f->sig_render);
 	gs_stage_texture(f->sig_stage[cur], gs_texrender_get_texture(f->sig_render));
 	f->sig_staged[cur] = true;
 	f->next_sig = prev;
@@ -125,30 +113,35 @@ static void reset_staging(struct style_filter *f, uint32_t cx, uint32_t cy)
 	f->stage_h = cy;
 }
 
-/* Is a new frame worth reading back? While the worker is busy with a frame that will take several
- * more video frames, a frame read back now would only be replaced (skipped) before the worker could
- * take it: read back only in the last frames before the worker is expected to be free, so slow
- * inference (CPU) does not cost a GPU readback per video frame. */
+/* Is a new frame worth reading back? Each readback costs the graphics thread a full-size copy, so only
+ * when the worker will want it: when it is idle, or in the last frames before it is expected to be free
+ * (estimated from the last frame's time; before the first one, not at all until it is free). A frame
+ * already waiting is replaced only once it is older than a frame takes, so a worker running late does
+ * not cost a readback per video frame either. */
 static bool want_new_frame(struct style_filter *f)
 {
+	uint64_t now = os_gettime_ns();
 	pthread_mutex_lock(&f->mutex);
-	bool busy = f->worker_busy;
-	uint64_t started = f->work_started_ns;
-	double mean_ms = f->results ? (double)f->infer_ns_total / 1e6 / (double)f->results : 0.0;
+	bool busy = f->worker_busy, waiting = f->pending_full;
+	double busy_ms = (double)(now - f->work_started_ns) / 1e6;
+	double waiting_ms = (double)(now - f->pending_ns) / 1e6;
+	double last_ms = f->last_infer_ms;
 	pthread_mutex_unlock(&f->mutex);
-	if (!busy || mean_ms <= 0.0)
-		return true;
+	if (!busy)
+		return !waiting;
+	if (last_ms <= 0.0)
+		return false;
+	if (waiting)
+		return waiting_ms > last_ms;
 	video_t *video = obs_get_video();
 	double interval_ms = video ? (double)video_output_get_frame_time(video) / 1e6 : 33.3;
-	double remaining_ms = mean_ms - (double)(os_gettime_ns() - started) / 1e6;
 	/* the readback lands a frame later (double buffering), so start 3 frames ahead */
-	return remaining_ms <= 3.0 * interval_ms;
+	return last_ms - busy_ms <= 3.0 * interval_ms;
 }
 
-/* Double-buffered readback: stage this frame into one surface (when wanted), map the one staged a
- * frame ago and hand it to the worker. */
-static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy,
-				 bool stage_new)
+/* Double-buffered readback: maps the frame staged a frame ago and hands it to the worker, then stages
+ * `tex` (NULL: no new frame wanted). */
+static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy)
 {
 	if (f->stage_w != cx || f->stage_h != cy || !f->stage[0] || !f->stage[1])
 		reset_staging(f, cx, cy);
@@ -178,13 +171,14 @@ static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint
 				f->frames_dropped++;
 			SWAP_BUF(f->fill, f->pending);
 			f->pending_full = true;
+			f->pending_ns = os_gettime_ns();
 			f->frames_submitted++;
 			pthread_cond_signal(&f->work_cond);
 			pthread_mutex_unlock(&f->mutex);
 		}
 		f->staged[prev] = false;
 	}
-	if (stage_new) {
+	if (tex) {
 		gs_stage_texture(f->stage[cur], tex);
 		f->staged[cur] = true;
 		f->next_stage = prev;
@@ -254,6 +248,9 @@ static void note_first_result(struct style_filter *f)
 		flog(LOG_INFO, f, "first stylised frame on screen %.1f s after the filter was created", ms / 1000.0);
 }
 
+/* Per video frame: the source's signature always (tiny); the full-size capture only when the worker
+ * wants a frame or the input has to be drawn from it. Drawing a result costs no more than drawing the
+ * source itself, so a filter showing results adds little to OBS's own rendering. */
 void style_filter_render(void *data, gs_effect_t *effect)
 {
 	UNUSED_PARAMETER(effect);
@@ -280,14 +277,17 @@ void style_filter_render(void *data, gs_effect_t *effect)
 			f->last_frame_time = frame_time;
 			count_frame(f, &f->frames_passthrough);
 		}
-		f->captured = false;
+		f->drew_result = false;
 		obs_source_skip_video_filter(f->source);
 		return;
 	}
 
 	/* The same video frame rendered again (preview + program, projectors): draw what it showed. */
-	if (!new_frame && f->captured && f->cap_w == cx && f->cap_h == cy) {
-		draw_texture(f->drew_result ? f->out_tex : gs_texrender_get_texture(f->texrender), cx, cy);
+	if (!new_frame && f->cap_w == cx && f->cap_h == cy) {
+		if (f->drew_result)
+			draw_texture(f->out_tex, cx, cy);
+		else
+			obs_source_skip_video_filter(f->source);
 		return;
 	}
 
@@ -295,6 +295,8 @@ void style_filter_render(void *data, gs_effect_t *effect)
 	if (f->last_frame_time && frame_time - f->last_frame_time > STALL_NS)
 		count_frame(f, &f->stalls);
 	f->last_frame_time = frame_time;
+	f->cap_w = cx;
+	f->cap_h = cy;
 
 	if (cx != f->seen_w || cy != f->seen_h) {
 		if (f->seen_w)
@@ -304,22 +306,21 @@ void style_filter_render(void *data, gs_effect_t *effect)
 	}
 
 	uint64_t t0 = os_gettime_ns();
-	f->captured = capture_frame(f, target, parent, cx, cy);
-	gs_texture_t *src_tex = f->captured ? gs_texrender_get_texture(f->texrender) : NULL;
-	if (!src_tex) {
-		f->captured = false;
-		obs_source_skip_video_filter(f->source);
-		return;
-	}
-	f->cap_w = cx;
-	f->cap_h = cy;
-
-	update_signature(f, src_tex, cx, cy);
-	read_back_and_submit(f, src_tex, cx, cy, want_new_frame(f));
+	update_signature(f, target, parent, cx, cy);
+	bool want = want_new_frame(f);
+	gs_texture_t *captured = NULL;
+	if (want && render_target(f->texrender, target, parent, cx, cy, cx, cy))
+		captured = gs_texrender_get_texture(f->texrender);
+	read_back_and_submit(f, captured, cx, cy);
 
 	bool fresh = take_result(f, cx, cy);
 	f->drew_result = result_fits(f, cx, cy);
-	draw_texture(f->drew_result ? f->out_tex : src_tex, cx, cy);
+	if (f->drew_result)
+		draw_texture(f->out_tex, cx, cy);
+	else if (captured)
+		draw_texture(captured, cx, cy);
+	else
+		obs_source_skip_video_filter(f->source);
 	if (fresh && f->drew_result)
 		note_first_result(f);
 

@@ -42,7 +42,6 @@
 #define TEXT_DEVICE_HELP obs_module_text("Device.Help")
 #define TEXT_DEVICE_AUTO obs_module_text("Device.Auto")
 #define SETTING_STATUS "status"
-#define TEXT_STATUS_HELP obs_module_text("Status.Help")
 #define SETTING_REFRESH "refresh_status"
 #define TEXT_REFRESH obs_module_text("RefreshStatus")
 #define TEXT_REFRESH_HELP obs_module_text("RefreshStatus.Help")
@@ -217,8 +216,8 @@ static void format_status(struct style_filter *f, struct dstr *out)
 		dstr_catf(out, "\n%s: %.0f ms (p50 %.0f, p99 %.0f)", obs_module_text("Status.MsPerFrame"),
 			  s.stats.mean_ms, s.stats.p50_ms, s.stats.p99_ms);
 		if (s.infer_w && s.infer_h)
-			dstr_catf(out, ", %s %ux%u", obs_module_text("Status.InferenceAt"), s.infer_w, s.infer_h);
-		if (s.resolution == RESOLUTION_AUTO)
+			dstr_catf(out, "\n%s %ux%u", obs_module_text("Status.InferenceAt"), s.infer_w, s.infer_h);
+		if (s.infer_w && s.infer_h && s.resolution == RESOLUTION_AUTO)
 			dstr_catf(out, " (%s %.0f ms)", obs_module_text("Status.AutoTarget"), s.auto_target_ms);
 	}
 	if (s.first_result_ms > 0.0)
@@ -443,16 +442,19 @@ static bool style_modified(void *data, obs_properties_t *props, obs_property_t *
 	return true;
 }
 
-/* One device entry: greyed out, with the reason, when this machine cannot run it. */
-static void add_device(obs_property_t *list, const char *label, int device)
+/* One device entry, greyed out and marked when this machine cannot run it; the reason goes into `why`
+ * (the Device help text), since a reason in the entry itself would widen the whole panel. */
+static void add_device(obs_property_t *list, const char *label, int device, struct dstr *why)
 {
 	char reason[256];
 	bool unavailable = sf_device_state(device, reason, sizeof(reason)) == SF_DEVICE_UNAVAILABLE;
 	struct dstr text = {0};
-	if (unavailable)
-		format_text(&text, "Device.Unavailable", "%s: not available (%s)", 2, label, reason);
-	else
+	if (unavailable) {
+		format_text(&text, "Device.Unavailable", "%s (not available)", 1, label);
+		dstr_catf(why, "\n%s: %s", label, reason);
+	} else {
 		dstr_copy(&text, label);
+	}
 	size_t index = obs_property_list_add_int(list, text.array, device);
 	obs_property_list_item_disable(list, index, unavailable);
 	dstr_free(&text);
@@ -525,16 +527,18 @@ obs_properties_t *style_filter_properties(void *data)
 	obs_property_set_long_description(p, TEXT_CPU_THREADS_HELP);
 
 	p = obs_properties_add_list(props, SETTING_DEVICE, TEXT_DEVICE, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_INT);
-	add_device(p, TEXT_DEVICE_AUTO, SF_DEVICE_AUTO);
-	add_device(p, "CPU", SF_DEVICE_CPU);
-	add_device(p, "CUDA", SF_DEVICE_CUDA);
-	add_device(p, "TensorRT", SF_DEVICE_TENSORRT);
-	add_device(p, "DirectML", SF_DEVICE_DIRECTML);
-	obs_property_set_long_description(p, TEXT_DEVICE_HELP);
+	struct dstr help = {0};
+	dstr_copy(&help, TEXT_DEVICE_HELP);
+	add_device(p, TEXT_DEVICE_AUTO, SF_DEVICE_AUTO, &help);
+	add_device(p, "CPU", SF_DEVICE_CPU, &help);
+	add_device(p, "CUDA", SF_DEVICE_CUDA, &help);
+	add_device(p, "TensorRT", SF_DEVICE_TENSORRT, &help);
+	add_device(p, "DirectML", SF_DEVICE_DIRECTML, &help);
+	obs_property_set_long_description(p, help.array);
+	dstr_free(&help);
 
 	/* Read-only status: OBS shows the description when the setting is empty (it always is). */
-	p = obs_properties_add_text(props, SETTING_STATUS, "", OBS_TEXT_INFO);
-	obs_property_set_long_description(p, TEXT_STATUS_HELP);
+	obs_properties_add_text(props, SETTING_STATUS, "", OBS_TEXT_INFO); /* no help: it is the help */
 	if (f)
 		refresh_status_text(f, props);
 	p = obs_properties_add_button2(props, SETTING_REFRESH, TEXT_REFRESH, refresh_clicked, f);

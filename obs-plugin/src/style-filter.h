@@ -76,8 +76,7 @@ struct style_filter {
 	struct frame_buf *shown; /* result uploaded to out_tex */
 	uint64_t shown_seq;
 	uint64_t last_frame_time; /* obs_get_video_frame_time() of the last captured frame */
-	bool captured;            /* texrender holds a frame of size cap_w x cap_h */
-	bool drew_result;         /* what the last captured frame showed (a repeat draws the same) */
+	bool drew_result;         /* the last video frame (of size cap_w x cap_h) showed out_tex */
 	uint32_t cap_w, cap_h;
 	uint32_t seen_w, seen_h; /* to log source size changes */
 	bool in_cut;             /* the input is shown because the scene changed (logged once per cut) */
@@ -103,6 +102,7 @@ struct style_filter {
 	int engine_threads; /* intra-op threads the engine was created with */
 	struct frame_buf *pending;
 	bool pending_full;
+	uint64_t pending_ns; /* when the pending frame was handed over */
 	struct frame_buf *ready;
 	bool ready_full;
 	uint64_t ready_seq;
