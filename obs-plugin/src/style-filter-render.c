@@ -113,55 +113,74 @@ static void reset_staging(struct style_filter *f, uint32_t cx, uint32_t cy)
 	f->stage_h = cy;
 }
 
-/* Is a new frame worth reading back? Each readback costs the graphics thread a full-size copy, so only
- * when the worker will want it: when it is idle, or in the last frames before it is expected to be free
- * (estimated from the last frame's time; before the first one, not at all until it is free). A frame
- * already waiting is replaced only once it is older than a frame takes, so a worker running late does
- * not cost a readback per video frame either. */
+/* Is a new frame worth reading back? Each readback costs the graphics thread a capture and a copy, so
+ * only when the worker will want it: when it is idle and nothing waits for it, or in the last frames
+ * before it is expected to be free (estimated from the last frame's time; before the first one, not at
+ * all until it is free). */
 static bool want_new_frame(struct style_filter *f)
 {
-	uint64_t now = os_gettime_ns();
 	pthread_mutex_lock(&f->mutex);
 	bool busy = f->worker_busy, waiting = f->pending_full;
-	double busy_ms = (double)(now - f->work_started_ns) / 1e6;
-	double waiting_ms = (double)(now - f->pending_ns) / 1e6;
+	double busy_ms = (double)(os_gettime_ns() - f->work_started_ns) / 1e6;
 	double last_ms = f->last_infer_ms;
 	pthread_mutex_unlock(&f->mutex);
-	if (!busy)
-		return !waiting;
-	if (last_ms <= 0.0)
+	if (waiting || (busy && last_ms <= 0.0))
 		return false;
-	if (waiting)
-		return waiting_ms > last_ms;
+	if (!busy)
+		return true;
 	video_t *video = obs_get_video();
 	double interval_ms = video ? (double)video_output_get_frame_time(video) / 1e6 : 33.3;
 	/* the readback lands a frame later (double buffering), so start 3 frames ahead */
 	return last_ms - busy_ms <= 3.0 * interval_ms;
 }
 
-/* Double-buffered readback: maps the frame staged a frame ago and hands it to the worker, then stages
- * `tex` (NULL: no new frame wanted). */
-static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint32_t cx, uint32_t cy)
+/* The size to read a frame back at: the inference size when the engine needs no more (strength 100%,
+ * colours not preserved: the result is the network's output scaled up, which the GPU does as well as the
+ * engine would), else the full frame, whose detail strength and colour preservation mix back in. Reading
+ * back and uploading a quarter of the pixels is most of what the filter costs OBS's graphics thread. */
+static void readback_size(struct style_filter *f, uint32_t cx, uint32_t cy, uint32_t *w, uint32_t *h)
 {
-	if (f->stage_w != cx || f->stage_h != cy || !f->stage[0] || !f->stage[1])
-		reset_staging(f, cx, cy);
-	if (!f->stage[0] || !f->stage[1])
+	pthread_mutex_lock(&f->mutex);
+	bool full = f->alpha < 1.0 || f->preserve;
+	uint32_t want = f->resolution == RESOLUTION_AUTO ? f->next_height
+			: f->resolution > 0              ? (uint32_t)f->resolution
+							 : 0;
+	pthread_mutex_unlock(&f->mutex);
+	if (full || want == 0 || want >= cy) {
+		*w = cx;
+		*h = cy;
 		return;
+	}
+	*h = want;
+	*w = (uint32_t)(((uint64_t)cx * want + cy / 2) / cy);
+	if (*w < 1)
+		*w = 1;
+}
 
+/* Double-buffered readback: maps the frame staged a frame ago and hands it to the worker, then stages
+ * `tex` (w x h, read from a cx x cy video frame; NULL: no new frame wanted). */
+static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint32_t w, uint32_t h, uint32_t cx,
+				 uint32_t cy)
+{
 	int cur = f->next_stage, prev = cur ^ 1;
 	if (f->staged[prev]) {
+		uint64_t t0 = os_gettime_ns();
 		uint8_t *data = NULL;
 		uint32_t linesize = 0;
 		if (gs_stagesurface_map(f->stage[prev], &data, &linesize)) {
-			fb_reserve(f->fill, cx, cy);
-			uint32_t row = cx * 4;
+			uint32_t sw = f->stage_w, sh = f->stage_h;
+			fb_reserve(f->fill, sw, sh);
+			uint32_t row = sw * 4;
 			if (linesize == row) {
-				memcpy(f->fill->data, data, (size_t)row * cy);
+				memcpy(f->fill->data, data, (size_t)row * sh);
 			} else {
-				for (uint32_t y = 0; y < cy; y++)
+				for (uint32_t y = 0; y < sh; y++)
 					memcpy(f->fill->data + (size_t)y * row, data + (size_t)y * linesize, row);
 			}
 			gs_stagesurface_unmap(f->stage[prev]);
+			cost_add(&f->readback_cost, t0);
+			f->fill->source_w = f->stage_source_w;
+			f->fill->source_h = f->stage_source_h;
 			/* update_signature mapped this frame's signature in the same call */
 			memcpy(f->fill->sig, f->frame_sig, sizeof(f->fill->sig));
 			f->fill->has_sig = f->have_frame_sig;
@@ -171,21 +190,28 @@ static void read_back_and_submit(struct style_filter *f, gs_texture_t *tex, uint
 				f->frames_dropped++;
 			SWAP_BUF(f->fill, f->pending);
 			f->pending_full = true;
-			f->pending_ns = os_gettime_ns();
 			f->frames_submitted++;
 			pthread_cond_signal(&f->work_cond);
 			pthread_mutex_unlock(&f->mutex);
 		}
 		f->staged[prev] = false;
 	}
-	if (tex) {
-		gs_stage_texture(f->stage[cur], tex);
-		f->staged[cur] = true;
-		f->next_stage = prev;
-	}
+	if (!tex)
+		return;
+	if (f->stage_w != w || f->stage_h != h || !f->stage[0] || !f->stage[1])
+		reset_staging(f, w, h);
+	if (!f->stage[0] || !f->stage[1])
+		return;
+	uint64_t t0 = os_gettime_ns();
+	gs_stage_texture(f->stage[cur], tex);
+	cost_add(&f->capture_cost, t0);
+	f->stage_source_w = cx;
+	f->stage_source_h = cy;
+	f->staged[cur] = true;
+	f->next_stage = prev;
 }
 
-/* Uploads the newest finished result, if there is one of the current size. */
+/* Uploads the newest finished result, if there is one for video frames of the current size. */
 static bool take_result(struct style_filter *f, uint32_t cx, uint32_t cy)
 {
 	bool got = false;
@@ -198,19 +224,24 @@ static bool take_result(struct style_filter *f, uint32_t cx, uint32_t cy)
 	}
 	pthread_mutex_unlock(&f->mutex);
 
-	if (!got || f->shown->width != cx || f->shown->height != cy)
+	struct frame_buf *r = f->shown;
+	if (!got || r->source_w != cx || r->source_h != cy)
 		return false;
 
-	if (!f->out_tex || f->out_w != cx || f->out_h != cy) {
+	if (!f->out_tex || f->out_w != r->width || f->out_h != r->height) {
 		gs_texture_destroy(f->out_tex);
-		f->out_tex = gs_texture_create(cx, cy, GS_RGBA, 1, NULL, GS_DYNAMIC);
-		f->out_w = cx;
-		f->out_h = cy;
+		f->out_tex = gs_texture_create(r->width, r->height, GS_RGBA, 1, NULL, GS_DYNAMIC);
+		f->out_w = r->width;
+		f->out_h = r->height;
 		f->out_valid = false;
 		if (!f->out_tex)
 			return false;
 	}
-	gs_texture_set_image(f->out_tex, f->shown->data, f->shown->linesize, false);
+	uint64_t t0 = os_gettime_ns();
+	gs_texture_set_image(f->out_tex, r->data, r->linesize, false);
+	cost_add(&f->upload_cost, t0);
+	f->out_source_w = cx;
+	f->out_source_h = cy;
 	f->out_valid = true;
 	return true;
 }
@@ -226,7 +257,7 @@ static void count_frame(struct style_filter *f, uint64_t *counter)
  * frame it was made from (logged once per cut). */
 static bool result_fits(struct style_filter *f, uint32_t cx, uint32_t cy)
 {
-	if (!f->out_valid || f->out_w != cx || f->out_h != cy)
+	if (!f->out_valid || f->out_source_w != cx || f->out_source_h != cy)
 		return false;
 	bool cut = f->have_frame_sig && f->shown->has_sig && is_scene_cut(f->shown->sig, f->frame_sig);
 	if (cut && !f->in_cut)
@@ -307,18 +338,21 @@ void style_filter_render(void *data, gs_effect_t *effect)
 
 	uint64_t t0 = os_gettime_ns();
 	update_signature(f, target, parent, cx, cy);
-	bool want = want_new_frame(f);
 	gs_texture_t *captured = NULL;
-	if (want && render_target(f->texrender, target, parent, cx, cy, cx, cy))
-		captured = gs_texrender_get_texture(f->texrender);
-	read_back_and_submit(f, captured, cx, cy);
+	uint32_t rw = cx, rh = cy;
+	if (want_new_frame(f)) {
+		uint64_t t_capture = os_gettime_ns();
+		readback_size(f, cx, cy, &rw, &rh);
+		if (render_target(f->texrender, target, parent, cx, cy, rw, rh))
+			captured = gs_texrender_get_texture(f->texrender);
+		f->capture_cost.ns += os_gettime_ns() - t_capture; /* + staging, counted in read_back_and_submit */
+	}
+	read_back_and_submit(f, captured, rw, rh, cx, cy);
 
 	bool fresh = take_result(f, cx, cy);
 	f->drew_result = result_fits(f, cx, cy);
 	if (f->drew_result)
-		draw_texture(f->out_tex, cx, cy);
-	else if (captured)
-		draw_texture(captured, cx, cy);
+		draw_texture(f->out_tex, cx, cy); /* scaled up when it was read back smaller */
 	else
 		obs_source_skip_video_filter(f->source);
 	if (fresh && f->drew_result)

@@ -137,6 +137,9 @@ void *worker_main(void *data)
 	os_set_thread_name("stylefilter-inference");
 	run_at_low_priority(f, "inference");
 	auto_resolution_init(&f->auto_res);
+	pthread_mutex_lock(&f->mutex);
+	f->next_height = auto_resolution_height(&f->auto_res, 1080);
+	pthread_mutex_unlock(&f->mutex);
 
 	pthread_mutex_lock(&f->mutex);
 	for (;;) {
@@ -173,7 +176,7 @@ void *worker_main(void *data)
 				f->applied_mix_gen = mix_gen - 1;
 			}
 			uint32_t height = resolution == RESOLUTION_AUTO
-						  ? auto_resolution_height(&f->auto_res, in->height)
+						  ? auto_resolution_height(&f->auto_res, in->source_h)
 						  : (uint32_t)resolution;
 			apply_inference_height(f, sf, engine, height, in->width, in->height);
 			if (mix_gen != f->applied_mix_gen) {
@@ -193,7 +196,9 @@ void *worker_main(void *data)
 			publish = st != SF_ERR_INVALID_ARGUMENT && st != SF_ERR_INVALID_HANDLE;
 			report_frame_result(f, st, st == SF_OK ? NULL : sf->last_error());
 			if (st == SF_OK && resolution == RESOLUTION_AUTO)
-				adapt_resolution(f, (double)elapsed / 1e6, target_ms, in->height);
+				adapt_resolution(f, (double)elapsed / 1e6, target_ms, in->source_h);
+			out->source_w = in->source_w;
+			out->source_h = in->source_h;
 			memcpy(out->sig, in->sig, sizeof(out->sig));
 			out->has_sig = in->has_sig;
 			stats.struct_size = sizeof(stats);
@@ -203,6 +208,8 @@ void *worker_main(void *data)
 		pthread_mutex_lock(&f->mutex);
 		f->worker_busy = false;
 		f->worker_engine = NULL;
+		f->next_height = resolution == RESOLUTION_AUTO ? auto_resolution_height(&f->auto_res, in->source_h)
+							       : (uint32_t)resolution;
 		pthread_cond_broadcast(&f->idle_cond);
 		bool refresh = false;
 		if (publish) {

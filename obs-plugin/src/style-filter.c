@@ -82,11 +82,16 @@ static void style_filter_destroy(void *data)
 	if (f->engine && sf) {
 		flog(LOG_INFO, f,
 		     "destroyed: %llu frames processed, %llu shown, %llu reused, %llu skipped, %llu failed; "
-		     "%llu stalls, %llu unstyled after a scene cut (threads stopped in %.0f ms)",
+		     "%llu stalls, %llu unstyled after a scene cut; graphics thread %.2f ms per frame, capture %.1f ms x %llu, "
+		     "readback %.1f ms x %llu, upload %.1f ms x %llu (threads stopped in %.0f ms)",
 		     (unsigned long long)f->results, (unsigned long long)f->results_shown,
 		     (unsigned long long)f->frames_reused, (unsigned long long)f->frames_dropped,
 		     (unsigned long long)f->frames_failed, (unsigned long long)f->stalls,
-		     (unsigned long long)f->frames_cut, waited_ms);
+		     (unsigned long long)f->frames_cut,
+		     f->render_count ? (double)f->render_ns_total / 1e6 / (double)f->render_count : 0.0,
+		     cost_ms(&f->capture_cost), (unsigned long long)f->capture_cost.count, cost_ms(&f->readback_cost),
+		     (unsigned long long)f->readback_cost.count, cost_ms(&f->upload_cost),
+		     (unsigned long long)f->upload_cost.count, waited_ms);
 		sf_status st = sf->engine_destroy(f->engine);
 		if (st != SF_OK)
 			flog(LOG_WARNING, f, "engine destroy returned %s", sf_status_name(st));

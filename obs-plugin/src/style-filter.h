@@ -42,12 +42,30 @@
 #define flog(level, f, format, ...) \
 	blog(level, "[stylefilter] '%s': " format, (f)->name ? (f)->name : "?", ##__VA_ARGS__)
 
+/* Time spent in one step of the render path, and how often it ran (graphics thread only). */
+struct cost {
+	uint64_t ns;
+	uint64_t count;
+};
+
+static inline void cost_add(struct cost *c, uint64_t since_ns)
+{
+	c->ns += os_gettime_ns() - since_ns;
+	c->count++;
+}
+
+static inline double cost_ms(const struct cost *c)
+{
+	return c->count ? (double)c->ns / 1e6 / (double)c->count : 0.0;
+}
+
 struct frame_buf {
 	uint8_t *data; /* packed RGBA8 */
 	size_t capacity;
 	uint32_t width;
 	uint32_t height;
 	uint32_t linesize;
+	uint32_t source_w, source_h; /* the video frame it was read back from (it may be smaller) */
 	uint8_t sig[SIG_BYTES]; /* signature of the video frame this image is (or was stylised from) */
 	bool has_sig;
 };
@@ -63,6 +81,7 @@ struct style_filter {
 	bool staged[2];
 	int next_stage;
 	uint32_t stage_w, stage_h;
+	uint32_t stage_source_w, stage_source_h; /* the video frame size the staged frame was read from */
 	gs_texrender_t *sig_render;
 	gs_stagesurf_t *sig_stage[2];
 	bool sig_staged[2];
@@ -70,7 +89,8 @@ struct style_filter {
 	uint8_t frame_sig[SIG_BYTES]; /* signature of the newest video frame read back (one frame late) */
 	bool have_frame_sig;
 	gs_texture_t *out_tex;
-	uint32_t out_w, out_h;
+	uint32_t out_w, out_h;               /* out_tex's size */
+	uint32_t out_source_w, out_source_h; /* the size of the video frames its result belongs to */
 	bool out_valid;
 	struct frame_buf *fill;  /* input buffer being filled from the stage surface */
 	struct frame_buf *shown; /* result uploaded to out_tex */
@@ -102,7 +122,6 @@ struct style_filter {
 	int engine_threads; /* intra-op threads the engine was created with */
 	struct frame_buf *pending;
 	bool pending_full;
-	uint64_t pending_ns; /* when the pending frame was handed over */
 	struct frame_buf *ready;
 	bool ready_full;
 	uint64_t ready_seq;
@@ -130,6 +149,7 @@ struct style_filter {
 	char *mix_names[MAX_MIX]; /* their names (sf_engine_get_style_mix_name) for the slider labels; NULL = unknown */
 	uint64_t mix_gen;         /* bumped when the weights or the model change; the worker applies them */
 	uint32_t infer_w, infer_h;
+	uint32_t next_height; /* inference height the worker will use next (0: not known yet) */
 
 	uint64_t frames_submitted;   /* frames read back and handed to the worker */
 	uint64_t frames_dropped;     /* handed over but replaced by a newer one before the worker took it */
@@ -143,8 +163,11 @@ struct style_filter {
 	double first_result_ms;      /* from creation to the first stylised frame on screen; 0 = none yet */
 	uint64_t infer_ns_total;
 	double last_infer_ms;
-	uint64_t render_ns_total; /* graphics-thread time of the frames that read back a new frame */
+	uint64_t render_ns_total; /* graphics-thread time of the filter's video frames */
 	uint64_t render_count;
+	/* ...and of their costly steps: full-size capture + staging, mapping + copying it for the worker,
+	 * uploading a result (the rest of a frame is the signature and one draw) */
+	struct cost capture_cost, readback_cost, upload_cost;
 	/* Engine statistics, refreshed by the worker after each frame: sf_engine_get_stats may be called
 	 * from any thread, but the worker already has them at hand. */
 	sf_stats stats;
