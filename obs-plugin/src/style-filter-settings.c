@@ -133,7 +133,7 @@ static long long clamp_ll(long long v, long long lo, long long hi)
 
 struct filter_snapshot {
 	uint64_t submitted, dropped, results, shown, reused, passthrough, cut, failed, stalls;
-	double worker_ms, render_ms, first_result_ms, auto_target_ms;
+	double worker_ms, last_ms, render_ms, first_result_ms, auto_target_ms;
 	bool style_ready, busy, loading;
 	int mix_count, resolution, threads;
 	uint32_t infer_w, infer_h;
@@ -159,6 +159,7 @@ static void take_snapshot(struct style_filter *f, struct filter_snapshot *s)
 	s->failed = f->frames_failed;
 	s->stalls = f->stalls;
 	s->first_result_ms = f->first_result_ms;
+	s->last_ms = f->last_infer_ms;
 	s->worker_ms = f->results ? (double)f->infer_ns_total / 1e6 / (double)f->results : 0.0;
 	s->render_ms = f->render_count ? (double)f->render_ns_total / 1e6 / (double)f->render_count : 0.0;
 	s->style_ready = f->style_ready;
@@ -253,6 +254,7 @@ void proc_get_stats(void *data, calldata_t *cd)
 	calldata_set_float(cd, "p50_ms", s.have_stats ? s.stats.p50_ms : 0.0);
 	calldata_set_float(cd, "p99_ms", s.have_stats ? s.stats.p99_ms : 0.0);
 	calldata_set_float(cd, "worker_ms", s.worker_ms);
+	calldata_set_float(cd, "last_ms", s.last_ms);
 	calldata_set_float(cd, "render_ms", s.render_ms);
 	calldata_set_float(cd, "first_result_ms", s.first_result_ms);
 	calldata_set_bool(cd, "style_ready", s.style_ready);

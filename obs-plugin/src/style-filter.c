@@ -167,7 +167,7 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 			 "void " PROC_GET_STATS "(out int submitted, out int dropped, out int results, "
 			 "out int shown, out int reused, out int passthrough, out int cut, out int stalls, out int failed, "
 			 "out int engine_frames, out float mean_ms, out float p50_ms, out float p99_ms, "
-			 "out float worker_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
+			 "out float worker_ms, out float last_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
 			 "out bool busy, out bool loading, out int mix_count, out int infer_width, out int infer_height, "
 			 "out int cpu_threads, out string style, out string provider, out string error, out string status)",
 			 proc_get_stats, f);
