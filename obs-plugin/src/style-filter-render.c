@@ -366,6 +366,8 @@ void style_filter_render(void *data, gs_effect_t *effect)
 		f->frames_reused++;
 	else
 		f->frames_passthrough++;
+	if (!f->drew_result && f->first_result_ms > 0.0)
+		f->frames_unstyled++;
 	if (f->in_cut)
 		f->frames_cut++;
 	f->render_ns_total += elapsed;

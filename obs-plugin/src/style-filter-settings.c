@@ -132,7 +132,7 @@ static long long clamp_ll(long long v, long long lo, long long hi)
 /* status                                                                                      */
 
 struct filter_snapshot {
-	uint64_t submitted, dropped, results, shown, reused, passthrough, cut, failed, stalls;
+	uint64_t submitted, dropped, results, shown, reused, passthrough, cut, unstyled, failed, stalls;
 	double worker_ms, last_ms, render_ms, first_result_ms, auto_target_ms;
 	bool style_ready, busy, loading;
 	int mix_count, resolution, threads;
@@ -156,6 +156,7 @@ static void take_snapshot(struct style_filter *f, struct filter_snapshot *s)
 	s->reused = f->frames_reused;
 	s->passthrough = f->frames_passthrough;
 	s->cut = f->frames_cut;
+	s->unstyled = f->frames_unstyled;
 	s->failed = f->frames_failed;
 	s->stalls = f->stalls;
 	s->first_result_ms = f->first_result_ms;
@@ -247,6 +248,7 @@ void proc_get_stats(void *data, calldata_t *cd)
 	calldata_set_int(cd, "reused", (long long)s.reused);
 	calldata_set_int(cd, "passthrough", (long long)s.passthrough);
 	calldata_set_int(cd, "cut", (long long)s.cut);
+	calldata_set_int(cd, "unstyled", (long long)s.unstyled);
 	calldata_set_int(cd, "stalls", (long long)s.stalls);
 	calldata_set_int(cd, "failed", (long long)s.failed);
 	calldata_set_int(cd, "engine_frames", s.have_stats ? (long long)s.stats.frames : 0);
@@ -424,6 +426,9 @@ static void refresh_status_text(struct style_filter *f, obs_properties_t *props)
 	struct dstr text = {0};
 	format_status(f, &text);
 	obs_property_set_description(p, text.array);
+	/* for the smoke test and for diagnosing the panel: when it was (re)built and with what style */
+	const char *nl = strchr(text.array, '\n');
+	flog(LOG_DEBUG, f, "panel built: %.*s", nl ? (int)(nl - text.array) : (int)text.len, text.array);
 	dstr_free(&text);
 }
 

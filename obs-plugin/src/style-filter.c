@@ -82,12 +82,12 @@ static void style_filter_destroy(void *data)
 	if (f->engine && sf) {
 		flog(LOG_INFO, f,
 		     "destroyed: %llu frames processed, %llu shown, %llu reused, %llu skipped, %llu failed; "
-		     "%llu stalls, %llu unstyled after a scene cut; graphics thread %.2f ms per frame, capture %.1f ms x %llu, "
+		     "%llu stalls, %llu unstyled after the first stylised frame (%llu after a scene cut); graphics thread %.2f ms per frame, capture %.1f ms x %llu, "
 		     "readback %.1f ms x %llu, upload %.1f ms x %llu (threads stopped in %.0f ms)",
 		     (unsigned long long)f->results, (unsigned long long)f->results_shown,
 		     (unsigned long long)f->frames_reused, (unsigned long long)f->frames_dropped,
 		     (unsigned long long)f->frames_failed, (unsigned long long)f->stalls,
-		     (unsigned long long)f->frames_cut,
+		     (unsigned long long)f->frames_unstyled, (unsigned long long)f->frames_cut,
 		     f->render_count ? (double)f->render_ns_total / 1e6 / (double)f->render_count : 0.0,
 		     cost_ms(&f->capture_cost), (unsigned long long)f->capture_cost.count, cost_ms(&f->readback_cost),
 		     (unsigned long long)f->readback_cost.count, cost_ms(&f->upload_cost),
@@ -165,7 +165,7 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 	proc_handler_t *ph = obs_source_get_proc_handler(source);
 	proc_handler_add(ph,
 			 "void " PROC_GET_STATS "(out int submitted, out int dropped, out int results, "
-			 "out int shown, out int reused, out int passthrough, out int cut, out int stalls, out int failed, "
+			 "out int shown, out int reused, out int passthrough, out int cut, out int unstyled, out int stalls, out int failed, "
 			 "out int engine_frames, out float mean_ms, out float p50_ms, out float p99_ms, "
 			 "out float worker_ms, out float last_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
 			 "out bool busy, out bool loading, out int mix_count, out int infer_width, out int infer_height, "

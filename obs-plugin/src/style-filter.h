@@ -158,6 +158,7 @@ struct style_filter {
 	uint64_t frames_reused;      /* video frames that showed the previous result again */
 	uint64_t frames_passthrough; /* video frames drawn untouched (no style, no result yet, size change, cut) */
 	uint64_t frames_cut;         /* of those: after a result existed, because the scene changed */
+	uint64_t frames_unstyled;    /* of those: after the first result was on screen (size change, cut) */
 	uint64_t frames_failed;      /* frames the engine failed on (it passed them through) */
 	uint64_t stalls;             /* times the video did not render for more than STALL_NS */
 	double first_result_ms;      /* from creation to the first stylised frame on screen; 0 = none yet */

@@ -3,6 +3,7 @@
 -- after the script is loaded:
 --   SF_DRIVE_RECORD_AT, SF_DRIVE_RECORD_FOR   start recording at, and stop it that long after
 --   SF_DRIVE_FILTERS_AT                      open the Filters window of the source "Photo"
+--   SF_DRIVE_STYLE_AT, SF_DRIVE_STYLE         set the style of its "Neural Style" filter, as a script would
 -- Each step writes a "[sf-drive] ..." line to OBS's log, which the scripts wait for.
 obs = obslua
 
@@ -57,6 +58,20 @@ function script_load(settings)
             obs.obs_frontend_open_source_filters(source)
             obs.obs_source_release(source)
         end
+    end)
+    local style = os.getenv("SF_DRIVE_STYLE")
+    add_step(env_seconds("SF_DRIVE_STYLE_AT"), "style set to " .. tostring(style), function()
+        local source = obs.obs_get_source_by_name("Photo")
+        if source == nil then return end
+        local filter = obs.obs_source_get_filter_by_name(source, "Neural Style")
+        if filter ~= nil then
+            local settings = obs.obs_data_create()
+            obs.obs_data_set_string(settings, "style", style)
+            obs.obs_source_update(filter, settings)
+            obs.obs_data_release(settings)
+            obs.obs_source_release(filter)
+        end
+        obs.obs_source_release(source)
     end)
     log("loaded with " .. #steps .. " step(s)")
     if #steps > 0 then obs.timer_add(tick, 100) end

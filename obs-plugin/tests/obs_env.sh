@@ -5,7 +5,8 @@
 #   obs_write_config NAME BASE OUTPUT [SIMPLE_OUTPUT_INI]   global.ini and profile NAME (canvas BASE, output OUTPUT, "WxH")
 #   obs_write_scene NAME IMAGE WxH FILTER_JSON [LUA]        scene collection NAME: one image source with
 #                                                           FILTER_JSON ("" for none), optional Lua script
-#   obs_start                         Xvfb + obs (OBS_PID, DISPLAY); obs_log prints OBS's log so far
+#   obs_start                         Xvfb + obs (OBS_PID, DISPLAY); obs_log prints OBS's log so far;
+#                                     OBS_ARGS adds arguments (e.g. --verbose: debug lines in the log)
 #   wait_for PATTERN DESCRIPTION      waits for a log line (STYLEFILTER_OBS_TIMEOUT seconds, default 120)
 #   obs_quit                          closes OBS's main window like a user (x_win), kills it if it stays
 #   obs_env_cleanup                   stops what obs_start started and removes the temporary folder
@@ -113,10 +114,11 @@ obs_start() {
     export DISPLAY=":$(cat "$TMP/display")"
     rm -f "$TMP/obs.pid"
     if command -v dbus-run-session >/dev/null; then
-        dbus-run-session -- sh -c 'obs --multi --disable-shutdown-check >"$1" 2>&1 & echo $! >"$2"; wait' sh \
-            "$TMP/obs.out" "$TMP/obs.pid" &
+        dbus-run-session -- sh -c 'obs --multi --disable-shutdown-check $3 >"$1" 2>&1 & echo $! >"$2"; wait' sh \
+            "$TMP/obs.out" "$TMP/obs.pid" "${OBS_ARGS:-}" &
     else
-        sh -c 'obs --multi --disable-shutdown-check >"$1" 2>&1 & echo $! >"$2"; wait' sh "$TMP/obs.out" "$TMP/obs.pid" &
+        sh -c 'obs --multi --disable-shutdown-check $3 >"$1" 2>&1 & echo $! >"$2"; wait' sh "$TMP/obs.out" "$TMP/obs.pid" \
+            "${OBS_ARGS:-}" &
     fi
     RUNNER=$!
     for _ in $(seq 100); do [ -s "$TMP/obs.pid" ] && break; sleep 0.1; done
