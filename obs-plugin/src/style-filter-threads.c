@@ -70,13 +70,13 @@ static void report_frame_result(struct style_filter *f, sf_status st, const char
 	f->fail_run++;
 }
 
-/* Runs inference at about `height` pixels high (0 or more than the frame: the frame's own size). */
+/* Runs inference on `in` at about `height` pixels high (0 or more than the frame: the frame's own size). */
 static void apply_inference_height(struct style_filter *f, const struct sf_api *sf, sf_engine *engine,
-				   uint32_t height, uint32_t width, uint32_t frame_h)
+				   uint32_t height, const struct frame_buf *in)
 {
-	if (height == f->applied_height && frame_h == f->applied_frame_h)
+	if (height == f->applied_height && in->height == f->applied_frame_h)
 		return;
-	double scale = height > 0 && height < frame_h ? (double)height / (double)frame_h : 1.0;
+	double scale = height > 0 && height < in->height ? (double)height / (double)in->height : 1.0;
 	sf_status st = sf->engine_set_param(engine, SF_PARAM_INFERENCE_SCALE, scale);
 	if (st != SF_OK) {
 		flog(LOG_WARNING, f, "could not set the inference resolution (scale %.3f): %s", scale,
@@ -85,14 +85,17 @@ static void apply_inference_height(struct style_filter *f, const struct sf_api *
 	}
 	bool first = f->applied_frame_h == 0;
 	f->applied_height = height;
-	f->applied_frame_h = frame_h;
-	uint32_t iw = (uint32_t)lround(width * scale), ih = (uint32_t)lround(frame_h * scale);
+	f->applied_frame_h = in->height;
+	uint32_t iw = (uint32_t)lround(in->width * scale), ih = (uint32_t)lround(in->height * scale);
 	pthread_mutex_lock(&f->mutex);
 	f->infer_w = iw;
 	f->infer_h = ih;
 	pthread_mutex_unlock(&f->mutex);
-	flog(first ? LOG_INFO : LOG_DEBUG, f, "frames are %ux%u, inference runs at about %ux%u (scale %.3f)", width,
-	     frame_h, iw, ih, scale);
+	char read_at[64] = "";
+	if (in->width != in->source_w || in->height != in->source_h)
+		snprintf(read_at, sizeof(read_at), " (read back at %ux%u)", in->width, in->height);
+	flog(first ? LOG_INFO : LOG_DEBUG, f, "frames are %ux%u%s, inference runs at about %ux%u", in->source_w,
+	     in->source_h, read_at, iw, ih);
 }
 
 /* Sets the style mix of a multi-style model (worker thread, between frames). */
@@ -178,7 +181,7 @@ void *worker_main(void *data)
 			uint32_t height = resolution == RESOLUTION_AUTO
 						  ? auto_resolution_height(&f->auto_res, in->source_h)
 						  : (uint32_t)resolution;
-			apply_inference_height(f, sf, engine, height, in->width, in->height);
+			apply_inference_height(f, sf, engine, height, in);
 			if (mix_gen != f->applied_mix_gen) {
 				apply_style_mix(f, sf, engine, mix, mix_count);
 				f->applied_mix_gen = mix_gen;

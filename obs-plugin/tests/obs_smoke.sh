@@ -40,7 +40,7 @@ wait_for "'Neural Style': first stylised frame on screen" "a stylised frame is o
 obs_log | grep -o "first stylised frame on screen .*" | head -1 | sed 's/^/      /'
 
 # Auto resolution and the CPU budget, as OBS runs them.
-size="$(obs_log | sed -n "s/.*'Neural Style': frames are 640x360, inference runs at about \([0-9]*x[0-9]*\).*/\1/p" | head -1)"
+size="$(obs_log | sed -n "s/.*'Neural Style': frames are 640x360.*, inference runs at about \([0-9]*x[0-9]*\).*/\1/p" | head -1)"
 [ -n "$size" ] || die "no inference size logged"
 obs_log | grep -q "'Neural Style': created: .*inference resolution Auto" || die "the filter did not start on Auto"
 echo "PASS: inference resolution Auto picked ${size} for the 640x360 source"
