@@ -4,7 +4,9 @@
 #include <obs-module.h>
 
 #include "sf-api.h"
-#include "style-filter.h"
+
+/* style-filter.c */
+extern struct obs_source_info style_filter_info;
 
 OBS_DECLARE_MODULE()
 OBS_MODULE_USE_DEFAULT_LOCALE("stylefilter-obs", "en-US")
@@ -31,8 +33,8 @@ bool obs_module_load(void)
 		blog(LOG_ERROR, "[stylefilter] engine not available, the Neural Style filter will pass video through: %s",
 		     sf_api_error());
 
-	style_filter_register();
-	blog(LOG_INFO, "[stylefilter] registered filter '%s' (%s)", STYLE_FILTER_ID,
+	obs_register_source(&style_filter_info);
+	blog(LOG_INFO, "[stylefilter] registered filter '%s' (%s)", style_filter_info.id,
 	     obs_module_text("NeuralStyle"));
 	return true;
 }

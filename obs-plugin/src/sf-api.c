@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ SF_CHECK_SIG(engine_get_style_mix_count, sf_engine_get_style_mix_count);
 SF_CHECK_SIG(engine_set_style_mix, sf_engine_set_style_mix);
 SF_CHECK_SIG(engine_get_style_mix_name, sf_engine_get_style_mix_name);
 SF_CHECK_SIG(get_style_info, sf_get_style_info);
+SF_CHECK_SIG(device_status, sf_device_status);
 
 /* Engine log -> OBS log. Called on any thread, possibly the engine's inference threads. */
 static void engine_log(void *user, int32_t level, const char *message)
@@ -163,6 +165,9 @@ bool sf_api_load(const char *dir_override)
 	*(void **)&api.get_style_info = dlsym(engine_lib, "sf_get_style_info");
 	if (!api.get_style_info)
 		blog(LOG_INFO, "[stylefilter] this engine has no sf_get_style_info; the style list shows ids");
+	*(void **)&api.device_status = dlsym(engine_lib, "sf_device_status");
+	if (!api.device_status)
+		blog(LOG_INFO, "[stylefilter] this engine has no sf_device_status; every device is offered");
 
 	api.set_log_callback(engine_log, NULL, SF_LOG_INFO);
 	api_loaded = true;
@@ -256,4 +261,54 @@ void sf_style_title(const char *id, char *buf, size_t size)
 		snprintf(buf, size, "%s", info.title);
 	else
 		snprintf(buf, size, "%s", id);
+}
+
+#define DEVICE_COUNT (SF_DEVICE_DIRECTML + 1)
+static pthread_mutex_t devices_mutex = PTHREAD_MUTEX_INITIALIZER;
+static bool devices_probed;
+static enum sf_device_state device_states[DEVICE_COUNT];
+static char device_reasons[DEVICE_COUNT][256];
+
+void sf_devices_probe(void)
+{
+	const struct sf_api *sf = sf_api_get();
+	if (!sf || !sf->device_status)
+		return;
+	pthread_mutex_lock(&devices_mutex);
+	bool done = devices_probed;
+	pthread_mutex_unlock(&devices_mutex);
+	if (done)
+		return;
+
+	static const char *const names[DEVICE_COUNT] = {"Auto", "CPU", "CUDA", "TensorRT", "DirectML"};
+	enum sf_device_state states[DEVICE_COUNT];
+	char reasons[DEVICE_COUNT][256];
+	for (int d = 0; d < DEVICE_COUNT; d++) {
+		reasons[d][0] = '\0';
+		sf_status st = sf->device_status(d, reasons[d], sizeof(reasons[d]));
+		states[d] = st == SF_OK ? SF_DEVICE_AVAILABLE : SF_DEVICE_UNAVAILABLE;
+		if (st != SF_OK && st != SF_ERR_UNSUPPORTED)
+			snprintf(reasons[d], sizeof(reasons[d]), "%s", sf->last_error());
+		if (st != SF_OK)
+			blog(LOG_INFO, "[stylefilter] %s cannot be used on this machine: %s", names[d], reasons[d]);
+	}
+	pthread_mutex_lock(&devices_mutex);
+	memcpy(device_states, states, sizeof(states));
+	memcpy(device_reasons, reasons, sizeof(reasons));
+	devices_probed = true;
+	pthread_mutex_unlock(&devices_mutex);
+}
+
+enum sf_device_state sf_device_state(int device, char *reason, size_t size)
+{
+	if (size)
+		reason[0] = '\0';
+	if (device < 0 || device >= DEVICE_COUNT)
+		return SF_DEVICE_UNKNOWN;
+	pthread_mutex_lock(&devices_mutex);
+	enum sf_device_state state = devices_probed ? device_states[device] : SF_DEVICE_UNKNOWN;
+	if (size && state == SF_DEVICE_UNAVAILABLE)
+		snprintf(reason, size, "%s", device_reasons[device]);
+	pthread_mutex_unlock(&devices_mutex);
+	return state;
 }

@@ -35,6 +35,8 @@ struct sf_api {
 	sf_status (*engine_get_style_mix_name)(sf_engine *engine, int32_t index, char *buffer, size_t size);
 	/* Optional as well (NULL: the style list shows the styles' ids instead of their titles). */
 	sf_status (*get_style_info)(const char *name_or_path, sf_style_info *out);
+	/* Optional as well (NULL: every device is offered, and the engine falls back to the CPU). */
+	sf_status (*device_status)(int32_t device, char *reason, size_t size);
 };
 
 /* Loads <module_dir>/stylefilter.so, checks its ABI version and routes its log to blog().
@@ -64,3 +66,10 @@ char *sf_list_styles_alloc(void);
 
 /* The title to show for bundled style `id` in buf (the id itself with an engine that cannot tell). */
 void sf_style_title(const char *id, char *buf, size_t size);
+
+/* What this machine can run, asked once per process (sf_devices_probe, off the UI thread: the first
+ * question about a GPU device loads its provider library) and then read by the properties. */
+enum sf_device_state { SF_DEVICE_UNKNOWN, SF_DEVICE_AVAILABLE, SF_DEVICE_UNAVAILABLE };
+void sf_devices_probe(void);
+/* The probed state of `device` (one of sf_device); the reason it is unavailable goes into reason. */
+enum sf_device_state sf_device_state(int device, char *reason, size_t size);

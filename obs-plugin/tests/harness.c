@@ -23,7 +23,11 @@
 #include <util/platform.h>
 
 #include <X11/Xlib.h>
+#include <dirent.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -185,6 +189,234 @@ static bool matches(const struct image *a, const struct image *b)
 	return d.same_size && d.mean < MATCH_MEAN && d.max <= MATCH_MAX;
 }
 
+/* Independent references for what the engine does to the pixels (README, "How it works"), computed here
+ * from the input and the engine's fully stylised output, not taken from the engine at that setting. */
+
+static uint8_t clamp_byte(double v)
+{
+	return (uint8_t)(v < 0.0 ? 0 : (v > 255.0 ? 255 : lround(v)));
+}
+
+/* Style strength: out = input + alpha (stylised - input). */
+static void expected_alpha(const struct image *in, const struct image *styled, double alpha, struct image *out)
+{
+	image_copy(out, in);
+	for (size_t i = 0; i < (size_t)in->w * in->h * 4; i++)
+		if (i % 4 != 3)
+			out->px[i] = clamp_byte(in->px[i] + alpha * ((double)styled->px[i] - in->px[i]));
+}
+
+/* Colour preservation: each channel of the input moved by the stylised luminance minus the input's
+ * (BT.601 weights), so the input's chroma stays. */
+static void expected_preserve(const struct image *in, const struct image *styled, struct image *out)
+{
+	image_copy(out, in);
+	for (size_t p = 0; p < (size_t)in->w * in->h; p++) {
+		const uint8_t *a = in->px + p * 4, *b = styled->px + p * 4;
+		double dy = 0.299 * (b[0] - a[0]) + 0.587 * (b[1] - a[1]) + 0.114 * (b[2] - a[2]);
+		for (int c = 0; c < 3; c++)
+			out->px[p * 4 + c] = clamp_byte(a[c] + dy);
+	}
+}
+
+/* Mean and largest difference over columns [x0, x1). */
+static struct diff column_diff(const struct image *a, const struct image *b, uint32_t x0, uint32_t x1)
+{
+	struct diff d = {1e9, 255, false};
+	if (!a->px || !b->px || a->w != b->w || a->h != b->h || x1 > a->w || x0 >= x1)
+		return d;
+	d.same_size = true;
+	uint64_t sum = 0;
+	int max = 0;
+	for (uint32_t y = 0; y < a->h; y++)
+		for (uint32_t x = x0; x < x1; x++)
+			for (int c = 0; c < 3; c++) {
+				size_t i = ((size_t)y * a->w + x) * 4 + c;
+				int v = abs((int)a->px[i] - (int)b->px[i]);
+				sum += (uint64_t)v;
+				max = v > max ? v : max;
+			}
+	d.mean = (double)sum / ((double)a->h * (x1 - x0) * 3);
+	d.max = max;
+	return d;
+}
+
+/* How far `out` is from `b` towards `a` over columns [x0, x1): the k of out = b + k (a - b), fitted by
+ * least squares over every channel (0: out is b, 1: out is a). */
+static double blend_ratio(const struct image *out, const struct image *a, const struct image *b, uint32_t x0,
+			  uint32_t x1)
+{
+	double num = 0.0, den = 0.0;
+	for (uint32_t y = 0; y < out->h; y++)
+		for (uint32_t x = x0; x < x1; x++)
+			for (int c = 0; c < 3; c++) {
+				size_t i = ((size_t)y * out->w + x) * 4 + c;
+				double ab = (double)a->px[i] - b->px[i];
+				num += ((double)out->px[i] - b->px[i]) * ab;
+				den += ab * ab;
+			}
+	return den > 0.0 ? num / den : 0.0;
+}
+
+/* The engine's scene-cut measure between two frames: the mean over pixels of the largest R/G/B change
+ * (0..1); above 0.15 the temporal history restarts. */
+static double mean_change(const struct image *a, const struct image *b)
+{
+	double sum = 0.0;
+	size_t n = (size_t)a->w * a->h;
+	for (size_t p = 0; p < n; p++) {
+		int m = 0;
+		for (int c = 0; c < 3; c++) {
+			int v = abs((int)a->px[p * 4 + c] - (int)b->px[p * 4 + c]);
+			m = v > m ? v : m;
+		}
+		sum += m / 255.0;
+	}
+	return n ? sum / (double)n : 0.0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* threads of this process (/proc/self/task): name, nice value, CPU time                         */
+
+struct task_stat {
+	int tid;
+	char comm[32];
+	int nice;
+	double cpu_ms;
+};
+
+#define MAX_TASKS 512
+
+static int read_tasks(struct task_stat *tasks)
+{
+	DIR *dir = opendir("/proc/self/task");
+	if (!dir)
+		return 0;
+	double ms_per_tick = 1000.0 / (double)sysconf(_SC_CLK_TCK);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(dir)) && n < MAX_TASKS) {
+		int tid = atoi(e->d_name);
+		if (tid <= 0)
+			continue;
+		char path[64], buf[1024];
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		FILE *fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[len] = '\0';
+		char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+		if (!open || !close)
+			continue;
+		struct task_stat *t = &tasks[n];
+		memset(t, 0, sizeof(*t));
+		t->tid = tid;
+		snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(close - open - 1), open + 1);
+		/* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14)
+		 * stime(15) cutime cstime priority nice(19) */
+		long long field[20] = {0};
+		char *p = close + 2;
+		for (int i = 3; i <= 19 && p && *p; i++) {
+			field[i] = strtoll(p, NULL, 10);
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		t->cpu_ms = (double)(field[14] + field[15]) * ms_per_tick;
+		t->nice = (int)field[19];
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static const struct task_stat *find_task(const struct task_stat *tasks, int n, int tid)
+{
+	for (int i = 0; i < n; i++)
+		if (tasks[i].tid == tid)
+			return &tasks[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the panel as OBS's frontend rebuilds it: on the filter's "update_properties" signal           */
+
+#define MAX_PANELS 256
+static pthread_mutex_t panel_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct panel {
+	char status[2048];
+	int sliders; /* style mix sliders shown */
+} panels[MAX_PANELS];
+static int panel_count;
+
+static bool render_frame(obs_source_t *src, struct image *out);
+
+/* What the frontend does on "update_properties": build the properties again and show them. */
+static void on_update_properties(void *data, calldata_t *cd)
+{
+	(void)cd;
+	obs_properties_t *props = obs_source_properties(data);
+	struct panel p = {{0}, 0};
+	if (props) {
+		const char *status = obs_property_description(obs_properties_get(props, "status"));
+		snprintf(p.status, sizeof(p.status), "%s", status ? status : "");
+		for (int i = 0; i < 8; i++) {
+			char key[16];
+			snprintf(key, sizeof(key), "mix_%d", i);
+			p.sliders += obs_property_visible(obs_properties_get(props, key)) ? 1 : 0;
+		}
+		obs_properties_destroy(props);
+	}
+	pthread_mutex_lock(&panel_mutex);
+	if (panel_count < MAX_PANELS)
+		panels[panel_count++] = p;
+	pthread_mutex_unlock(&panel_mutex);
+}
+
+static int panel_mark(void)
+{
+	pthread_mutex_lock(&panel_mutex);
+	int n = panel_count;
+	pthread_mutex_unlock(&panel_mutex);
+	return n;
+}
+
+/* How many panels rebuilt since `mark` have `needle` in their status. */
+static int panels_with(int mark, const char *needle)
+{
+	int n = 0;
+	pthread_mutex_lock(&panel_mutex);
+	for (int i = mark; i < panel_count; i++)
+		n += strstr(panels[i].status, needle) != NULL;
+	pthread_mutex_unlock(&panel_mutex);
+	return n;
+}
+
+/* Waits (rendering `src`) for a panel rebuilt since `mark` whose status holds `needle` and that shows
+ * `sliders` mix sliders (-1: any). Copies its status into found. */
+static bool wait_panel(int mark, obs_source_t *src, const char *needle, int sliders, int timeout_ms, char *found,
+		       size_t size)
+{
+	struct image scratch = {0};
+	uint64_t end = os_gettime_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	bool ok = false;
+	while (!ok && os_gettime_ns() < end) {
+		pthread_mutex_lock(&panel_mutex);
+		for (int i = mark; i < panel_count && !ok; i++) {
+			ok = strstr(panels[i].status, needle) && (sliders < 0 || panels[i].sliders == sliders);
+			if (ok && found)
+				snprintf(found, size, "%s", panels[i].status);
+		}
+		pthread_mutex_unlock(&panel_mutex);
+		if (!ok)
+			render_frame(src, &scratch);
+	}
+	image_free(&scratch);
+	return ok;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* rendering through libobs                                                                    */
 
@@ -262,8 +494,8 @@ static bool render_frame(obs_source_t *src, struct image *out)
 
 struct fstats {
 	long long submitted, dropped, results, shown, reused, passthrough, failed, engine_frames;
-	long long infer_w, infer_h, mix_count;
-	double mean_ms, p50_ms, p99_ms, worker_ms, render_ms;
+	long long infer_w, infer_h, mix_count, cut, unstyled, stalls, cpu_threads;
+	double mean_ms, p50_ms, p99_ms, worker_ms, last_ms, render_ms, first_result_ms;
 	bool style_ready, busy, loading;
 	char style[256], provider[64], error[1024], status[2048];
 };
@@ -290,6 +522,12 @@ static bool get_stats(obs_source_t *filter, struct fstats *s)
 		s->p50_ms = calldata_float(&cd, "p50_ms");
 		s->p99_ms = calldata_float(&cd, "p99_ms");
 		s->worker_ms = calldata_float(&cd, "worker_ms");
+		s->last_ms = calldata_float(&cd, "last_ms");
+		s->first_result_ms = calldata_float(&cd, "first_result_ms");
+		s->cut = calldata_int(&cd, "cut");
+		s->unstyled = calldata_int(&cd, "unstyled");
+		s->stalls = calldata_int(&cd, "stalls");
+		s->cpu_threads = calldata_int(&cd, "cpu_threads");
 		s->render_ms = calldata_float(&cd, "render_ms");
 		s->style_ready = calldata_bool(&cd, "style_ready");
 		s->busy = calldata_bool(&cd, "busy");
@@ -321,6 +559,7 @@ static struct {
 	sf_status (*process_cpu)(sf_engine *, const sf_frame *, const sf_frame *);
 	sf_status (*reset_history)(sf_engine *);
 	sf_status (*set_style_mix)(sf_engine *, const float *, int32_t);
+	sf_status (*device_status)(int32_t, char *, size_t);
 	sf_engine *engine;
 	char style[1024];
 } ref;
@@ -340,8 +579,9 @@ static bool ref_open(void)
 	*(void **)&ref.process_cpu = dlsym(ref.lib, "sf_engine_process_cpu");
 	*(void **)&ref.reset_history = dlsym(ref.lib, "sf_engine_reset_history");
 	*(void **)&ref.set_style_mix = dlsym(ref.lib, "sf_engine_set_style_mix");
+	*(void **)&ref.device_status = dlsym(ref.lib, "sf_device_status");
 	if (!ref.last_error || !ref.create || !ref.destroy || !ref.load_style || !ref.set_param ||
-	    !ref.process_cpu || !ref.reset_history)
+	    !ref.process_cpu || !ref.reset_history || !ref.device_status)
 		return false;
 	return ref.create(NULL, &ref.engine) == SF_OK;
 }
@@ -529,6 +769,62 @@ static char *model_file(const char *name)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* the panel's texts                                                                           */
+
+/* Every property has a one-line help text; the device list greys out, with the reason, exactly the
+ * devices the engine says this machine cannot run (sf_device_status). */
+static void check_panel_texts(obs_source_t *filter)
+{
+	obs_properties_t *props = obs_source_properties(filter);
+	int total = 0, without = 0;
+	char missing[512] = "";
+	for (obs_property_t *p = obs_properties_first(props); p; obs_property_next(&p)) {
+		const char *name = obs_property_name(p);
+		if (strcmp(name, "status") == 0)
+			continue; /* the status text is itself the help */
+		const char *help = obs_property_long_description(p);
+		total++;
+		if (!help || strlen(help) < 20 || (strchr(help, '\n') && strcmp(name, "device") != 0)) {
+			without++;
+			size_t used = strlen(missing);
+			snprintf(missing + used, sizeof(missing) - used, " %s", name);
+		}
+	}
+	check(total >= 14 && without == 0, "every property (%d) has a one-line help text%s%s", total,
+	      without ? "; missing or too short:" : "", missing);
+
+	obs_property_t *list = obs_properties_get(props, "device");
+	const char *help = list ? obs_property_long_description(list) : NULL;
+	int right = 0, wrong = 0, unavailable = 0;
+	for (size_t i = 0; list && i < obs_property_list_item_count(list); i++) {
+		int device = (int)obs_property_list_item_int(list, i);
+		const char *label = obs_property_list_item_name(list, i);
+		bool disabled = obs_property_list_item_disabled(list, i);
+		char reason[256] = "";
+		bool can = ref.device_status(device, reason, sizeof(reason)) == SF_OK;
+		bool ok = can ? !disabled && !strstr(label, "not available")
+			      : disabled && strstr(label, "not available") && help && strstr(help, reason);
+		right += ok;
+		wrong += !ok;
+		unavailable += !can;
+		note("device %-28s %s%s%s", label, can ? "available" : "greyed out: ", can ? "" : reason,
+		     ok ? "" : "  <- WRONG");
+	}
+	check(list && right == 5 && wrong == 0 && unavailable >= 1,
+	      "the device list offers 5 devices: each one this machine cannot run (%d here, DirectML at least) "
+	      "greyed out, with the engine's reason in the Device help",
+	      unavailable);
+	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long want = cores / 2 < 1 ? 1 : (cores / 2 > 8 ? 8 : cores / 2);
+	check(obs_data_get_int(defaults, "cpu_threads") == want && obs_data_get_int(defaults, "resolution") == -1,
+	      "defaults: CPU threads %lld of %ld cores (half, at least 1), inference resolution Auto (%lld)",
+	      obs_data_get_int(defaults, "cpu_threads"), cores, obs_data_get_int(defaults, "resolution"));
+	obs_data_release(defaults);
+	obs_properties_destroy(props);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* benchmark                                                                                   */
 
 static int run_bench(void)
@@ -696,6 +992,13 @@ static void run_tests(void)
 	      "(mean diff %.3f) and differs from the input (mean diff %.1f)",
 	      d_exp.mean, d_in.mean);
 
+	/* The panel as the frontend shows it: rebuilt whenever the filter signals "update_properties". */
+	signal_handler_connect(obs_source_get_signal_handler(f1), "update_properties", on_update_properties, f1);
+	struct image styled = {0}; /* the engine's fully stylised frame: the reference for strength and colours */
+	image_copy(&styled, &expect);
+
+	check_panel_texts(f1);
+
 	/* the same with OBS's linear-sRGB canvas rendering */
 	test_linear_srgb = true;
 	struct image in_lin = {0};
@@ -722,10 +1025,11 @@ static void run_tests(void)
 	check(back, "strength 0%%: output equals the input (mean diff %.3f, max %d) %d frames after the change",
 	      d_in.mean, d_in.max, frames);
 
-	/* ---- 3. a parameter change shows within a few frames ---- */
+	/* ---- 3. a parameter change shows within a few frames, by value ---- */
 	/* Visible with the first result the engine starts after the change: at most the result in flight
-	 * and the one waiting to be shown may still use the old value. */
-	ref_process(placeholder, 0.5, &in, &expect);
+	 * and the one waiting to be shown may still use the old value. The expected picture is computed here
+	 * from the input and the fully stylised frame: input + 0.5 (stylised - input). */
+	expected_alpha(&in, &styled, 0.5, &expect);
 	get_stats(f1, &s);
 	long long shown_before = s.shown;
 	uint64_t t_change = os_gettime_ns();
@@ -738,10 +1042,38 @@ static void run_tests(void)
 		get_stats(f1, &s);
 		stale = s.shown - shown_before - (changed ? 1 : 0);
 	}
-	check(changed && stale <= 2,
-	      "strength 50%%: output matches the engine at alpha 0.5 after %d frames (%.0f ms; %lld older "
-	      "result(s) shown in between, at most 2 allowed)",
-	      frames, (os_gettime_ns() - t_change) / 1e6, stale);
+	d_exp = image_diff(&out, &expect);
+	check(changed && stale <= 2 && d_exp.mean < 0.5 && d_exp.max <= 2,
+	      "strength 50%%: output is input + 0.5 (stylised - input) (mean diff %.3f, max %d) after %d frames "
+	      "(%.0f ms; %lld older result(s) shown in between, at most 2 allowed)",
+	      d_exp.mean, d_exp.max, frames, (os_gettime_ns() - t_change) / 1e6, stale);
+
+	/* colour preservation at strength 100%: the input's colours with the stylised luminance */
+	expected_preserve(&in, &styled, &expect2);
+	obs_data_t *pc = obs_data_create();
+	obs_data_set_int(pc, "strength", 100);
+	obs_data_set_bool(pc, "preserve_colour", true);
+	obs_source_update(f1, pc);
+	obs_data_release(pc);
+	bool preserved = false;
+	for (frames = 0; frames < 300 && !preserved; frames++) {
+		render_frame(photo, &out);
+		preserved = matches(&out, &expect2);
+	}
+	d_exp = image_diff(&out, &expect2);
+	d_in = image_diff(&out, &styled);
+	check(preserved && d_exp.mean < 0.5 && d_exp.max <= 2 && d_in.mean > 2.0,
+	      "preserve colours: output is input + (Y(stylised) - Y(input)) per channel, BT.601 (mean diff %.3f, max "
+	      "%d; %.1f from the plain stylised frame)",
+	      d_exp.mean, d_exp.max, d_in.mean);
+	pc = obs_data_create();
+	obs_data_set_int(pc, "strength", 50);
+	obs_data_set_bool(pc, "preserve_colour", false);
+	obs_source_update(f1, pc);
+	obs_data_release(pc);
+	ref_process(placeholder, 0.5, &in, &expect); /* what test 4 tells the old style's frames by */
+	for (frames = 0; frames < 300 && !matches(&out, &expect); frames++)
+		render_frame(photo, &out);
 
 	/* ---- 4. custom model, loaded in the background while the old style keeps running ---- */
 	ref_process(zoo, 0.5, &in, &expect2);
@@ -795,6 +1127,7 @@ static void run_tests(void)
 	check(log_has(mark, "'NS-main'", "source size changed from 320x180 to 256x144", NULL),
 	      "size change logged");
 
+	int panel_before_mix = panel_mark();
 	/* ---- 6. style mix of a multi-style pack (pack_mix: red, blue) ---- */
 	const float to_blue[2] = {0.0f, 1.0f};
 	ref_process_mix(mix_dir, 0.5, to_blue, 2, &in2, &expect);
@@ -827,6 +1160,31 @@ static void run_tests(void)
 	      (int)s.mix_count);
 	check(named, "style mix sliders are labelled with the names from sf_engine_get_style_mix_name: %s", labels);
 	check(log_has(mark, "'NS-main'", "can mix 2 styles: red, blue", NULL), "the style names are logged");
+	/* ---- 6b. the panel rebuilds itself: after a load, after a failed load, after a switch ---- */
+	char panel[2048] = "";
+	bool rebuilt = wait_panel(panel_before_mix, photo, "Style: Mix test pack", 2, 20000, panel, sizeof(panel));
+	check(rebuilt, "the panel rebuilt itself when pack_mix loaded: its status names it and shows 2 mix sliders "
+		       "(no Refresh click)");
+	int mark_panel = panel_mark();
+	set_style(f1, "__custom__", "/nonexistent/missing-style.onnx");
+	rebuilt = wait_panel(mark_panel, photo, "The model file '/nonexistent/missing-style.onnx' could not be read", 2,
+			     20000, panel, sizeof(panel));
+	check(rebuilt && !strstr(panel, "sf_engine") && !strstr(panel, "SF_ERR"),
+	      "the panel rebuilt itself when a load failed, with a plain sentence (no internal names) and the "
+	      "previous style's sliders kept:\n%s", panel);
+	mark_panel = panel_mark();
+	set_style(f1, "__custom__", pack_dir);
+	rebuilt = wait_panel(mark_panel, photo, "Style: Basic Test Painting", 0, 20000, panel, sizeof(panel));
+	check(rebuilt && !strstr(panel, "could not"),
+	      "after switching to a single-style pack the panel rebuilt itself without the mix sliders and the old "
+	      "error");
+	int rebuilds = 0;
+	for (frames = 0; frames < 600 && rebuilds < 2; frames++) {
+		render_frame(photo, &out);
+		rebuilds = panels_with(mark_panel, "Style: Basic Test Painting");
+	}
+	check(rebuilds >= 2, "...and again once its first stylised frame was out (%d rebuilds)", rebuilds);
+
 	image_free(&in2);
 
 	/* ---- 7. corrupt and missing models: pass-through plus a logged error ---- */
@@ -842,8 +1200,11 @@ static void run_tests(void)
 		passthrough &= matches(&out, &in);
 	}
 	get_stats(f2, &s);
-	check(logged && passthrough && !s.style_ready && s.error[0],
-	      "corrupt model: error logged, video passes through unchanged, status shows \"%s\"", s.error);
+	check(logged && passthrough && !s.style_ready && strncmp(s.error, "The model file '", 16) == 0 &&
+		      !strstr(s.error, "sf_engine") && !strstr(s.error, "SF_ERR"),
+	      "corrupt model: error logged, video passes through unchanged, status says in plain words \"%s\"", s.error);
+	check(log_has(mark, "'NS-corrupt'", "could not load style", "(SF_ERR_MODEL)"),
+	      "the technical detail (function, status code) is in the log");
 
 	mark = log_mark();
 	set_style(f2, "__custom__", "/nonexistent/missing-style.onnx");
@@ -949,6 +1310,8 @@ static void run_tests(void)
 	obs_source_filter_remove(photo2, f2);
 	obs_source_release(f2);
 	obs_source_release(photo2);
+	signal_handler_disconnect(obs_source_get_signal_handler(f1), "update_properties", on_update_properties, f1);
+	image_free(&styled);
 	obs_source_filter_remove(photo, f1);
 	obs_source_release(f1);
 	obs_source_release(photo);
@@ -968,6 +1331,391 @@ done:
 	free(pack_manifest);
 	free(pack_dir);
 	free(mix_dir);
+}
+
+/* Renders `src` until the filter has shown `count` new results; returns the last frame in out. */
+static bool until_results(obs_source_t *src, obs_source_t *filter, long long count, int max_frames, struct image *out)
+{
+	return wait_results(src, filter, count, max_frames, out);
+}
+
+/* A scene cut shows the new picture unstyled until its own result is out, never the old scene's result. */
+static void test_scene_cut(void)
+{
+	char *a_file = work_file("chicago_320.png"), *b_file = work_file("golden_320.png");
+	obs_source_t *src = make_image("cut source", a_file);
+	obs_source_t *ref_src = make_image("cut reference", b_file);
+	struct image a = {0}, b = {0}, styled_a = {0}, styled_b = {0}, out = {0};
+	for (int i = 0; i < 100 && b.w != 320; i++)
+		render_frame(ref_src, &b);
+	obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 0, 0);
+	obs_source_t *f = add_filter(src, "NS-cut", fs);
+	obs_data_release(fs);
+	bool got = until_results(src, f, 2, 900, &out);
+	image_copy(&styled_a, &out);
+	obs_source_t *a_src = make_image("cut a", a_file);
+	for (int i = 0; i < 100 && a.w != 320; i++)
+		render_frame(a_src, &a);
+	obs_source_release(a_src);
+	ref_process(placeholder, 1.0, &b, &styled_b);
+
+	struct fstats s;
+	get_stats(f, &s);
+	long long cut_before = s.cut;
+	obs_data_t *img = obs_data_create();
+	obs_data_set_string(img, "file", b_file);
+	obs_source_update(src, img);
+	obs_data_release(img);
+	int old = 0, input = 0, fresh = 0, other = 0, old_after_two = 0, frames;
+	for (frames = 0; frames < 900 && fresh < 3; frames++) {
+		render_frame(src, &out);
+		if (matches(&out, &styled_a)) {
+			old++;
+			old_after_two += frames >= 2;
+		} else if (matches(&out, &b)) {
+			input++;
+		} else if (matches(&out, &styled_b)) {
+			fresh++;
+		} else {
+			other++;
+		}
+	}
+	get_stats(f, &s);
+	check(got && fresh >= 3 && old_after_two == 0 && other == 0 && input >= 1 && s.cut > cut_before,
+	      "scene cut (another photo, same size): the old scene's stylised frame for %d frame(s) (at most 2: "
+	      "the cut is seen one frame late), then the new picture unstyled (%d frames) until its own result, never "
+	      "anything else (%d)",
+	      old, input, other);
+	obs_source_filter_remove(src, f);
+	obs_source_release(f);
+	obs_source_release(src);
+	obs_source_release(ref_src);
+	image_free(&a);
+	image_free(&b);
+	image_free(&styled_a);
+	image_free(&styled_b);
+	image_free(&out);
+	free(a_file);
+	free(b_file);
+}
+
+/* Temporal smoothing by value: F' = F + s m (F'_prev - F) (README), with m = 1 where the input did not
+ * change. At smoothing 100% the unchanged part of the picture keeps the previous result exactly, while
+ * the changed part takes the new one. */
+static void test_smoothing_by_value(void)
+{
+	char *a_file = work_file("chicago_320.png"), *b_file = work_file("smooth_b_320.png");
+	obs_source_t *src = make_image("smooth source", a_file);
+	obs_source_t *b_src = make_image("smooth b", b_file);
+	obs_source_t *a_src = make_image("smooth a", a_file);
+	struct image a = {0}, b = {0}, fa = {0}, fb = {0}, out = {0};
+	for (int i = 0; i < 100 && (a.w != 320 || b.w != 320); i++) {
+		render_frame(a_src, &a);
+		render_frame(b_src, &b);
+	}
+	ref_process(placeholder, 1.0, &a, &fa);
+	ref_process(placeholder, 1.0, &b, &fb);
+	/* B is A with its right quarter (x >= 240) from another photo: no scene cut, and the network's output
+	 * differs on the left quarter too (its normalisation sees the whole picture). */
+	const uint32_t left_end = 216, right_start = 256;
+	double change = mean_change(&a, &b);
+	struct diff same = column_diff(&a, &b, 0, 240);
+	struct diff ab_left = column_diff(&fa, &fb, 0, left_end);
+	check(same.max == 0 && change < 0.15 && ab_left.mean > 1.0,
+	      "smoothing test inputs: identical left of x=240 (max diff %d), mean change %.3f (< 0.15, no scene cut); "
+	      "the engine's outputs for them differ by %.2f on the unchanged left part",
+	      same.max, change, ab_left.mean);
+
+	obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 100, 0);
+	obs_source_t *f = add_filter(src, "NS-smooth", fs);
+	obs_data_release(fs);
+	bool got = until_results(src, f, 2, 900, &out);
+	struct diff first = image_diff(&out, &fa);
+	obs_data_t *img = obs_data_create();
+	obs_data_set_string(img, "file", b_file);
+	obs_source_update(src, img);
+	obs_data_release(img);
+	got = got && until_results(src, f, 3, 900, &out);
+
+	struct diff left = column_diff(&out, &fa, 0, left_end);
+	double k_left = blend_ratio(&out, &fa, &fb, 0, left_end);
+	double k_right = blend_ratio(&out, &fa, &fb, right_start, 320);
+	check(got && first.mean < 0.5 && left.mean < 0.5 && left.max <= 2 && fabs(k_left - 1.0) < 0.03 && k_right < 0.5,
+	      "smoothing 100%%: after the right quarter changed, the unchanged left part still shows the previous "
+	      "result (mean diff %.3f, max %d; blend k = %.3f, 1 expected) and the changed part the new one (k = %.3f, "
+	      "below 0.5)",
+	      left.mean, left.max, k_left, k_right);
+
+	obs_source_filter_remove(src, f);
+	obs_source_release(f);
+	obs_source_release(src);
+	obs_source_release(a_src);
+	obs_source_release(b_src);
+	image_free(&a);
+	image_free(&b);
+	image_free(&fa);
+	image_free(&fb);
+	image_free(&out);
+	free(a_file);
+	free(b_file);
+}
+
+/* CPU time each thread created since `before` used between snapshots `t0` and `t1`; counts the busy ones
+ * (at least a tenth of the busiest: on a loaded machine ONNX Runtime's second thread gets less than the
+ * caller) and those not at the low priority. */
+struct budget {
+	int busy, busy_not_low, total_new;
+	double top_ms;
+	int worker_nice, loader_nice;
+};
+
+static struct budget measure_budget(const struct task_stat *before, int n_before, const struct task_stat *t0, int n0,
+				    const struct task_stat *t1, int n1, int low_nice, bool print)
+{
+	struct budget b = {0, 0, 0, 0.0, -100, -100};
+	double used[MAX_TASKS] = {0};
+	for (int i = 0; i < n1; i++) {
+		if (find_task(before, n_before, t1[i].tid))
+			continue;
+		const struct task_stat *start = find_task(t0, n0, t1[i].tid);
+		used[i] = t1[i].cpu_ms - (start ? start->cpu_ms : 0.0);
+		b.total_new++;
+		if (used[i] > b.top_ms)
+			b.top_ms = used[i];
+		if (strcmp(t1[i].comm, "stylefilter-inf") == 0)
+			b.worker_nice = t1[i].nice;
+		if (strcmp(t1[i].comm, "stylefilter-loa") == 0)
+			b.loader_nice = t1[i].nice;
+	}
+	for (int i = 0; i < n1; i++) {
+		if (find_task(before, n_before, t1[i].tid) || used[i] < 0.1 * b.top_ms || used[i] < 20.0)
+			continue;
+		b.busy++;
+		b.busy_not_low += t1[i].nice < low_nice;
+		if (print)
+			note("busy thread %d '%s' nice %d: %.0f ms of CPU", t1[i].tid, t1[i].comm, t1[i].nice, used[i]);
+	}
+	return b;
+}
+
+/* Renders until the busiest new thread has used `cpu_ms` of CPU since t0 (or `max_s` seconds pass). */
+static struct budget run_and_measure(obs_source_t *src, const struct task_stat *before, int n_before, int low_nice,
+				     double cpu_ms, int max_s)
+{
+	static struct task_stat t0[MAX_TASKS], t1[MAX_TASKS];
+	struct image out = {0};
+	int n0 = read_tasks(t0), n1 = 0;
+	struct budget b = {0};
+	uint64_t end = os_gettime_ns() + (uint64_t)max_s * 1000000000ULL;
+	do {
+		for (int i = 0; i < 10; i++)
+			render_frame(src, &out);
+		n1 = read_tasks(t1);
+		b = measure_budget(before, n_before, t0, n0, t1, n1, low_nice, false);
+	} while (b.top_ms < cpu_ms && os_gettime_ns() < end);
+	b = measure_budget(before, n_before, t0, n0, t1, n1, low_nice, true);
+	image_free(&out);
+	return b;
+}
+
+/* A stall (no video frame for 0.7 s) while the worker is busy with the next, slow, frame: the last
+ * stylised frame stays on screen, although no new result arrives to replace it. */
+static void test_stall(obs_source_t *src, obs_source_t *f)
+{
+	char *file = work_file("chicago_720.png");
+	obs_source_t *ref_src = make_image("stall reference", file);
+	struct image input = {0}, out = {0}, shown = {0};
+	for (int i = 0; i < 100 && input.w != 1280; i++)
+		render_frame(ref_src, &input);
+	struct fstats s;
+	bool tried = false, kept = false;
+	long long unstyled_before = 0, stalls_before = 0;
+	for (int attempt = 0; attempt < 3 && !tried; attempt++) {
+		/* a result just came out: the worker starts on the next frame (seconds at 720p on the CPU) */
+		get_stats(f, &s);
+		long long results = s.results;
+		for (int i = 0; i < 1800 && s.results == results; i++) {
+			render_frame(src, &out);
+			get_stats(f, &s);
+		}
+		render_frame(src, &shown);
+		get_stats(f, &s);
+		if (!s.busy || s.last_ms < 1500.0)
+			continue;
+		results = s.results;
+		unstyled_before = s.unstyled;
+		stalls_before = s.stalls;
+		os_sleep_ms(700);
+		render_frame(src, &out);
+		get_stats(f, &s);
+		tried = s.results == results; /* no new result arrived during the stall */
+		kept = tried && matches(&out, &shown) && !matches(&out, &input) && s.unstyled == unstyled_before &&
+		       s.stalls == stalls_before + 1;
+	}
+	struct diff d = image_diff(&out, &shown);
+	check(tried && kept,
+	      "after a 0.7 s stall with no new result ready, the last stylised frame stays on screen (mean diff %.3f "
+	      "from it; %lld stall counted, %lld frames unstyled)",
+	      d.mean, s.stalls - stalls_before, s.unstyled - unstyled_before);
+	obs_source_release(ref_src);
+	image_free(&input);
+	image_free(&out);
+	image_free(&shown);
+	free(file);
+}
+
+/* The CPU budget: the filter's threads run 10 nice levels below OBS's, and inference uses as many
+ * threads as "CPU threads" says (the engine is recreated when it changes). */
+static void test_cpu_budget(void)
+{
+	static struct task_stat before[MAX_TASKS];
+	int n_before = read_tasks(before);
+	errno = 0;
+	int base_nice = getpriority(PRIO_PROCESS, 0);
+	int low_nice = base_nice + 10 > 19 ? 19 : base_nice + 10;
+	char *big = work_file("chicago_720.png");
+	obs_source_t *src = make_image("budget source", big);
+	obs_data_t *fs = filter_settings("__custom__", placeholder, 100, 0, 0);
+	obs_data_set_int(fs, "cpu_threads", 1);
+	obs_source_t *f = add_filter(src, "NS-budget", fs);
+	obs_data_release(fs);
+	struct image out = {0};
+	bool got = until_results(src, f, 1, 1800, &out);
+
+	test_stall(src, f);
+
+	struct budget one = run_and_measure(src, before, n_before, low_nice, 600.0, 40);
+	check(got && one.worker_nice == low_nice && one.loader_nice == low_nice,
+	      "the inference and loader threads run at nice %d / %d (OBS's threads: %d)", one.worker_nice,
+	      one.loader_nice, base_nice);
+	check(one.busy == 1 && one.busy_not_low == 0,
+	      "CPU threads 1: one thread does the inference (%d busy of %d new threads; busiest %.0f ms), none at "
+	      "OBS's priority (%d)",
+	      one.busy, one.total_new, one.top_ms, one.busy_not_low);
+
+	size_t mark = log_mark();
+	set_int(f, "cpu_threads", 2);
+	bool replaced = wait_log(mark, "'NS-budget'", "now using 2 CPU threads", NULL, 120000);
+	until_results(src, f, 1, 1800, &out);
+	struct budget two = run_and_measure(src, before, n_before, low_nice, 600.0, 40);
+	struct fstats s;
+	get_stats(f, &s);
+	check(replaced && two.busy == 2 && two.busy_not_low == 0 && s.cpu_threads == 2,
+	      "CPU threads 2: the engine is recreated and two threads share the inference (%d busy; busiest %.0f ms), "
+	      "all at the low priority (%d not)",
+	      two.busy, two.top_ms, two.busy_not_low);
+
+	obs_source_filter_remove(src, f);
+	obs_source_release(f);
+	obs_source_release(src);
+	image_free(&out);
+	free(big);
+}
+
+/* CPU hogs for the Auto test: threads that spin at OBS's priority until told to stop. */
+static volatile bool hogs_stop;
+static void *hog_main(void *data)
+{
+	(void)data;
+	volatile uint64_t x = 0;
+	while (!hogs_stop)
+		x++;
+	return NULL;
+}
+
+/* Renders until the filter's inference height is (or is not) `height`; returns the frames it took. */
+static bool wait_height(obs_source_t *src, obs_source_t *f, long long height, bool equal, int max_s, struct fstats *s)
+{
+	struct image out = {0};
+	uint64_t end = os_gettime_ns() + (uint64_t)max_s * 1000000000ULL;
+	bool ok = false;
+	while (!ok && os_gettime_ns() < end) {
+		render_frame(src, &out);
+		get_stats(f, s);
+		ok = s->results > 0 && (s->infer_h == height) == equal;
+	}
+	image_free(&out);
+	return ok;
+}
+
+/* Auto resolution: a first stylised frame soon, the largest size that fits the target, smaller when the
+ * machine gets busier, larger again when it is free. */
+static void test_auto_resolution(void)
+{
+	char *file = work_file("chicago_640.png");
+	obs_source_t *src = make_image("auto source", file);
+	obs_data_t *fs = filter_settings("starry_night", NULL, 100, 75, -1);
+	uint64_t t0 = os_gettime_ns();
+	obs_source_t *f = add_filter(src, "NS-auto", fs);
+	obs_data_release(fs);
+	struct image out = {0};
+	bool got = until_results(src, f, 1, 1800, &out);
+	struct fstats s;
+	get_stats(f, &s);
+	double load[1] = {0.0};
+	getloadavg(load, 1);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double busy_factor = load[0] / (double)cores > 1.0 ? load[0] / (double)cores : 1.0;
+	double limit_ms = 2000.0 * busy_factor;
+	static const long long ladder[] = {144, 180, 216, 270, 360};
+	bool on_ladder = false;
+	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
+		on_ladder |= s.infer_h == ladder[i];
+	check(got && on_ladder && s.first_result_ms > 0.0 && s.first_result_ms <= limit_ms,
+	      "Auto on a 640x360 source: first stylised frame %.1f s after the filter was added (within 2 s on an idle "
+	      "machine; %.1f s allowed at load %.1f on %ld cores), inference at %lldp",
+	      s.first_result_ms / 1000.0, limit_ms / 1000.0, load[0], cores, s.infer_h);
+	(void)t0;
+
+	/* a generous target: it climbs to the source's own height */
+	set_int(f, "auto_target_ms", 60000);
+	bool top = wait_height(src, f, 360, true, 90, &s);
+	check(top, "with room to spare Auto climbs to the largest size, the source's 360p (now %lldp)", s.infer_h);
+
+	/* a target the 360p frames fit with room: it stays there */
+	double sum = 0.0;
+	int n = 0;
+	long long seen = s.results;
+	for (int i = 0; i < 3000 && n < 6; i++) {
+		render_frame(src, &out);
+		get_stats(f, &s);
+		if (s.results != seen) {
+			seen = s.results;
+			sum += s.last_ms;
+			n++;
+		}
+	}
+	double mean = n ? sum / n : 0.0;
+	long long target = (long long)(mean * 2.5) + 1;
+	set_int(f, "auto_target_ms", target);
+	bool stayed = !wait_height(src, f, 360, false, 4, &s);
+	check(n == 6 && stayed, "at a target of %lld ms (360p frames take %.0f ms) it stays at 360p", target, mean);
+
+	/* a busier machine: threads that spin at OBS's priority on every core */
+	size_t mark = log_mark();
+	int hog_count = (int)cores * 2;
+	pthread_t hogs[64];
+	hogs_stop = false;
+	for (int i = 0; i < hog_count && i < 64; i++)
+		pthread_create(&hogs[i], NULL, hog_main, NULL);
+	bool dropped = wait_height(src, f, 360, false, 60, &s);
+	long long busy_h = s.infer_h;
+	double busy_ms = s.last_ms;
+	hogs_stop = true;
+	for (int i = 0; i < hog_count && i < 64; i++)
+		pthread_join(hogs[i], NULL);
+	check(dropped && busy_h < 360 && log_has(mark, "'NS-auto'", "auto resolution: 360p ->", NULL),
+	      "with %d threads spinning at OBS's priority it steps down to %lldp (a frame took %.0f ms against the %lld "
+	      "ms target)",
+	      hog_count, busy_h, busy_ms, target);
+	bool back = wait_height(src, f, 360, true, 120, &s);
+	check(back, "when they stop it climbs back to 360p (now %lldp)", s.infer_h);
+
+	obs_source_filter_remove(src, f);
+	obs_source_release(f);
+	obs_source_release(src);
+	image_free(&out);
+	free(file);
 }
 
 /* Shuts libobs down while two filters are busy on 720p frames: one whose source the harness
@@ -996,7 +1744,7 @@ static int shutdown_while_busy(void)
 		get_stats(flt[1], &s1);
 		busy = s0.busy && s1.busy && s0.shown >= 1 && s1.shown >= 1;
 	}
-	note("shutting libobs down with both workers %s", busy ? "busy in inference" : "NOT busy (timing)");
+	check(busy, "both filters are busy in inference when libobs shuts down");
 	obs_source_release(flt[0]);
 	obs_source_release(src[0]);
 	/* src[1] and flt[1] are deliberately not released. */
@@ -1062,6 +1810,10 @@ int main(int argc, char **argv)
 		run_bench();
 	} else {
 		run_tests();
+		test_scene_cut();
+		test_smoothing_by_value();
+		test_cpu_budget();
+		test_auto_resolution();
 		size_t mark = log_mark();
 		int kept = shutdown_while_busy();
 		if (ref.engine)

@@ -1,122 +1,34 @@
 #!/usr/bin/env bash
 # Smoke test in the real OBS Studio: installs the plugin into an isolated config folder, starts `obs`
-# on a private Xvfb display (software OpenGL) with a scene whose image source carries the
-# "Neural Style" filter, and checks OBS's own log: module loaded, filter registered, style loaded,
-# frames processed. Then it asks OBS to quit and checks the filter was destroyed cleanly.
+# on a private Xvfb display (software OpenGL) with a scene whose image source carries the "Neural
+# Style" filter at its defaults, and checks OBS's own log and threads: module loaded, filter
+# registered, style loaded, a first stylised frame at an Auto-picked size, the filter's threads at a
+# lower priority than OBS's with the default thread count; the Filters window open while a script
+# switches the style, and the panel rebuilding itself with the new style; a stall of the whole
+# process (SIGSTOP) keeping the stylised frame on screen. Then it asks OBS to quit and checks the
+# filter was destroyed cleanly and OBS reports no leaks.
 # Exit status non-zero on failure. Needs obs-studio, xvfb, a C compiler with libx11-dev, ffmpeg.
-#   STYLEFILTER_SMOKE_TIMEOUT=120   seconds to wait for the log lines
+#   STYLEFILTER_OBS_TIMEOUT=120   seconds to wait for each log line
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-TIMEOUT="${STYLEFILTER_SMOKE_TIMEOUT:-120}"
+# shellcheck source=obs_env.sh
+source "$HERE/obs_env.sh"
 
 log() { printf '==> %s\n' "$*"; }
-die() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-for tool in obs Xvfb ffmpeg; do command -v "$tool" >/dev/null || die "$tool is missing"; done
+obs_env_init
+trap obs_env_cleanup EXIT
 
-TMP="$(mktemp -d)"
-XVFB_PID=""
-OBS_PID=""
-cleanup() {
-    [ -n "$OBS_PID" ] && kill -KILL "$OBS_PID" 2>/dev/null || true
-    [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+# A scene collection: one image source (640x360) with the filter at its defaults but the style, and
+# the Lua driver: the Filters window at 1 s, a style switch at 12 s.
+ffmpeg -v error -y -i "$OBS_ENV_REPO/assets/content/chicago.jpg" -vf scale=640:360 -frames:v 1 "$TMP/photo.png"
+obs_write_config Smoke 640x360 640x360
+obs_write_scene Smoke "$TMP/photo.png" 640x360 \
+    '{"id": "stylefilter_filter", "versioned_id": "stylefilter_filter", "name": "Neural Style", "enabled": true, "settings": {"style": "starry_night"}}' \
+    "$HERE/obs_drive.lua"
+export SF_DRIVE_FILTERS_AT=1 SF_DRIVE_STYLE_AT=12 SF_DRIVE_STYLE=the_scream
 
-export XDG_CONFIG_HOME="$TMP/config"
-export LIBGL_ALWAYS_SOFTWARE=1
-unset WAYLAND_DISPLAY
-CFG="$XDG_CONFIG_HOME/obs-studio"
-
-"$REPO/obs-plugin/install.sh" >/dev/null
-[ -f "$CFG/plugins/stylefilter-obs/bin/64bit/stylefilter-obs.so" ] || die "install.sh did not install the plugin"
-
-# A scene collection: one image source (640x360) with the filter at 360p.
-ffmpeg -v error -y -i "$REPO/assets/content/chicago.jpg" -vf scale=640:360 -frames:v 1 "$TMP/photo.png"
-mkdir -p "$CFG/basic/scenes" "$CFG/basic/profiles/Smoke"
-cat > "$CFG/global.ini" <<INI
-[General]
-FirstRun=false
-LastVersion=486539266
-Pre19Defaults=false
-Pre21Defaults=false
-Pre23Defaults=false
-Pre24.1Defaults=false
-
-[Basic]
-Profile=Smoke
-ProfileDir=Smoke
-SceneCollection=Smoke
-SceneCollectionFile=Smoke
-INI
-cat > "$CFG/basic/profiles/Smoke/basic.ini" <<INI
-[General]
-Name=Smoke
-
-[Video]
-BaseCX=640
-BaseCY=360
-OutputCX=640
-OutputCY=360
-FPSType=1
-FPSInt=30
-INI
-cat > "$CFG/basic/scenes/Smoke.json" <<JSON
-{
-  "name": "Smoke",
-  "current_scene": "Scene",
-  "current_program_scene": "Scene",
-  "scene_order": [{"name": "Scene"}],
-  "sources": [
-    {"id": "scene", "versioned_id": "scene", "name": "Scene",
-     "settings": {"id_counter": 1, "custom_size": false,
-                  "items": [{"name": "Photo", "id": 1, "visible": true, "locked": false,
-                             "pos": {"x": 0.0, "y": 0.0}, "scale": {"x": 1.0, "y": 1.0}, "rot": 0.0,
-                             "align": 5, "bounds_type": 0, "bounds_align": 0,
-                             "bounds": {"x": 0.0, "y": 0.0}}]}},
-    {"id": "image_source", "versioned_id": "image_source", "name": "Photo",
-     "settings": {"file": "$TMP/photo.png"},
-     "filters": [{"id": "stylefilter_filter", "versioned_id": "stylefilter_filter", "name": "Neural Style",
-                  "enabled": true, "settings": {"style": "starry_night", "resolution": 360}}]}
-  ],
-  "transitions": [],
-  "groups": []
-}
-JSON
-
-# A private X server; -displayfd picks a free display number.
-exec 3>"$TMP/display"
-Xvfb -displayfd 3 -screen 0 1280x720x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
-XVFB_PID=$!
-exec 3>&-
-for _ in $(seq 100); do [ -s "$TMP/display" ] && break; sleep 0.1; done
-[ -s "$TMP/display" ] || die "Xvfb did not start"
-export DISPLAY=":$(cat "$TMP/display")"
-
-log "starting obs on $DISPLAY (config $CFG)"
-if command -v dbus-run-session >/dev/null; then
-    dbus-run-session -- sh -c 'obs --multi --disable-shutdown-check >"$1" 2>&1 & echo $! >"$2"; wait' sh \
-        "$TMP/obs.out" "$TMP/obs.pid" &
-else
-    sh -c 'obs --multi --disable-shutdown-check >"$1" 2>&1 & echo $! >"$2"; wait' sh "$TMP/obs.out" "$TMP/obs.pid" &
-fi
-RUNNER=$!
-for _ in $(seq 100); do [ -s "$TMP/obs.pid" ] && break; sleep 0.1; done
-OBS_PID="$(cat "$TMP/obs.pid")"
-
-obs_log() { cat "$CFG"/logs/*.txt 2>/dev/null || true; }
-wait_for() {  # wait_for PATTERN DESCRIPTION
-    local end=$((SECONDS + TIMEOUT))
-    while [ $SECONDS -lt $end ]; do
-        if obs_log | grep -q -- "$1"; then echo "PASS: $2"; return 0; fi
-        kill -0 "$OBS_PID" 2>/dev/null || { obs_log | tail -30 >&2; die "obs exited early ($2 not seen)"; }
-        sleep 0.5
-    done
-    obs_log | grep stylefilter >&2 || true
-    die "$2: no log line matching '$1' within ${TIMEOUT}s"
-}
-
+log "starting obs (config $CFG)"
+OBS_ARGS=--verbose obs_start
 wait_for "\[stylefilter\] engine loaded: $CFG/plugins/stylefilter-obs/bin/64bit/stylefilter.so" \
     "OBS loaded the module from the per-user plugin folder and it loaded the engine beside it"
 wait_for "\[stylefilter\] registered filter 'stylefilter_filter' (Neural Style)" "filter registered"
@@ -124,23 +36,66 @@ wait_for "^[0-9:.]*:     stylefilter-obs.so" "listed under Loaded Modules"
 wait_for "'Neural Style': style 'The Starry Night' loaded" \
     "the scene's Neural Style filter loaded the bundled style saved by its id (starry_night)"
 wait_for "'Neural Style': inference runs on execution provider" "frames from the real render loop reach the engine"
+wait_for "'Neural Style': first stylised frame on screen" "a stylised frame is on screen"
+obs_log | grep -o "first stylised frame on screen .*" | head -1 | sed 's/^/      /'
+
+# Auto resolution and the CPU budget, as OBS runs them.
+size="$(obs_log | sed -n "s/.*'Neural Style': frames are 640x360.*, inference runs at about \([0-9]*x[0-9]*\).*/\1/p" | head -1)"
+[ -n "$size" ] || die "no inference size logged"
+obs_log | grep -q "'Neural Style': created: .*inference resolution Auto" || die "the filter did not start on Auto"
+echo "PASS: inference resolution Auto picked ${size} for the 640x360 source"
+cores="$(nproc)"
+want=$((cores / 2)); [ "$want" -ge 1 ] || want=1; [ "$want" -le 8 ] || want=8
+obs_log | grep -q "'Neural Style': engine created (device preference: Auto, $want CPU thread" \
+    || die "the engine was not created with $want CPU thread(s) (half of $cores cores)"
+echo "PASS: the engine uses $want CPU thread(s) of $cores by default"
+nice_of() { awk '{ sub(/.*\) /, ""); print $17 }' "$1"; }   # field 19 of /proc/.../stat
+main_nice="$(nice_of "/proc/$OBS_PID/stat")"
+low=$((main_nice + 10)); [ "$low" -le 19 ] || low=19
+found=0
+for task in /proc/"$OBS_PID"/task/*; do
+    comm="$(cat "$task/comm" 2>/dev/null || true)"
+    case "$comm" in
+    stylefilter-inf*|stylefilter-loa*)
+        n="$(nice_of "$task/stat")"
+        [ "$n" = "$low" ] || die "thread '$comm' runs at nice $n, not $low (OBS's threads: $main_nice)"
+        found=$((found + 1)) ;;
+    esac
+done
+[ "$found" -ge 2 ] || die "the filter's inference and loader threads were not found in OBS ($found)"
+echo "PASS: the filter's $found threads run at nice $low, below OBS's $main_nice"
+
+# The Filters window was open when the style changed: the panel rebuilt itself with the new style.
+wait_for "\[sf-drive\] filters window opened" "the Filters window of the photo source opened"
+wait_for "\[sf-drive\] style set to the_scream" "a script switched the filter to The Scream"
+wait_for "'Neural Style': style 'The Scream' loaded" "The Scream loaded"
+switched_at="$(obs_log | grep -n "\[sf-drive\] style set to the_scream" | head -1 | cut -d: -f1)"
+panel_after() { obs_log | tail -n +"$switched_at" | grep -c "'Neural Style': panel built: Style: $1" || true; }
+end=$((SECONDS + OBS_TIMEOUT))
+while [ "$(panel_after "The Scream")" -lt 1 ] && [ $SECONDS -lt $end ]; do sleep 0.5; done
+[ "$(panel_after "The Scream")" -ge 1 ] || die "the open panel was not rebuilt after The Scream loaded"
+echo "PASS: the open panel rebuilt itself when The Scream loaded (no Refresh click)"
+
+# A stall of the whole process: the stylised frame stays on screen afterwards.
+log "stopping OBS for 1.5 s (SIGSTOP), then letting it go on"
+kill -STOP "$OBS_PID"; sleep 1.5; kill -CONT "$OBS_PID"; sleep 3
 
 # Quit the way a user does when closing the main window (WM_DELETE_WINDOW, sent by a tiny Xlib helper
 # since there is no window manager); if that does not work, stop the process.
-log "asking OBS to quit (closing its main window)"
-cc -O1 -o "$TMP/x_close" "$HERE/x_close.c" -lX11 && "$TMP/x_close" "$OBS_PID" || true
-for _ in $(seq 300); do kill -0 "$OBS_PID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$OBS_PID" 2>/dev/null; then
-    echo "note: OBS did not quit when its window was closed; terminating it (shutdown is covered by tests/run.sh)"
-    kill -TERM "$OBS_PID" 2>/dev/null || true
-    sleep 2
-else
-    OBS_PID=""
+log "asking OBS to quit (closing its windows)"
+if obs_quit; then
     wait_for "'Neural Style': destroyed" "filter destroyed cleanly when OBS quit"
     leaks="$(obs_log | sed -n 's/.*Number of memory leaks: \([0-9]*\).*/\1/p' | tail -1)"
     [ "$leaks" = "0" ] && echo "PASS: OBS reports 0 memory leaks" || die "OBS reports memory leaks: ${leaks:-?}"
+    line="$(obs_log | grep "'Neural Style': destroyed" | tail -1)"
+    stalls="$(sed -n 's/.* \([0-9]*\) stalls.*/\1/p' <<<"$line")"
+    unstyled="$(sed -n 's/.* \([0-9]*\) unstyled after the first stylised frame.*/\1/p' <<<"$line")"
+    [ "${stalls:-0}" -ge 1 ] || die "the stall was not seen by the filter: $line"
+    [ "$unstyled" = "0" ] || die "the source was drawn unstyled after the first stylised frame: $line"
+    echo "PASS: after $stalls stall(s) the stylised frame stayed on screen (0 frames unstyled after the first result)"
+else
+    die "OBS did not quit when its windows were closed"
 fi
-wait "$RUNNER" 2>/dev/null || true
 echo "--- stylefilter lines of the OBS log:"
-obs_log | grep stylefilter | cut -c1-220
+obs_log | grep "\[stylefilter\] '" | grep -v "panel built" | cut -c1-220
 echo "OBS smoke test passed"

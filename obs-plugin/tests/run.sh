@@ -2,7 +2,7 @@
 # Builds the StyleFilter OBS plugin (cmake) and the libobs test harness, makes the test inputs and
 # runs the harness headless: real libobs with libobs-opengl on Xvfb (Mesa software rendering).
 # Exit status non-zero when a check fails.
-#   obs-plugin/tests/run.sh                 the tests (about 1.5 minutes on 2 cores)
+#   obs-plugin/tests/run.sh                 the tests (about 4 minutes on 2 cores)
 #   obs-plugin/tests/run.sh --bench [SECONDS] [HEIGHT]
 #                                           720p CPU figures: ms per frame, frames reused/skipped
 #   STYLEFILTER_OBS_VERBOSE=1               echo the whole libobs log
@@ -43,6 +43,12 @@ make_image() {  # make_image SRC WxH DEST
 make_image "$REPO/assets/content/chicago.jpg" 320x180 "$W/chicago_320.png"
 make_image "$REPO/assets/content/golden_gate.jpg" 256x144 "$W/golden_256.png"
 make_image "$REPO/assets/content/chicago.jpg" 1280x720 "$W/chicago_720.png"
+make_image "$REPO/assets/content/chicago.jpg" 640x360 "$W/chicago_640.png"
+make_image "$REPO/assets/content/golden_gate.jpg" 320x180 "$W/golden_320.png"
+# chicago_320 with its right quarter (x >= 240) from golden_320: a change that is no scene cut
+[ -f "$W/smooth_b_320.v2" ] || { rm -f "$W/smooth_b_320.png"; touch "$W/smooth_b_320.v2"; }
+[ -f "$W/smooth_b_320.png" ] || ffmpeg -v error -y -i "$W/chicago_320.png" -i "$W/golden_320.png" \
+    -filter_complex "[1:v]crop=80:180:240:0[r];[0:v][r]overlay=240:0:format=rgb,format=rgb24" -frames:v 1 "$W/smooth_b_320.png"
 [ -f "$W/clip.mp4" ] || ffmpeg -v error -y -loop 1 -i "$W/chicago_320.png" -t 3 -r 30 \
     -c:v libx264 -preset ultrafast -qp 0 -pix_fmt yuv420p "$W/clip.mp4"
 
@@ -52,7 +58,7 @@ OBS_DATA="$(pkg-config --variable=prefix libobs)/share/obs/obs-plugins"
 [ -f "$OBS_PLUGINS/image-source.so" ] || die "$OBS_PLUGINS/image-source.so not found (apt-get install obs-plugins)"
 
 ARGS=(--plugin "$PKG" --obs-plugins "$OBS_PLUGINS" --obs-data "$OBS_DATA" --work "$W" --test-models "$MODELS")
-LIMIT=600
+LIMIT=900
 if [ "${1:-}" = "--bench" ]; then
     ARGS+=(--bench "${2:-20}" --bench-height "${3:-720}")
     LIMIT=$(( ${2:-20} + 300 ))

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StyleFilter.Ort;
 
 namespace StyleFilter.Native;
 
@@ -143,6 +145,25 @@ public static unsafe class Exports
             Utf8Truncate(style.Artist ?? "", new Span<byte>(filled.Artist, SfStyleInfo.ArtistBytes - 1));
             Utf8Truncate(style.Year ?? "", new Span<byte>(filled.Year, SfStyleInfo.YearBytes - 1));
             *result = filled;
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "sf_device_status")]
+    public static int DeviceStatus(int device, byte* reason, nuint size) =>
+        Call("sf_device_status", () =>
+        {
+            if (reason == null && size != 0) throw Invalid($"reason is NULL but size is {size}");
+            var text = reason == null ? default : new Span<byte>(reason, (int)Math.Min(size, 4096));
+            text.Clear();
+            if (device is < (int)ExecutionDevice.Auto or > (int)ExecutionDevice.DirectML)
+                throw Invalid($"device {device} is not an sf_device (SF_DEVICE_AUTO=0 .. SF_DEVICE_DIRECTML=4)");
+            if (device is (int)ExecutionDevice.Auto or (int)ExecutionDevice.Cpu) return;
+            // The same choice sf_engine_load_style makes; a device that is not there falls back to the CPU with reasons.
+            var choice = ExecutionProviders.Select((ExecutionDevice)device, NullLogger.Instance);
+            if (choice.Provider != ProviderChoice.Cpu.Provider) return;
+            var why = string.Join("; ", choice.Fallbacks.Select(f => f.IndexOf(": ", StringComparison.Ordinal) is var at and >= 0 ? f[(at + 2)..] : f));
+            if (why.Length == 0) why = "not available on this machine";
+            if (text.Length > 1) Utf8Truncate(why, text[..^1]);
+            throw new StyleFilterException(StatusCode.Unsupported, $"{(ExecutionDevice)device} is not available: {why}");
         });
 
     // ---- engine lifetime ----------------------------------------------------------------------------------

@@ -347,6 +347,19 @@ SF_API sf_status sf_list_styles(char* buffer, size_t size, size_t* needed);
 SF_API sf_status sf_get_style_info(const char* name_or_path, sf_style_info* out);
 
 /**
+ * Can this machine run inference on `device` (one of sf_device)? SF_OK when it can (always for SF_DEVICE_AUTO and
+ * SF_DEVICE_CPU); SF_ERR_UNSUPPORTED when it cannot, with the reason a user can act on written into reason (UTF-8,
+ * NUL-terminated, truncated to fit, never inside a character), e.g. "DirectML exists on Windows only" or
+ * "libonnxruntime_providers_cuda.so is not installed beside ONNX Runtime"; SF_ERR_INVALID_ARGUMENT for a number that
+ * is not an sf_device; SF_ERR_RUNTIME when ONNX Runtime cannot be loaded. reason may be NULL when size is 0; on
+ * SF_OK it receives "". The first query of a GPU device loads its provider library (once per process), which can
+ * take a second: hosts call it off their UI thread.
+ * Added to ABI version 1 after its first release: a host that must also work with an older engine library looks it
+ * up at run time (dlsym) and, when it is missing, offers every device (the engine falls back to the CPU).
+ */
+SF_API sf_status sf_device_status(int32_t device, char* reason, size_t size);
+
+/**
  * Copies the loaded style's name (NUL-terminated) into buffer; "" when no style is loaded: the title for a style
  * pack (as sf_style_info.title), the file name without extension for a single .onnx file. A buffer too small for
  * the name gives SF_ERR_INVALID_ARGUMENT (buffer[0] = NUL when size > 0; nothing is truncated). 256 bytes are

@@ -17,7 +17,7 @@
     X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
     X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
     X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
-    X(sf_engine_get_style_mix_name) X(sf_get_style_info)
+    X(sf_engine_get_style_mix_name) X(sf_get_style_info) X(sf_device_status)
 
 #define SF_DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 SF_FUNCTIONS(SF_DECLARE_POINTER)
@@ -71,5 +71,6 @@ static int sf_load(const char* path, char* err, size_t size)
 #define sf_engine_set_style_mix (*p_sf_engine_set_style_mix)
 #define sf_engine_get_style_mix_name (*p_sf_engine_get_style_mix_name)
 #define sf_get_style_info (*p_sf_get_style_info)
+#define sf_device_status (*p_sf_device_status)
 
 #endif /* SF_LOADER_H */

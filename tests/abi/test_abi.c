@@ -749,6 +749,37 @@ static void test_style_info(const char* models)
               "  version 1 fields filled, struct_size and the field beyond kept");
 }
 
+/* sf_device_status: the CPU always; a GPU device either runs or says why not; DirectML never on Linux. */
+static void test_device_status(void)
+{
+    section("sf_device_status");
+    char reason[512];
+    memset(reason, 'x', sizeof reason);
+    if (expect_status(sf_device_status(SF_DEVICE_CPU, reason, sizeof reason), SF_OK, "CPU"))
+        CHECK(reason[0] == 0, "  reason is \"\" for an available device");
+    expect_status(sf_device_status(SF_DEVICE_AUTO, NULL, 0), SF_OK, "Auto, reason NULL with size 0");
+#ifndef _WIN32
+    memset(reason, 'x', sizeof reason);
+    if (expect_status(sf_device_status(SF_DEVICE_DIRECTML, reason, sizeof reason), SF_ERR_UNSUPPORTED, "DirectML on this OS"))
+        CHECK(strstr(reason, "Windows") != NULL && strlen(reason) < sizeof reason, "  the reason says why: \"%s\"", reason);
+#endif
+    for (int device = SF_DEVICE_CUDA; device <= SF_DEVICE_TENSORRT; device++) {
+        memset(reason, 'x', sizeof reason);
+        sf_status st = sf_device_status(device, reason, sizeof reason);
+        CHECK((st == SF_OK && reason[0] == 0) || (st == SF_ERR_UNSUPPORTED && strlen(reason) > 10 && strlen(reason) < sizeof reason &&
+                                                  strstr(sf_last_error(), reason) != NULL),
+              "device %d: %s, reason \"%s\" (also in sf_last_error)", device, status_name(st), st == SF_OK ? "" : reason);
+    }
+    /* A reason that does not fit is cut at a character boundary and still NUL-terminated. */
+    char small[8];
+    memset(small, 'x', sizeof small);
+    if (sf_device_status(SF_DEVICE_DIRECTML, small, sizeof small) == SF_ERR_UNSUPPORTED)
+        CHECK(memchr(small, 0, sizeof small) != NULL && strlen(small) == sizeof small - 1, "  a short buffer gets the reason cut to fit: \"%s\"", small);
+    expect_error(sf_device_status(99, reason, sizeof reason), SF_ERR_INVALID_ARGUMENT, "device 99");
+    expect_error(sf_device_status(-1, NULL, 0), SF_ERR_INVALID_ARGUMENT, "device -1");
+    expect_error(sf_device_status(SF_DEVICE_CPU, NULL, 16), SF_ERR_INVALID_ARGUMENT, "reason NULL with size 16");
+}
+
 static void test_threads(void)
 {
     section("threads");
@@ -907,6 +938,7 @@ int main(int argc, char** argv)
         test_style_mix(e);
         test_stats_and_list(models);
         test_style_info(models);
+        test_device_status();
         test_threads();
         test_handles();
         section("teardown");

@@ -23,6 +23,8 @@ while IFS=$'\t' read -r name file perl suite description; do
         echo "caught  $name: $description"; caught=$((caught + 1))
     fi
     mv "$file.orig" "$file"
+    touch "$file"   # newer than the mutant's build, so the next build redoes it
 done < tests/mutants/mutants.tsv
 echo "mutants: $caught caught, $missed missed, $stale stale"
+echo "(out/ may still hold the last mutant's build: run build/build.sh before other suites)"
 [ "$missed" -eq 0 ] && [ "$stale" -eq 0 ]
