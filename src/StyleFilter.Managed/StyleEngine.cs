@@ -108,13 +108,13 @@ public sealed class StyleEngine : IDisposable
             provider = ExecutionProviders.Select(Device, _log);
             try
             {
-                model = ModelLoader.Load(path, _config with { Provider = provider });
+                model = ModelLoader.Load(path, _config with { Provider = provider }, _log);
             }
             catch (StyleFilterException e) when (provider.Provider != ProviderChoice.Cpu.Provider && e.Code is StatusCode.RuntimeError or StatusCode.ModelError)
             {
                 _log.LogWarning("the {Provider} provider failed on this model ({Message}); using the CPU", provider.Provider, e.Message);
                 provider = ProviderChoice.Cpu with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };
-                model = ModelLoader.Load(path, _config);
+                model = ModelLoader.Load(path, _config, _log);
             }
         }
         catch (StyleFilterException e)

@@ -48,6 +48,12 @@ internal sealed class SingleGraphModel : StyleModel
 
     protected override OrtTensor ImageInput(ReadOnlySpan<long> shape) => _runner.Input(0, shape);
 
+    /// <summary>The graph's image input as it declares it.</summary>
+    public TensorInfo DeclaredInput => _runner.Session.Inputs[0];
+
+    /// <summary>The input declares a fixed height or width (<see cref="ModelLoader"/> tries to free it).</summary>
+    public bool DeclaresSpatialSize => DeclaredInput.Shape[2] > 0 || DeclaredInput.Shape[3] > 0;
+
     private readonly PlanarImage _blendView = new();
 
     protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level)

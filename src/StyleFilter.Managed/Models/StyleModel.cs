@@ -83,6 +83,12 @@ internal abstract unsafe class StyleModel : IDisposable
     public void Probe()
     {
         var (w, h) = InferenceSize(ProbeSide, ProbeSide, 1);
+        ProbeAt(w, h);
+    }
+
+    /// <summary>Runs one test frame of the given inference size (as <see cref="Probe"/>); returns the output's size.</summary>
+    public (int Width, int Height) ProbeAt(int w, int h)
+    {
         var input = PrepareInput(w, h);
         for (int p = 0; p < 3; p++)
         {
@@ -93,7 +99,8 @@ internal abstract unsafe class StyleModel : IDisposable
         using var blender = new TemporalBlender();
         try
         {
-            Run(blender, 0, TemporalLevel.Auto);
+            var output = Run(blender, 0, TemporalLevel.Auto);
+            return (output.Width, output.Height);
         }
         catch (InferenceTimeoutException)
         {
