@@ -16,6 +16,7 @@ internal sealed class SingleGraphModel : StyleModel
     {
         _runner = runner;
         _mixInput = mixInput;
+        Stages = [new(runner.Session, 0, 0, mixInput, "image")];
     }
 
     public static SingleGraphModel Create(OrtSession session, string name)
@@ -72,6 +73,10 @@ internal sealed class SingleGraphModel : StyleModel
     }
 
     protected override IEnumerable<SessionRunner> Runners => [_runner];
+
+    internal override IReadOnlyList<ModelStage> Stages { get; }
+
+    internal override int BlendStage(TemporalLevel level) => 0; // no features to blend in a single graph
 
     public override void Dispose() => _runner.Dispose();
 }

@@ -134,14 +134,14 @@ public sealed class OrtSession : IDisposable
     /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates (the
     /// caller owns it). A run that takes longer than timeLimit is stopped (ONNX Runtime checks between operators)
     /// and fails with SF_ERR_RUNTIME: a model is untrusted, and a Loop of 2^62 iterations must not hold a host's
-    /// frame forever.
+    /// frame forever. Outputs ONNX Runtime allocates live in <paramref name="allocateOn"/> (default: CPU memory).
     /// </summary>
-    public void Run(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, TimeSpan timeLimit)
+    public void Run(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, TimeSpan timeLimit, OrtMemoryInfo? allocateOn = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (inputs.Length != Inputs.Count || outputs.Length != Outputs.Count)
             throw new StyleFilterException(StatusCode.Internal, $"Run expects {Inputs.Count} inputs and {Outputs.Count} outputs");
-        bool allocates = Bind(inputs, outputs);
+        bool allocates = Bind(inputs, outputs, allocateOn ?? OrtMemoryInfo.DefaultInstance);
         OnnxRuntimeException? failure = null;
         _watchdog.Arm(timeLimit);
         try
@@ -170,7 +170,7 @@ public sealed class OrtSession : IDisposable
     /// On a CPU session a bound input is read in place at every run; a GPU provider copies it to the device when
     /// it is bound, so there every input is bound again before each run.
     /// </summary>
-    private bool Bind(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs)
+    private bool Bind(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, OrtMemoryInfo allocateOn)
     {
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -190,7 +190,7 @@ public sealed class OrtSession : IDisposable
         for (int j = 0; j < outputs.Length; j++)
         {
             if (outputs[j] is { } own) _binding.BindOutput(Outputs[j].Name, own);
-            else _binding.BindOutputToDevice(Outputs[j].Name, OrtMemoryInfo.DefaultInstance);
+            else _binding.BindOutputToDevice(Outputs[j].Name, allocateOn);
             _boundOutputs[j] = outputs[j];
         }
         return allocates;
