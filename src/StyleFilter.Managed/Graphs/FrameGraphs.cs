@@ -42,7 +42,6 @@ internal static class FrameGraphs
         g.Input(Frame, ElementType(k.Format), k.Height, k.Width, 4);
         var rgb = new FrameReader(g, Frame, k.Format, k.Width, k.Height).Rgb();
         var image = Resize(g, rgb, 3, k.Width, k.Height, k.ModelWidth, k.ModelHeight);
-        if (image == rgb) image = g.Op("Identity", [rgb]);
         g.Output(image, Image, Float, 1, 3, k.ModelHeight, k.ModelWidth);
         return g.ToModel();
     }
@@ -67,14 +66,17 @@ internal static class FrameGraphs
         g.Input(SceneCut, Float);
 
         // The largest R/G/B change per input pixel (0..1), and its mean over the frame.
-        var change = g.Op("Mul", [g.Op("ReduceMax", [g.Op("Abs", [g.Op("Sub", [Image, PreviousImage])])], Attr.Ints("axes", 1), Attr.Int("keepdims", 1)),
-            g.Scalar(1f / 255f)]);
-        g.Output(g.Op("ReduceMean", [change], Attr.Int("keepdims", 0)), MeanChange, Float);
+        var difference = g.Op("Abs", [g.Op("Sub", [Image, PreviousImage])]);
+        var planes = Enumerable.Range(0, 3).Select(c => g.Op("Slice", [difference, g.Int64s(c), g.Int64s(c + 1), g.Int64s(1)])).ToArray();
+        var change = g.Op("Max", planes); // (ReduceMax over the channels is several times slower)
+        var toUnit = g.Scalar(1f / 255f); // applied after averaging: one pass less at full resolution
+        var mean = g.Op("Mul", [g.Op("ReduceMean", [change], Attr.Int("keepdims", 0)), toUnit]);
+        g.Output(mean, MeanChange, Float);
 
         // Averaged over cells (TemporalBlender's MotionCell), widened by the margin, brought to the tensor's size.
         int gw = Math.Min(k.Width, DivideUp(k.ImageWidth, TemporalBlender.MotionCell));
         int gh = Math.Min(k.Height, DivideUp(k.ImageHeight, TemporalBlender.MotionCell));
-        var grid = Box(g, change, k.ImageWidth, k.ImageHeight, gw, gh);
+        var grid = g.Op("Mul", [Box(g, change, k.ImageWidth, k.ImageHeight, gw, gh), toUnit]);
         int radius = (int)MathF.Ceiling(k.MotionMargin * (float)gw / k.ImageWidth);
         if (radius > 0)
             grid = g.Op("MaxPool", [grid], Attr.Ints("kernel_shape", 2 * radius + 1, 2 * radius + 1), Attr.Ints("pads", radius, radius, radius, radius),
@@ -82,7 +84,7 @@ internal static class FrameGraphs
         grid = Resize(g, grid, 1, gw, gh, k.Width, k.Height);
         var still = g.Op("Relu", [g.Op("Sub", [g.Scalar(1f), g.Op("Mul", [grid, InverseThreshold])])]);
 
-        var strength = g.Op("Where", [g.Op("Greater", [MeanChange, SceneCut]), g.Scalar(0f), Smoothing]);
+        var strength = g.Op("Where", [g.Op("Greater", [mean, SceneCut]), g.Scalar(0f), Smoothing]);
         var blended = g.Op("Add", [Current, g.Op("Mul", [g.Op("Mul", [strength, still]), g.Op("Sub", [Previous, Current])])]);
         g.Output(blended, Blended, Float, tensor);
         if (k.CheckFinite) g.Output(FiniteCheck(g, Current), Finite, Float);
@@ -103,7 +105,8 @@ internal static class FrameGraphs
 
         var stylised = k.Batch == 1 ? Stylised : g.Op("Slice", [Stylised, g.Int64s(0), g.Int64s(1), g.Int64s(0)]);
         var rgb = Resize(g, stylised, 3, k.StylisedWidth, k.StylisedHeight, k.Width, k.Height);
-        rgb = g.Op("Clip", [rgb, g.Scalar(0f), g.Scalar(255f)]);
+        // Clamped as the C# resampler clamps; 8-bit packing clamps anyway, so without colour or alpha mixing it is left to that.
+        if (k.PreserveColour || k.Mix || k.Out == PixelFormat.Rgba32F) rgb = g.Op("Clip", [rgb, g.Scalar(0f), g.Scalar(255f)]);
         var input = new FrameReader(g, Frame, k.In, k.Width, k.Height);
         if (k.PreserveColour)
         {
@@ -114,13 +117,15 @@ internal static class FrameGraphs
         }
         if (k.Mix) rgb = g.Op("Add", [input.Rgb(), g.Op("Mul", [g.Op("Sub", [rgb, input.Rgb()]), Alpha])]);
 
-        // Pack: channels in the host's order, alpha from the input; bytes rounded from the value clamped to 0..255.
-        var planes = g.Op("Concat", [k.Out == PixelFormat.Bgra8 ? g.Op("Gather", [rgb, g.Int64s(2, 1, 0)], Attr.Int("axis", 1)) : rgb, input.Alpha()],
-            Attr.Int("axis", 1));
+        // Pack: channels in the host's order, alpha from the input; bytes rounded from the value clamped to 0..255
+        // (clamp(v, 0, 255) + 0.5 is clamp(v + 0.5, 0.5, 255.5) for every float v, and Cast truncates, as the C# does).
+        var ordered = k.Out == PixelFormat.Bgra8 ? g.Op("Gather", [rgb, g.Int64s(2, 1, 0)], Attr.Int("axis", 1)) : rgb;
+        string ToBytes(string x) => g.Op("Cast", [g.Op("Clip", [g.Op("Add", [x, g.Scalar(0.5f)]), g.Scalar(0.5f), g.Scalar(255.5f)])], Attr.Int("to", Byte));
         var packed = k.Out == PixelFormat.Rgba32F
-            ? g.Op("Mul", [planes, g.Scalar(1f / 255f)])
-            // clamp(v, 0, 255) + 0.5 is clamp(v + 0.5, 0.5, 255.5) for every float v; Cast truncates, as the C# does.
-            : g.Op("Cast", [g.Op("Clip", [g.Op("Add", [planes, g.Scalar(0.5f)]), g.Scalar(0.5f), g.Scalar(255.5f)])], Attr.Int("to", Byte));
+            ? g.Op("Mul", [g.Op("Concat", [ordered, input.Alpha()], Attr.Int("axis", 1)), g.Scalar(1f / 255f)])
+            : k.In == PixelFormat.Rgba32F
+                ? ToBytes(g.Op("Concat", [ordered, input.Alpha()], Attr.Int("axis", 1)))
+                : g.Op("Concat", [ToBytes(ordered), input.AlphaBytes()], Attr.Int("axis", 1)); // a byte's alpha stays that byte
         var hwc = g.Op("Transpose", [g.Op("Reshape", [packed, g.Int64s(4, k.Height, k.Width)])], Attr.Ints("perm", 1, 2, 0));
         g.Output(hwc, Pixels, ElementType(k.Out), k.Height, k.Width, 4);
         return g.ToModel();
@@ -201,22 +206,29 @@ internal static class FrameGraphs
     /// </summary>
     private sealed class FrameReader(OnnxGraph g, string frame, PixelFormat format, int width, int height)
     {
-        private string? _planes, _rgb, _alpha;
+        private string? _planes, _rgb, _alpha, _alphaBytes;
 
-        public string Rgb() => _rgb ??= Take(format == PixelFormat.Bgra8 ? [2, 1, 0] : [0, 1, 2]);
-        public string Alpha() => _alpha ??= Take([3]);
+        public string Rgb() => _rgb ??= ToFloat(Take(format == PixelFormat.Bgra8 ? [2, 1, 0] : [0, 1, 2]));
+        public string Alpha() => _alpha ??= ToFloat(AlphaPlane());
+        /// <summary>The alpha plane of an 8-bit frame as it is (1x1xHxW bytes).</summary>
+        public string AlphaBytes() => _alphaBytes ??= AlphaPlane();
 
+        private string AlphaPlane() => Take([3]);
+
+        /// <summary>The channels (in memory order) as 1xCxHxW, of the frame's element type.</summary>
         private string Take(long[] channels)
         {
             _planes ??= g.Op("Transpose", [frame], Attr.Ints("perm", 2, 0, 1));
             var picked = channels is [0, 1, 2] or [3]
                 ? g.Op("Slice", [_planes, g.Int64s(channels[0]), g.Int64s(channels[^1] + 1), g.Int64s(0)])
                 : g.Op("Gather", [_planes, g.Int64s(channels)], Attr.Int("axis", 0));
-            var values = format == PixelFormat.Rgba32F
-                ? g.Op("Mul", [Finite(picked), g.Scalar(255f)])
-                : g.Op("Cast", [picked], Attr.Int("to", Float));
-            return g.Op("Reshape", [values, g.Int64s(1, channels.Length, height, width)]);
+            return g.Op("Reshape", [picked, g.Int64s(1, channels.Length, height, width)]);
         }
+
+        /// <summary>0..255 floats; the conversion comes last, so that it writes straight into a graph output.</summary>
+        private string ToFloat(string planes) => format == PixelFormat.Rgba32F
+            ? g.Op("Mul", [Finite(planes), g.Scalar(255f)])
+            : g.Op("Cast", [planes], Attr.Int("to", Float));
 
         /// <summary>PixelConverter's Finite: NaN and -inf become 0, +inf 1, finite values are clamped to +-65504.</summary>
         private string Finite(string x)

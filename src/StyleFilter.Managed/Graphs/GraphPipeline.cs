@@ -25,7 +25,6 @@ internal readonly record struct FrameSettings(float Alpha, float Smoothing, bool
 /// </summary>
 internal sealed unsafe class GraphPipeline : IDisposable
 {
-    private readonly SessionConfig _config;
     private readonly OrtMemoryInfo _memory;
     private readonly Graphs<UnpackKey> _unpack;
     private readonly Graphs<BlendKey> _blend;
@@ -48,9 +47,10 @@ internal sealed unsafe class GraphPipeline : IDisposable
         _stages = model.Stages.Select(s => new Stage(s)).ToArray();
         _mix = new OrtTensor(model.Mix.Length);
         _memory = config.Provider?.DeviceMemory ?? OrtMemoryInfo.DefaultInstance;
-        _unpack = new(FrameGraphs.Unpack, config, "unpack");
-        _blend = new(FrameGraphs.Blend, config, "blend");
-        _finish = new(FrameGraphs.Finish, config, "finish");
+        var graphs = config with { Optimize = false, Spin = false }; // they are written as they should run
+        _unpack = new(FrameGraphs.Unpack, graphs, "unpack");
+        _blend = new(FrameGraphs.Blend, graphs, "blend");
+        _finish = new(FrameGraphs.Finish, graphs, "finish");
     }
 
     /// <summary>History restarts (a scene cut, a size change) since this pipeline was made; see TemporalBlender.Resets.</summary>
