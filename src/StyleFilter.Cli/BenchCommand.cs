@@ -133,8 +133,9 @@ public static class BenchCommand
         var o = new double[frames];
         for (var i = 0; i < frames; i++)
         {
-            for (int k = 0; k < engines.Length; k++)
+            for (int n = 0; n < engines.Length; n++)
             {
+                int k = i % 2 == 0 ? n : engines.Length - 1 - n; // every other round in reverse: none always runs first
                 var t = Stopwatch.GetTimestamp();
                 engines[k]();
                 e[k][i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
