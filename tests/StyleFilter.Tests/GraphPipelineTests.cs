@@ -209,6 +209,8 @@ public class GraphPipelineTests
         pair.Frame(TestFrames.Rgba(32, 32), 32, 32);       // a new size restarts it too
         Assert.Equal(2, pair.Managed.Stats.HistoryResets);
         Assert.Equal(2, pair.Graphs.Stats.HistoryResets);
+        pair.Set(e => e.ResetHistory());                   // and so does the host (a seek): nothing of before is used
+        pair.Frame(TestFrames.Rgba(32, 32, dx: 3), 32, 32);
     }
 
     [Fact]
@@ -229,10 +231,47 @@ public class GraphPipelineTests
     public void TheGraphPathIsTheOneAskedFor()
     {
         using var engine = TestFrames.Engine("zoo_dynamic.onnx");
-        Assert.Equal(FramePath.Auto, engine.FramePath);
-        Assert.Equal(FramePath.Managed, engine.ActiveFramePath); // the CPU: the C# pipeline is the faster one there
+        if (Environment.GetEnvironmentVariable("STYLEFILTER_FRAME_PATH") is null) // (set, it chooses for every engine)
+        {
+            Assert.Equal(FramePath.Auto, engine.FramePath);
+            Assert.Equal(FramePath.Managed, engine.ActiveFramePath); // the CPU: the C# pipeline is the faster one there
+        }
         engine.FramePath = FramePath.Graphs;
         Assert.Equal(FramePath.Graphs, engine.ActiveFramePath);
+        TestFrames.Fails(() => engine.FramePath = (FramePath)9, StatusCode.InvalidArgument);
+    }
+
+    [Theory]
+    [InlineData(FramePath.Managed)]
+    [InlineData(FramePath.Graphs)]
+    public void AFrameTheModelTurnsToNaNPassesThroughAndLeavesNothingBehind(FramePath path)
+    {
+        // A model that is fine on the load's test frame and on dark frames, and gives NaN on bright ones.
+        var g = new OnnxGraph("nan_when_bright");
+        g.Input("input1", Onnx.DataType.Float, 1, 3, -1, -1);
+        var bright = g.Op("Greater", [g.Op("ReduceMean", ["input1"], Attr.Int("keepdims", 0)), g.Scalar(200f)]);
+        var output = g.Op("Mul", ["input1", g.Op("Where", [bright, g.Scalar(float.NaN), g.Scalar(0.5f)])]);
+        g.Output(output, "output1", Onnx.DataType.Float, 1, 3, -1, -1);
+        var file = Path.Combine(Path.GetTempPath(), $"sf-nan-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(file, g.ToModel());
+        try
+        {
+            using var engine = new StyleEngine(new EngineOptions { IntraOpThreads = 1, FramePath = path });
+            engine.LoadStyle(file);
+            var dark = TestFrames.Rgba(40, 32);
+            var halved = TestFrames.Run(engine, dark, 40, 32);
+            var white = Enumerable.Repeat((byte)250, dark.Length).ToArray();
+            var output1 = new byte[white.Length];
+            var e = TestFrames.Fails(() => engine.Process(white, output1, 40, 32, PixelFormat.Rgba8), StatusCode.ModelError);
+            Assert.Contains("NaN", e.Message);
+            Assert.Equal(white, output1); // passed through
+            Assert.Equal(halved, TestFrames.Run(engine, dark, 40, 32)); // the history holds no NaN
+            Assert.Equal(1, engine.Stats.PassThroughFrames);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     // The blend graph on its own against TemporalBlender, at sizes the engine's models never give: input sides that

@@ -26,9 +26,9 @@ internal readonly record struct FrameSettings(float Alpha, float Smoothing, bool
 internal sealed unsafe class GraphPipeline : IDisposable
 {
     private readonly OrtMemoryInfo _memory;
-    private readonly Graphs<UnpackKey> _unpack;
-    private readonly Graphs<BlendKey> _blend;
-    private readonly Graphs<FinishKey> _finish;
+    private readonly GraphSet<UnpackKey> _unpack;
+    private readonly GraphSet<BlendKey> _blend;
+    private readonly GraphSet<FinishKey> _finish;
     private readonly HostFrame _in = new(), _out = new();
     // Scalars the engine writes and ONNX Runtime reads, and those ONNX Runtime writes back (CPU memory in every case).
     private readonly OrtTensor _smoothing = new(), _inverseThreshold = new(), _sceneCut = new(), _alpha = new();
@@ -235,7 +235,7 @@ internal sealed unsafe class GraphPipeline : IDisposable
     }
 
     /// <summary>The sessions of one kind of graph, one per key in use (a few: formats and sizes rarely change).</summary>
-    private sealed class Graphs<TKey>(Func<TKey, byte[]> build, SessionConfig config, string kind) : IDisposable where TKey : notnull
+    private sealed class GraphSet<TKey>(Func<TKey, byte[]> build, SessionConfig config, string kind) : IDisposable where TKey : notnull
     {
         private const int MaxKept = 6;
         private readonly Dictionary<TKey, Graph> _graphs = [];

@@ -43,6 +43,7 @@ internal sealed class OnnxGraph(string name)
     private readonly Dictionary<string, string> _outputNames = []; // value -> the graph output name it gets
     private int _counter;
 
+    /// <summary>A graph input; a dimension of -1 takes any size.</summary>
     public string Input(string input, int elementType, params long[] dims)
     {
         _inputs.Add(new Value(input, elementType, dims));
@@ -123,7 +124,8 @@ internal sealed class OnnxGraph(string name)
             tensor.Int64(Onnx.TensorType.ElemType, v.ElementType);
             tensor.Message(Onnx.TensorType.Shape, s =>
             {
-                foreach (var d in v.Dims) s.Message(Onnx.Shape.Dim, dim => dim.Int64(Onnx.Dimension.Value, d));
+                foreach (var d in v.Dims)
+                    s.Message(Onnx.Shape.Dim, dim => { if (d >= 0) dim.Int64(Onnx.Dimension.Value, d); }); // -1: any size
             });
         }));
     }
