@@ -203,10 +203,14 @@ public sealed class StyleEngine : IDisposable
 
     private void RetireGraphs()
     {
-        if (_graphs is null) return;
-        lock (_statsGate) _retiredGraphResets += _graphs.Resets;
-        _graphs.Dispose();
-        _graphs = null;
+        var graphs = _graphs;
+        if (graphs is null) return;
+        lock (_statsGate)
+        {
+            _retiredGraphResets += graphs.Resets; // kept: HistoryResets counts over the engine's life
+            _graphs = null;
+        }
+        graphs.Dispose();
     }
 
     /// <summary>Stylises one frame. Input and output have the same size; their formats and strides may differ.</summary>
