@@ -172,6 +172,25 @@ def int_input_model():
                       9, "int_input")
 
 
+def fixed_reshape_model():
+    """Declares a fixed 1x3x64x64 input, and its graph holds to it: a Reshape to 1x3x4096 fails at any other size."""
+    g = Graph(np.random.default_rng(0))
+    flat = g.op("Reshape", ["input1", g.const(np.array([1, 3, 64 * 64], np.int64), "shape")])
+    y = g.op("Mul", [flat, g.const(np.array(0.5, np.float32), "mul")])
+    g.nodes.append(helper.make_node("Reshape", [y, g.const(np.array([1, 3, 64, 64], np.int64), "shape")],
+                                    ["output1"], name="unflatten"))
+    return make_model(g, [dyn_image("input1", h=64, w=64)], [dyn_image("output1", h=64, w=64)], 9, "fixed_reshape")
+
+
+def fixed_output_model():
+    """Declares a fixed 1x3x64x64 input and runs at any size, but always returns 64x64 (a Resize to fixed sizes)."""
+    g = Graph(np.random.default_rng(0))
+    sizes = g.const(np.array([1, 3, 64, 64], np.int64), "sizes")
+    y = g.op("Resize", ["input1", "", "", sizes], "resize", mode="nearest")
+    g.nodes.append(helper.make_node("Mul", [y, g.const(np.array(0.5, np.float32), "mul")], ["output1"], name="half"))
+    return make_model(g, [dyn_image("input1", h=64, w=64)], [dyn_image("output1", h=64, w=64)], 13, "fixed_output")
+
+
 def runtime_fail_model():
     """Loads fine but only runs on 64x64 inputs: Reshape to a fixed 1x3x64x64 fails for any other size."""
     g = Graph(np.random.default_rng(0))
@@ -274,6 +293,9 @@ def write_test_models(out):
     small = (8, 16, 32)
     save(zoo_model(1, small, 2), os.path.join(out, "zoo_dynamic.onnx"), written)
     save(zoo_model(1, small, 2, fixed=(64, 64)), os.path.join(out, "zoo_fixed64.onnx"), written)
+    # Fixed 64x64 inputs whose graphs cannot run at other sizes: the engine keeps them at 64x64.
+    save(fixed_reshape_model(), os.path.join(out, "fixed64_reshape.onnx"), written)
+    save(fixed_output_model(), os.path.join(out, "fixed64_output.onnx"), written)
     save(conv1x1_model(np.eye(3), "identity"), os.path.join(out, "identity.onnx"), written)
     luma = np.tile(np.array([0.299, 0.587, 0.114]), (3, 1))
     save(conv1x1_model(luma, "grey"), os.path.join(out, "grey.onnx"), written)

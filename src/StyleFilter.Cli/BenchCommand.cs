@@ -9,7 +9,8 @@ namespace StyleFilter.Cli;
 /// <summary>
 /// stylefilter bench: times Process on a real photo at several resolutions, and in the same run the model's graphs
 /// alone through ONNX Runtime at the same inference size, so the engine's own cost (conversion, resizing, blending)
-/// shows as the difference of the two.
+/// shows as the difference of the two. With --paths, one engine per frame path (the C# pipeline, the graphs) is
+/// timed in the same alternation.
 /// </summary>
 public static class BenchCommand
 {
@@ -24,15 +25,17 @@ public static class BenchCommand
         var image = new Option<string?>("--image") { Description = "Picture to use as the input frame (default: assets/content/tubingen.jpg)" };
         var device = new Option<ExecutionDevice>("--device") { Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML", DefaultValueFactory = _ => ExecutionDevice.Auto };
         var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
+        var paths = new Option<string>("--paths") { Description = "Frame paths to time alternately, comma-separated: auto, managed, graphs", DefaultValueFactory = _ => "auto" };
 
-        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, markdown };
+        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, markdown, paths };
         command.SetAction(parse => Cli.Run(parse, () => Execute(parse, new Settings(parse.GetValue(style), parse.GetValue(resolutions)!, parse.GetValue(frames),
-            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(markdown)))));
+            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(markdown),
+            parse.GetValue(paths)!))));
         return command;
     }
 
     private sealed record Settings(string? Styles, string Resolutions, int Frames, int Warmup, int Threads, float Scale, string? Image,
-        ExecutionDevice Device, string? Markdown);
+        ExecutionDevice Device, string? Markdown, string Paths);
 
     private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead"];
 
@@ -48,28 +51,45 @@ public static class BenchCommand
         styleList ??= StyleCatalog.List().FirstOrDefault()?.Name
             ?? throw new CliException("no bundled styles found: pass --style NAME|PATH", ExitCodes.BadArguments);
 
+        var framePaths = ParsePaths(s.Paths);
         using var loggers = Cli.CreateLoggerFactory(parse);
         var rows = new List<string[]>();
-        string provider = "";
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            using var engine = Cli.CreateEngine(style, threads, loggers, s.Device);
-            engine.InferenceScale = scale;
-            using var raw = new Models.RawInference(style, threads, engine.Provider);
-            provider = engine.Stats.Provider;
-            foreach (var (w, h) in sizes)
+            var engines = new List<StyleEngine>();
+            try
             {
-                // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
-                var input = Ffmpeg.DecodeImage(image, w, h, "rgba",
-                    $"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}");
-                var output = new byte[input.Length];
-                engine.ResetHistory();
-                var (iw, ih) = raw.InferenceSize(w, h, scale);
-                var (ms, ort, overhead, seconds) = TimeInterleaved(frames, warmup,
-                    () => engine.Process(input, output, w, h, PixelFormat.Rgba8), () => raw.Run(iw, ih));
-                double p50 = LatencyRecorder.Percentile(ms, 0.50);
-                rows.Add([engine.Style?.Name ?? style, provider, $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
-                    F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(LatencyRecorder.Percentile(ort, 0.50)), $"{F(overhead)} ms ({overhead / p50:P0})"]);
+                foreach (var path in framePaths)
+                {
+                    var engine = Cli.CreateEngine(style, threads, loggers, s.Device);
+                    engines.Add(engine);
+                    engine.InferenceScale = scale;
+                    engine.FramePath = path;
+                }
+                using var raw = new Models.RawInference(style, threads, engines[0].Provider);
+                foreach (var (w, h) in sizes)
+                {
+                    // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
+                    var input = Ffmpeg.DecodeImage(image, w, h, "rgba",
+                        $"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}");
+                    var output = new byte[input.Length];
+                    foreach (var e in engines) e.ResetHistory();
+                    var (iw, ih) = raw.InferenceSize(w, h, scale);
+                    var timings = TimeInterleaved(frames, warmup, [.. engines.Select(e => (Action)(() => e.Process(input, output, w, h, PixelFormat.Rgba8)))],
+                        () => raw.Run(iw, ih));
+                    for (int i = 0; i < engines.Count; i++)
+                    {
+                        var (ms, ort, overhead, seconds) = timings[i];
+                        double p50 = LatencyRecorder.Percentile(ms, 0.50);
+                        var path = engines[i].ActiveFramePath == FramePath.Graphs ? "graphs" : "C#";
+                        rows.Add([engines[i].Style?.Name ?? style, $"{engines[i].Stats.Provider}, {path}", $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
+                            F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(LatencyRecorder.Percentile(ort, 0.50)), $"{F(overhead)} ms ({overhead / p50:P0})"]);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var e in engines) e.Dispose();
             }
         }
 
@@ -96,31 +116,58 @@ public static class BenchCommand
     }
 
     /// <summary>
-    /// Times the engine and the bare model alternately, call by call, so both see the same machine (on a shared
-    /// machine, two separate runs can differ by more than the engine's own cost). Returns the sorted per-call
-    /// milliseconds of each, the median of the per-pair differences (the engine's overhead) and the engine's
-    /// total seconds.
+    /// Times the engines and the bare model alternately, call by call, so all see the same machine (on a shared
+    /// machine, two separate runs can differ by more than the engine's own cost). Returns per engine the sorted
+    /// per-call milliseconds of it and of the bare model, the median of the per-call differences (the engine's
+    /// overhead) and the engine's total seconds.
     /// </summary>
-    private static (double[] Engine, double[] Ort, double Overhead, double Seconds) TimeInterleaved(int frames, int warmup, Action engine, Action ort)
+    private static (double[] Engine, double[] Ort, double Overhead, double Seconds)[] TimeInterleaved(int frames, int warmup, Action[] engines, Action ort)
     {
-        for (var i = 0; i < warmup; i++) { engine(); ort(); }
-        double[] e = new double[frames], o = new double[frames], d = new double[frames];
-        double seconds = 0;
+        for (var i = 0; i < warmup; i++)
+        {
+            foreach (var engine in engines) engine();
+            ort();
+        }
+        var e = engines.Select(_ => new double[frames]).ToArray();
+        var d = engines.Select(_ => new double[frames]).ToArray();
+        var o = new double[frames];
         for (var i = 0; i < frames; i++)
         {
+            for (int n = 0; n < engines.Length; n++)
+            {
+                int k = i % 2 == 0 ? n : engines.Length - 1 - n; // every other round in reverse: none always runs first
+                var t = Stopwatch.GetTimestamp();
+                engines[k]();
+                e[k][i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            }
             var t0 = Stopwatch.GetTimestamp();
-            engine();
-            var t1 = Stopwatch.GetTimestamp();
             ort();
-            e[i] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
-            o[i] = Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
-            d[i] = e[i] - o[i];
-            seconds += e[i] / 1000;
+            o[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            for (int k = 0; k < engines.Length; k++) d[k][i] = e[k][i] - o[i];
         }
-        Array.Sort(e);
         Array.Sort(o);
-        Array.Sort(d);
-        return (e, o, LatencyRecorder.Percentile(d, 0.5), seconds);
+        return [.. engines.Select((_, k) =>
+        {
+            double seconds = e[k].Sum() / 1000;
+            Array.Sort(e[k]);
+            Array.Sort(d[k]);
+            return (e[k], o, LatencyRecorder.Percentile(d[k], 0.5), seconds);
+        })];
+    }
+
+    private static List<FramePath> ParsePaths(string list)
+    {
+        var result = new List<FramePath>();
+        foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            result.Add(item.ToLowerInvariant() switch
+            {
+                "auto" => FramePath.Auto,
+                "managed" or "c#" => FramePath.Managed,
+                "graphs" => FramePath.Graphs,
+                _ => throw new CliException($"bad frame path '{item}' (expected auto, managed or graphs)", ExitCodes.BadArguments),
+            });
+        if (result.Count == 0) throw new CliException("--paths is empty", ExitCodes.BadArguments);
+        return result;
     }
 
     private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);

@@ -56,6 +56,19 @@ public sealed record EngineOptions
     public int IntraOpThreads { get; init; }
     public const int MaxIntraOpThreads = 1024;
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
+    /// <summary>How frames are done around the model (<see cref="StyleEngine.FramePath"/>); Auto also reads STYLEFILTER_FRAME_PATH.</summary>
+    public FramePath FramePath { get; init; } = FramePath.Auto;
+}
+
+/// <summary>How the engine does a frame's work around the model (unpacking, resizing, temporal blend, colour, alpha, packing).</summary>
+public enum FramePath
+{
+    /// <summary>The graph path on a GPU provider, the C# pipeline on the CPU (<see cref="StyleEngine.ActiveFramePath"/> says why).</summary>
+    Auto = 0,
+    /// <summary>The C# pipeline (Pipeline/): vectorised loops on the CPU around the model's graphs.</summary>
+    Managed = 1,
+    /// <summary>ONNX graphs of the engine's own (Graphs/) around the model's, run by the model's provider.</summary>
+    Graphs = 2,
 }
 
 /// <summary>What the engine has done so far; latency covers a whole Process call.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using StyleFilter.Graphs;
 using StyleFilter.Models;
 using StyleFilter.Ort;
 using StyleFilter.Pipeline;
@@ -31,6 +32,9 @@ public sealed class StyleEngine : IDisposable
     private volatile float _alpha = 1f, _smoothing = DefaultSmoothing, _scale = 1f;
     private volatile bool _preserveColour;
     private TemporalLevel _level;
+    private FramePath _framePath;
+    private GraphPipeline? _graphs; // the graph path's graphs and tensors, made at its first frame
+    private long _retiredGraphResets;
 
     /// <summary>Measured in docs/benchmarks.md: the knee of flicker against style distance and ghosting.</summary>
     public const float DefaultSmoothing = 0.75f;
@@ -49,6 +53,8 @@ public sealed class StyleEngine : IDisposable
             _log.LogInformation("intra-op threads {Asked} lowered to the {Cores} logical processors", options.IntraOpThreads, threads);
         _config = new SessionConfig(threads);
         Device = options.Device;
+        if (!Enum.IsDefined(options.FramePath)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown frame path {(int)options.FramePath}");
+        _framePath = options.FramePath == FramePath.Auto ? FramePathFromEnvironment() : options.FramePath;
         _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtRuntime.Version, OrtRuntime.LoadedFrom);
     }
 
@@ -88,8 +94,37 @@ public sealed class StyleEngine : IDisposable
         set
         {
             if (!Enum.IsDefined(value)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown temporal level {(int)value}");
-            lock (_gate) { _level = value; _blender.Reset(); }
+            lock (_gate) { _level = value; ResetAllHistory(); }
         }
+    }
+
+    /// <summary>How frames are done around the model; applies from the next frame and restarts the history.</summary>
+    public FramePath FramePath
+    {
+        get => _framePath;
+        set
+        {
+            if (!Enum.IsDefined(value)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown frame path {(int)value}");
+            lock (_gate) { _framePath = value; ResetAllHistory(); }
+        }
+    }
+
+    /// <summary>
+    /// The path frames take with the loaded style. Auto is the graph path on a GPU provider (the frame stays on the
+    /// device from the host's pixels to the result) and the C# pipeline on the CPU, where it is the faster of the two
+    /// (docs/benchmarks.md, "Frame graphs": each ONNX operator is one pass over memory, where the C# fuses steps).
+    /// </summary>
+    public FramePath ActiveFramePath =>
+        _framePath != FramePath.Auto ? _framePath : _provider.IsGpu ? FramePath.Graphs : FramePath.Managed;
+
+    /// <summary>STYLEFILTER_FRAME_PATH=managed|graphs chooses the path for hosts that cannot set it (the C ABI has no setting for it).</summary>
+    private FramePath FramePathFromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable("STYLEFILTER_FRAME_PATH");
+        if (string.IsNullOrEmpty(value)) return FramePath.Auto;
+        if (Enum.TryParse<FramePath>(value, ignoreCase: true, out var path) && Enum.IsDefined(path)) return path;
+        _log.LogWarning("STYLEFILTER_FRAME_PATH={Value} is not auto, managed or graphs: using auto", value);
+        return FramePath.Auto;
     }
 
     /// <summary>Where models run; applies from the next LoadStyle.</summary>
@@ -108,13 +143,13 @@ public sealed class StyleEngine : IDisposable
             provider = ExecutionProviders.Select(Device, _log);
             try
             {
-                model = ModelLoader.Load(path, _config with { Provider = provider });
+                model = ModelLoader.Load(path, _config with { Provider = provider }, _log);
             }
             catch (StyleFilterException e) when (provider.Provider != ProviderChoice.Cpu.Provider && e.Code is StatusCode.RuntimeError or StatusCode.ModelError)
             {
                 _log.LogWarning("the {Provider} provider failed on this model ({Message}); using the CPU", provider.Provider, e.Message);
                 provider = ProviderChoice.Cpu with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };
-                model = ModelLoader.Load(path, _config);
+                model = ModelLoader.Load(path, _config, _log);
             }
         }
         catch (StyleFilterException e)
@@ -129,7 +164,8 @@ public sealed class StyleEngine : IDisposable
             old = _model;
             _model = model;
             _provider = provider;
-            _blender.Reset();
+            RetireGraphs(); // the old model's tensors go before the model does
+            ResetAllHistory();
         }
         old?.Dispose();
         _log.LogInformation("loaded style '{Name}' ({Kind}, input {Shape}) from {Source} on {Provider} in {Ms:F0} ms",
@@ -155,8 +191,26 @@ public sealed class StyleEngine : IDisposable
         lock (_gate)
         {
             ThrowIfDisposed();
-            _blender.Reset();
+            ResetAllHistory();
         }
+    }
+
+    private void ResetAllHistory()
+    {
+        _blender.Reset();
+        _graphs?.Reset();
+    }
+
+    private void RetireGraphs()
+    {
+        var graphs = _graphs;
+        if (graphs is null) return;
+        lock (_statsGate)
+        {
+            _retiredGraphResets += graphs.Resets; // kept: HistoryResets counts over the engine's life
+            _graphs = null;
+        }
+        graphs.Dispose();
     }
 
     /// <summary>Stylises one frame. Input and output have the same size; their formats and strides may differ.</summary>
@@ -179,7 +233,7 @@ public sealed class StyleEngine : IDisposable
             }
             catch (Exception e)
             {
-                _blender.Reset(); // a failed frame may have left half an update (or NaN) in the history
+                ResetAllHistory(); // a failed frame may have left half an update (or NaN) in the history
                 PassThrough(input, output, e);
                 throw e as StyleFilterException ?? new StyleFilterException(StatusCode.Internal, $"frame failed: {e.Message}", e);
             }
@@ -208,6 +262,13 @@ public sealed class StyleEngine : IDisposable
 
     private void Stylise(StyleModel model, in FrameBuffer input, in FrameBuffer output, float alpha)
     {
+        if (ActiveFramePath == FramePath.Graphs)
+        {
+            _graphs ??= new GraphPipeline(model, _config with { Provider = _provider });
+            _graphs.Process(input, output, new FrameSettings(alpha, _smoothing, _preserveColour, _level, _scale,
+                _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin));
+            return;
+        }
         PixelConverter.Unpack(input, _input);
         var (w, h) = model.InferenceSize(input.Width, input.Height, _scale);
         var tensor = model.PrepareInput(w, h);
@@ -241,7 +302,8 @@ public sealed class StyleEngine : IDisposable
             lock (_statsGate)
             {
                 var (mean, p50, p99) = _latency.Summary();
-                return new EngineStats(_frames, mean, p50, p99, _provider.Provider, _blender.Resets, _passThrough);
+                return new EngineStats(_frames, mean, p50, p99, _provider.Provider,
+                    _blender.Resets + _retiredGraphResets + (_graphs?.Resets ?? 0), _passThrough);
             }
         }
     }
@@ -260,6 +322,7 @@ public sealed class StyleEngine : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            RetireGraphs();
             _model?.Dispose();
             _model = null;
             _blender.Dispose(); _toModel.Dispose(); _toFrame.Dispose(); _input.Dispose(); _stylised.Dispose();

@@ -138,10 +138,22 @@ public sealed class CliEndToEndTests : IDisposable
         {
             var row = Assert.Single(lines, l => l.Contains($"| {size} |", StringComparison.Ordinal));
             var cells = row.Split('|', StringSplitOptions.TrimEntries);
-            Assert.Equal("CPU", cells[2]);
+            Assert.Equal("CPU, C#", cells[2]); // the provider, and the frame path Auto chose on it
             Assert.True(double.Parse(cells[5], CultureInfo.InvariantCulture) > 0, row); // FPS
             Assert.Contains("ms (", cells[10]);                                          // overhead against ORT alone
         }
+    }
+
+    [Fact]
+    public void Bench_TimesBothFramePathsInOneRun()
+    {
+        var md = Path.Combine(_tmp, "paths.md");
+        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "64x36", "--frames", "2", "--warmup", "0",
+            "--threads", "1", "--paths", "managed,graphs", "--markdown", md);
+        AssertOk(r);
+        var rows = File.ReadAllLines(md).Where(l => l.Contains("| 64x36 |", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["CPU, C#", "CPU, graphs"], rows.Select(l => l.Split('|', StringSplitOptions.TrimEntries)[2]));
+        Assert.Equal(2, Cli("bench", "--paths", "gpu").ExitCode); // bad arguments
     }
 
     [Fact]

@@ -7,24 +7,10 @@ namespace StyleFilter.Tests;
 /// lands on the CPU with a reason; where the CUDA provider is installed the same tests check it is chosen.</summary>
 public class ExecutionProviderTests
 {
-    private sealed class Capture : ILoggerProvider, ILogger
+    private static (StyleEngine Engine, LogCapture Log) Load(ExecutionDevice device)
     {
-        public List<(LogLevel Level, string Text)> Lines { get; } = [];
-        public ILogger CreateLogger(string categoryName) => this;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? e, Func<TState, Exception?, string> format)
-        {
-            lock (Lines) Lines.Add((level, format(state, e)));
-        }
-        public void Dispose() { }
-    }
-
-    private static (StyleEngine Engine, Capture Log) Load(ExecutionDevice device)
-    {
-        var capture = new Capture();
-        var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
-        var engine = new StyleEngine(new EngineOptions { Device = device, IntraOpThreads = 1 }, factory);
+        var capture = new LogCapture();
+        var engine = new StyleEngine(new EngineOptions { Device = device, IntraOpThreads = 1 }, capture.Factory());
         engine.LoadStyle(TestPaths.TestModel("zoo_dynamic.onnx"));
         return (engine, capture);
     }

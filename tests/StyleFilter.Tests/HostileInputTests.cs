@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace StyleFilter.Tests;
@@ -191,19 +190,6 @@ public class HostileInputTests
     }
 
     [Fact]
-    public void OnnxRuntimesOwnMessagesGoToTheEnginesLogger()
-    {
-        // Before: "[E:onnxruntime:...]" lines went to stderr even with a log callback installed.
-        var logger = new ListLogger();
-        using var factory = LoggerFactory.Create(b => b.AddProvider(logger).SetMinimumLevel(LogLevel.Trace));
-        using var engine = new StyleEngine(new EngineOptions { IntraOpThreads = 1 }, factory);
-        engine.LoadStyle(TestPaths.TestModel("runtime_fail.onnx"));
-        var input = TestFrames.Rgba(40, 32);
-        Fails(() => engine.Process(input, new byte[input.Length], 40, 32, PixelFormat.Rgba8), StatusCode.RuntimeError);
-        Assert.Contains(logger.Lines, l => l.StartsWith("ONNX Runtime: ", StringComparison.Ordinal) && l.Contains("Reshape"));
-    }
-
-    [Fact]
     public void AModelAskingForMoreMemoryThanTheCapFailsAtOnce()
     {
         // Before: an Expand to gigabytes was allocated (7.5 GB for a 96x64 frame); one bigger than the machine's free
@@ -239,17 +225,26 @@ public class HostileInputTests
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int Mkfifo(string path, uint mode = 0x180 /* 0600 */);
+}
 
-    private sealed class ListLogger : ILoggerProvider, ILogger
+/// <summary>
+/// ONNX Runtime's environment is process-wide, so its messages go to the most recently created engine's logger:
+/// this test runs alone, so that no other test's engine takes them.
+/// </summary>
+[Collection(nameof(OrtLogTests))]
+[CollectionDefinition(nameof(OrtLogTests), DisableParallelization = true)]
+public class OrtLogTests
+{
+    [Fact]
+    public void OnnxRuntimesOwnMessagesGoToTheEnginesLogger()
     {
-        public readonly List<string> Lines = [];
-        public ILogger CreateLogger(string categoryName) => this;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Lines) Lines.Add(formatter(state, exception));
-        }
-        public void Dispose() { }
+        // Before: "[E:onnxruntime:...]" lines went to stderr even with a log callback installed.
+        var logger = new LogCapture();
+        using var factory = logger.Factory();
+        using var engine = new StyleEngine(new EngineOptions { IntraOpThreads = 1 }, factory);
+        engine.LoadStyle(TestPaths.TestModel("runtime_fail.onnx"));
+        var input = TestFrames.Rgba(40, 32);
+        TestFrames.Fails(() => engine.Process(input, new byte[input.Length], 40, 32, PixelFormat.Rgba8), StatusCode.RuntimeError);
+        Assert.Contains(logger.Lines, l => l.Text.StartsWith("ONNX Runtime: ", StringComparison.Ordinal) && l.Text.Contains("Reshape"));
     }
 }

@@ -16,6 +16,7 @@ internal sealed class SingleGraphModel : StyleModel
     {
         _runner = runner;
         _mixInput = mixInput;
+        Stages = [new(runner.Session, 0, 0, mixInput, "image")];
     }
 
     public static SingleGraphModel Create(OrtSession session, string name)
@@ -48,6 +49,12 @@ internal sealed class SingleGraphModel : StyleModel
 
     protected override OrtTensor ImageInput(ReadOnlySpan<long> shape) => _runner.Input(0, shape);
 
+    /// <summary>The graph's image input as it declares it.</summary>
+    public TensorInfo DeclaredInput => _runner.Session.Inputs[0];
+
+    /// <summary>The input declares a fixed height or width (<see cref="ModelLoader"/> tries to free it).</summary>
+    public bool DeclaresSpatialSize => DeclaredInput.Shape[2] > 0 || DeclaredInput.Shape[3] > 0;
+
     private readonly PlanarImage _blendView = new();
 
     protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level)
@@ -66,6 +73,10 @@ internal sealed class SingleGraphModel : StyleModel
     }
 
     protected override IEnumerable<SessionRunner> Runners => [_runner];
+
+    internal override IReadOnlyList<ModelStage> Stages { get; }
+
+    internal override int BlendStage(TemporalLevel level) => 0; // no features to blend in a single graph
 
     public override void Dispose() => _runner.Dispose();
 }

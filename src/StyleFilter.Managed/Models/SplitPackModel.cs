@@ -24,6 +24,7 @@ internal sealed class SplitPackModel : StyleModel
         _imageOutput = decoder.Session.OutputIndex(pack.Output);
         _encoderMix = pack.StyleInput is null ? -1 : encoder.Session.InputIndex(pack.StyleInput);
         _decoderMix = pack.StyleInput is null ? -1 : decoder.Session.InputIndex(pack.StyleInput);
+        Stages = [new(encoder.Session, _imageInput, _featuresOutput, _encoderMix, "features"), new(decoder.Session, _featuresInput, _imageOutput, _decoderMix, "image")];
     }
 
     public static SplitPackModel Create(ModelPack pack, SessionConfig config)
@@ -88,6 +89,10 @@ internal sealed class SplitPackModel : StyleModel
     }
 
     protected override IEnumerable<SessionRunner> Runners => [_encoder, _decoder];
+
+    internal override IReadOnlyList<ModelStage> Stages { get; }
+
+    internal override int BlendStage(TemporalLevel level) => level == TemporalLevel.Output ? 1 : 0;
 
     public override void Dispose()
     {

@@ -65,8 +65,7 @@ internal abstract unsafe class StyleModel : IDisposable
     {
         var output = RunModel(blender, _inputView, smoothing, level);
         var shape = output.Shape;
-        if (shape.Length != 4 || shape[1] != 3)
-            throw new StyleFilterException(StatusCode.ModelError, $"style '{Info.Name}' produced a [{string.Join(',', shape)}] tensor; expected 1x3xHxW");
+        if (shape.Length != 4 || shape[1] != 3) throw NotAnImage(shape);
         RequireFinite(output, "image");
         _outputView.Wrap(output.Data, (int)shape[3], (int)shape[2], 3);
         return _outputView;
@@ -83,6 +82,12 @@ internal abstract unsafe class StyleModel : IDisposable
     public void Probe()
     {
         var (w, h) = InferenceSize(ProbeSide, ProbeSide, 1);
+        ProbeAt(w, h);
+    }
+
+    /// <summary>Runs one test frame of the given inference size (as <see cref="Probe"/>); returns the output's size.</summary>
+    public (int Width, int Height) ProbeAt(int w, int h)
+    {
         var input = PrepareInput(w, h);
         for (int p = 0; p < 3; p++)
         {
@@ -93,7 +98,8 @@ internal abstract unsafe class StyleModel : IDisposable
         using var blender = new TemporalBlender();
         try
         {
-            Run(blender, 0, TemporalLevel.Auto);
+            var output = Run(blender, 0, TemporalLevel.Auto);
+            return (output.Width, output.Height);
         }
         catch (InferenceTimeoutException)
         {
@@ -149,9 +155,25 @@ internal abstract unsafe class StyleModel : IDisposable
         }
         float rest = 0;
         for (; i < data.Length; i++) rest += data[i] - data[i];
-        if (!float.IsFinite(Vector.Sum(acc) + rest))
-            throw new StyleFilterException(StatusCode.ModelError, $"model '{Info.Source}' produced NaN or infinite values in its {what}");
+        if (!float.IsFinite(Vector.Sum(acc) + rest)) throw NotFinite(what);
     }
+
+    /// <summary>The error of a frame whose model output is not a 1x3xHxW image.</summary>
+    internal StyleFilterException NotAnImage(long[] shape) =>
+        new(StatusCode.ModelError, $"style '{Info.Name}' produced a [{string.Join(',', shape)}] tensor; expected 1x3xHxW");
+
+    /// <summary>The error of a frame whose model produced NaN or inf in its image or features.</summary>
+    internal StyleFilterException NotFinite(string what) =>
+        new(StatusCode.ModelError, $"model '{Info.Source}' produced NaN or infinite values in its {what}");
+
+    /// <summary>The current style mix (one weight per mixable style; [1] for other models).</summary>
+    internal ReadOnlySpan<float> Mix => _mix;
+
+    /// <summary>The model's graphs in the order a frame runs them, for the graph path (Graphs/GraphPipeline).</summary>
+    internal abstract IReadOnlyList<ModelStage> Stages { get; }
+
+    /// <summary>The stage whose output the temporal blend applies to at this level.</summary>
+    internal abstract int BlendStage(TemporalLevel level);
 
     /// <summary>Runs the ONNX graphs on the prepared input and nothing else (a baseline for benchmarks).</summary>
     public abstract void RunInferenceOnly();
@@ -194,3 +216,9 @@ internal abstract unsafe class StyleModel : IDisposable
     internal static string Describe(TensorInfo t) =>
         $"{(t.IsFloat ? "float" : $"element type {t.ElementType}")} [{string.Join(',', t.Shape.Select(d => d < 0 ? "?" : d.ToString()))}]";
 }
+
+/// <summary>
+/// One of a model's graphs as the graph path runs it: Input takes the previous stage's output (or the image),
+/// Output is passed on (Produces says what it is, for errors), MixInput (or -1) takes the style mix.
+/// </summary>
+internal readonly record struct ModelStage(OrtSession Session, int Input, int Output, int MixInput, string Produces);

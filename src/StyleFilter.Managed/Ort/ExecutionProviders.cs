@@ -12,6 +12,12 @@ public sealed record ProviderChoice(string Provider, IReadOnlyList<string> Fallb
     internal Dictionary<string, string> Options { get; init; } = [];
 
     public static readonly ProviderChoice Cpu = new("CPU", []);
+
+    /// <summary>A GPU provider (its tensors can stay in device memory from one graph to the next).</summary>
+    public bool IsGpu => EpDevices.Length > 0;
+
+    /// <summary>Where the provider's tensors live: its device's memory, or CPU memory for the CPU.</summary>
+    internal OrtMemoryInfo DeviceMemory => IsGpu ? EpDevices[0].GetMemoryInfo(OrtDeviceMemoryType.DEFAULT) : OrtMemoryInfo.DefaultInstance;
 }
 
 /// <summary>

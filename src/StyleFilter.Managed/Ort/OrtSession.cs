@@ -15,7 +15,17 @@ public sealed record TensorInfo(string Name, int ElementType, long[] Shape)
 public sealed class InferenceTimeoutException(string message) : StyleFilterException(StatusCode.RuntimeError, message);
 
 /// <summary>How a session is created: threads and the execution provider.</summary>
-public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provider = null);
+public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provider = null)
+{
+    /// <summary>
+    /// ONNX Runtime's graph optimisations (all levels) for models; the engine's own frame graphs are written as they
+    /// should run, and the optimisers only slow them (the transpose optimiser turns a plane's slice into a gather).
+    /// </summary>
+    public bool Optimize { get; init; } = true;
+
+    /// <summary>Whether the session's threads spin after a run waiting for more work (ONNX Runtime's default).</summary>
+    public bool Spin { get; init; } = true;
+}
 
 /// <summary>
 /// An error ONNX Runtime reported, as the engine's error: the model's fault (no such file, no model, invalid
@@ -40,13 +50,15 @@ public sealed class OrtException(string message, OnnxRuntimeException error)
 
 /// <summary>
 /// An ONNX Runtime inference session with its input/output signature, run through an <see cref="OrtIoBinding"/>:
-/// values stay bound across runs, so a steady stream of frames allocates nothing.
+/// values stay bound across runs, so a steady stream of frames allocates nothing. There are two bindings, each kept
+/// for the values it last ran with: a caller that alternates between two sets (the graph path's history, used in
+/// turn) finds each set still bound.
 /// </summary>
 public sealed class OrtSession : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly OrtIoBinding _binding;
-    private readonly OrtValue?[] _boundInputs, _boundOutputs;
+    private readonly Binding[] _bindings;
+    private int _lastBinding;
     private readonly bool _rebindInputsEveryRun;
     private readonly RunWatchdog _watchdog = new();
     private bool _disposed;
@@ -71,10 +83,8 @@ public sealed class OrtSession : IDisposable
         Source = source;
         Inputs = session.InputNames.Select(n => Describe(n, session.InputMetadata[n])).ToArray();
         Outputs = session.OutputNames.Select(n => Describe(n, session.OutputMetadata[n])).ToArray();
-        _boundInputs = new OrtValue?[Inputs.Count];
-        _boundOutputs = new OrtValue?[Outputs.Count];
         _rebindInputsEveryRun = rebindInputsEveryRun;
-        _binding = session.CreateIoBinding();
+        _bindings = [new(session, Inputs.Count, Outputs.Count), new(session, Inputs.Count, Outputs.Count)];
     }
 
     private static TensorInfo Describe(string name, NodeMetadata m) =>
@@ -97,9 +107,13 @@ public sealed class OrtSession : IDisposable
         InferenceSession? session = null;
         try
         {
-            using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var options = new SessionOptions
+            {
+                GraphOptimizationLevel = config.Optimize ? GraphOptimizationLevel.ORT_ENABLE_ALL : GraphOptimizationLevel.ORT_DISABLE_ALL,
+            };
             if (config.IntraOpThreads > 0) options.IntraOpNumThreads = config.IntraOpThreads;
             options.AddSessionConfigEntry("session.use_env_allocators", "1"); // the environment's capped arena
+            if (!config.Spin) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
             try { session = open(options); }
             catch (Exception e) when (e is not (StyleFilterException or OutOfMemoryException))
@@ -134,19 +148,20 @@ public sealed class OrtSession : IDisposable
     /// in place (it must have the right shape), a null one is replaced by a value ONNX Runtime allocates (the
     /// caller owns it). A run that takes longer than timeLimit is stopped (ONNX Runtime checks between operators)
     /// and fails with SF_ERR_RUNTIME: a model is untrusted, and a Loop of 2^62 iterations must not hold a host's
-    /// frame forever.
+    /// frame forever. Outputs ONNX Runtime allocates live in <paramref name="allocateOn"/> (default: CPU memory).
     /// </summary>
-    public void Run(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, TimeSpan timeLimit)
+    public void Run(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, TimeSpan timeLimit, OrtMemoryInfo? allocateOn = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (inputs.Length != Inputs.Count || outputs.Length != Outputs.Count)
             throw new StyleFilterException(StatusCode.Internal, $"Run expects {Inputs.Count} inputs and {Outputs.Count} outputs");
-        bool allocates = Bind(inputs, outputs);
+        var binding = Choose(inputs, outputs);
+        bool allocates = Bind(binding, inputs, outputs, allocateOn ?? OrtMemoryInfo.DefaultInstance);
         OnnxRuntimeException? failure = null;
         _watchdog.Arm(timeLimit);
         try
         {
-            _session.RunWithBinding(_watchdog.Options, _binding);
+            _session.RunWithBinding(_watchdog.Options, binding.IoBinding);
         }
         catch (OnnxRuntimeException e)
         {
@@ -162,52 +177,84 @@ public sealed class OrtSession : IDisposable
                 throw new InferenceTimeoutException($"running '{Source}' took longer than {timeLimit.TotalSeconds:F0} s and was stopped");
             throw new OrtException($"running '{Source}'", failure); // the message is built only on failure: Run is per frame
         }
-        if (allocates) TakeAllocatedOutputs(outputs);
+        if (allocates) TakeAllocatedOutputs(binding, outputs);
+    }
+
+    /// <summary>The binding that already holds these values, else the one used less recently.</summary>
+    private Binding Choose(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs)
+    {
+        int chosen = 1 - _lastBinding;
+        for (int b = 0; b < _bindings.Length; b++)
+            if (_bindings[b].Holds(inputs, outputs)) { chosen = b; break; }
+        _lastBinding = chosen;
+        return _bindings[chosen];
     }
 
     /// <summary>
-    /// (Re)binds what changed since the last run; true when some output is left for ONNX Runtime to allocate.
+    /// (Re)binds what changed since this binding's last run; true when some output is left for ONNX Runtime to allocate.
     /// On a CPU session a bound input is read in place at every run; a GPU provider copies it to the device when
     /// it is bound, so there every input is bound again before each run.
     /// </summary>
-    private bool Bind(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs)
+    private bool Bind(Binding b, ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs, OrtMemoryInfo allocateOn)
     {
         for (int i = 0; i < inputs.Length; i++)
         {
-            if (!_rebindInputsEveryRun && ReferenceEquals(_boundInputs[i], inputs[i])) continue;
-            _binding.BindInput(Inputs[i].Name, inputs[i]);
-            _boundInputs[i] = inputs[i];
+            if (!_rebindInputsEveryRun && ReferenceEquals(b.Inputs[i], inputs[i])) continue;
+            b.IoBinding.BindInput(Inputs[i].Name, inputs[i]);
+            b.Inputs[i] = inputs[i];
         }
         bool allocates = false, changed = false;
         for (int j = 0; j < outputs.Length; j++)
         {
             allocates |= outputs[j] is null;
-            changed |= outputs[j] is null || !ReferenceEquals(_boundOutputs[j], outputs[j]);
+            changed |= outputs[j] is null || !ReferenceEquals(b.Outputs[j], outputs[j]);
         }
         if (!changed) return false;
         // Bound in output order, so that the values ONNX Runtime hands back are in that order too.
-        _binding.ClearBoundOutputs();
+        b.IoBinding.ClearBoundOutputs();
         for (int j = 0; j < outputs.Length; j++)
         {
-            if (outputs[j] is { } own) _binding.BindOutput(Outputs[j].Name, own);
-            else _binding.BindOutputToDevice(Outputs[j].Name, OrtMemoryInfo.DefaultInstance);
-            _boundOutputs[j] = outputs[j];
+            if (outputs[j] is { } own) b.IoBinding.BindOutput(Outputs[j].Name, own);
+            else b.IoBinding.BindOutputToDevice(Outputs[j].Name, allocateOn);
+            b.Outputs[j] = outputs[j];
         }
         return allocates;
     }
 
-    private void TakeAllocatedOutputs(Span<OrtValue?> outputs)
+    private static void TakeAllocatedOutputs(Binding b, Span<OrtValue?> outputs)
     {
         // Not disposed as a whole: that would dispose the values handed to the caller too.
-        var values = _binding.GetOutputValues();
+        var values = b.IoBinding.GetOutputValues();
         for (int j = 0; j < outputs.Length; j++)
         {
             if (outputs[j] is null) outputs[j] = values.ElementAt(j);
             else values.ElementAt(j).Dispose(); // another handle on our own output
         }
         // The binding still holds the allocated values: forget them, so the next run binds again.
-        _binding.ClearBoundOutputs();
-        Array.Clear(_boundOutputs);
+        b.IoBinding.ClearBoundOutputs();
+        Array.Clear(b.Outputs);
+    }
+
+    /// <summary>An OrtIoBinding and the values bound in it (null: nothing, or a value ONNX Runtime allocates).</summary>
+    private sealed class Binding(InferenceSession session, int inputs, int outputs) : IDisposable
+    {
+        public OrtIoBinding IoBinding { get; } = session.CreateIoBinding();
+        public OrtValue?[] Inputs { get; } = new OrtValue?[inputs];
+        public OrtValue?[] Outputs { get; } = new OrtValue?[outputs];
+
+        public bool Holds(ReadOnlySpan<OrtValue> inputs, Span<OrtValue?> outputs)
+        {
+            for (int i = 0; i < inputs.Length; i++) if (!ReferenceEquals(Inputs[i], inputs[i])) return false;
+            for (int j = 0; j < outputs.Length; j++) if (outputs[j] is null || !ReferenceEquals(Outputs[j], outputs[j])) return false;
+            return true;
+        }
+
+        public void Dispose()
+        {
+            IoBinding.Dispose();
+            Array.Clear(Inputs);
+            Array.Clear(Outputs);
+        }
     }
 
     /// <summary>Sets ONNX Runtime's terminate flag on a run that outlives its time limit.</summary>
@@ -264,10 +311,8 @@ public sealed class OrtSession : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _binding.Dispose();
+        foreach (var b in _bindings) b.Dispose();
         _session.Dispose();
         _watchdog.Dispose();
-        Array.Clear(_boundInputs);
-        Array.Clear(_boundOutputs);
     }
 }

@@ -34,7 +34,7 @@ public sealed class TemporalBlender : IDisposable
     private readonly PlanarImage _grid = new();          // the change per motion cell, when the tensor is finer
     private readonly Resampler _toTensor = new();
     /// <summary>Side of the square of input pixels over which the change is averaged (the features' cell).</summary>
-    private const int MotionCell = 4;
+    internal const int MotionCell = 4;
 
     private static int DivideUp(int a, int b) => (a + b - 1) / b;
     private readonly BoxRanges _columns = new(), _rows = new();
