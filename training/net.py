@@ -148,23 +148,17 @@ class SeparableResidualBlock(nn.Module):
         return x + self.b(self.a(x, mix), mix)
 
 
-class FastEncoder(nn.Module):
+class FastEncoder(Encoder):
     """The CPU tier's encoder: two stride-2 3x3 convs straight from the image (no 9x9 at full resolution), then
-    separable residual blocks at 1/4 size, where almost all of the work is."""
+    separable residual blocks at 1/4 size, where almost all of the work is. forward is Encoder's."""
 
     def __init__(self, widths=(16, 32, 64), res_blocks: int = 3, n_styles: int = 1):
-        super().__init__()
+        nn.Module.__init__(self)
         c1, _, c3 = widths
         self.layers = nn.ModuleList([
             ConvLayer(3, c1, 3, 2, n_styles),
             ConvLayer(c1, c3, 3, 2, n_styles),
         ] + [SeparableResidualBlock(c3, n_styles) for _ in range(res_blocks)])
-
-    def forward(self, image: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
-        x = image * (1.0 / 127.5) - 1.0
-        for layer in self.layers:
-            x = layer(x, mix)
-        return x
 
 
 class FastDecoder(nn.Module):
