@@ -242,6 +242,8 @@ static bool take_result(struct style_filter *f, uint32_t cx, uint32_t cy)
 	cost_add(&f->upload_cost, t0);
 	f->out_source_w = cx;
 	f->out_source_h = cy;
+	memcpy(f->out_sig, r->sig, sizeof(f->out_sig));
+	f->out_has_sig = r->has_sig;
 	f->out_valid = true;
 	return true;
 }
@@ -259,7 +261,7 @@ static bool result_fits(struct style_filter *f, uint32_t cx, uint32_t cy)
 {
 	if (!f->out_valid || f->out_source_w != cx || f->out_source_h != cy)
 		return false;
-	bool cut = f->have_frame_sig && f->shown->has_sig && is_scene_cut(f->shown->sig, f->frame_sig);
+	bool cut = f->have_frame_sig && f->out_has_sig && is_scene_cut(f->out_sig, f->frame_sig);
 	if (cut && !f->in_cut)
 		flog(LOG_DEBUG, f, "the picture changed like a scene cut: showing it unstyled until its result is out");
 	f->in_cut = cut;

@@ -91,6 +91,8 @@ struct style_filter {
 	gs_texture_t *out_tex;
 	uint32_t out_w, out_h;               /* out_tex's size */
 	uint32_t out_source_w, out_source_h; /* the size of the video frames its result belongs to */
+	uint8_t out_sig[SIG_BYTES];          /* the signature of the frame it was made from */
+	bool out_has_sig;
 	bool out_valid;
 	struct frame_buf *fill;  /* input buffer being filled from the stage surface */
 	struct frame_buf *shown; /* result uploaded to out_tex */
