@@ -144,8 +144,13 @@ internal sealed record ModelPack(
             JsonValueKind.Number => v.GetRawText(),
             _ => null,
         } : null;
-        var tier = Text("tier") is { } t && Enum.TryParse<ModelTier>(t, ignoreCase: true, out var parsed) && parsed != ModelTier.Auto
-            ? parsed : (ModelTier?)null;
+        ModelTier? tier = Text("tier")?.ToLowerInvariant() switch   // an unknown word is no tier (the pack stays usable)
+        {
+            "fast" => ModelTier.Fast,
+            "compact" => ModelTier.Compact,
+            "full" => ModelTier.Full,
+            _ => null,
+        };
         return new PackLabel(Text("title") ?? Text("name"), Text("artist"), Text("year"), tier, Text("tier_of"));
     }
 

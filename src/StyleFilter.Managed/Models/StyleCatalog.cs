@@ -75,8 +75,8 @@ public static class StyleCatalog
     public static (string Path, ModelTier Tier, string? Note) ResolveTier(string nameOrPath, ModelTier wanted, bool gpu,
         IEnumerable<string>? directories = null)
     {
-        var path = Resolve(nameOrPath, directories);
-        var all = All(directories);
+        var all = All(directories);   // read once: every entry's manifest is parsed
+        var path = Resolve(nameOrPath, all);
         var style = all.FirstOrDefault(e => string.Equals(e.Path, path, StringComparison.Ordinal));
         if (style is null || (style.TierOf is not null && all.Any(e => string.Equals(e.Name, style.TierOf, StringComparison.OrdinalIgnoreCase))))
             return (path, style?.Tier ?? ModelTier.Compact, null);
@@ -119,15 +119,21 @@ public static class StyleCatalog
     }
 
     /// <summary>A path that exists is taken as is; otherwise the name is looked up among the bundled styles.</summary>
-    public static string Resolve(string nameOrPath, IEnumerable<string>? directories = null)
+    public static string Resolve(string nameOrPath, IEnumerable<string>? directories = null) =>
+        Resolve(nameOrPath, () => All(directories));
+
+    private static string Resolve(string nameOrPath, IReadOnlyList<CatalogEntry> all) => Resolve(nameOrPath, () => all);
+
+    private static string Resolve(string nameOrPath, Func<IReadOnlyList<CatalogEntry>> catalog)
     {
         if (string.IsNullOrWhiteSpace(nameOrPath)) throw new StyleFilterException(StatusCode.InvalidArgument, "style name or path is empty");
         if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath)) return Path.GetFullPath(nameOrPath);
         if (nameOrPath.IndexOfAny(['/', '\\']) >= 0 || Path.HasExtension(nameOrPath))
             throw new StyleFilterException(StatusCode.ModelError, $"model not found: '{nameOrPath}' does not exist");
-        var match = All(directories).FirstOrDefault(e => string.Equals(e.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
+        var all = catalog();   // only when the name is not a path: a path needs no scan of the model folders
+        var match = all.FirstOrDefault(e => string.Equals(e.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (match is not null) return match.Path;
-        var known = string.Join(", ", List(directories).Select(e => e.Name));
+        var known = string.Join(", ", all.Where(e => e.TierOf is null).Select(e => e.Name));
         throw new StyleFilterException(StatusCode.ModelError,
             $"style '{nameOrPath}' is neither a file nor a bundled style (bundled: {(known.Length == 0 ? "none found" : known)})");
     }
