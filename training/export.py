@@ -96,7 +96,8 @@ def _export(module, args, path, input_names, output_names, dynamic_axes):
     onnx.checker.check_model(model)
 
 
-def export_pack(net: StyleNet, folder: str, name: str, styles=None, description: str = "", size: int = 64) -> dict:
+def export_pack(net: StyleNet, folder: str, name: str, styles=None, description: str = "", size: int = 64,
+                tier_of: str | None = None) -> dict:
     """Writes encoder.onnx, decoder.onnx and manifest.json into `folder`; returns the manifest."""
     net = copy.deepcopy(net).eval()
     os.makedirs(folder, exist_ok=True)
@@ -123,6 +124,9 @@ def export_pack(net: StyleNet, folder: str, name: str, styles=None, description:
         "encoder": "encoder.onnx", "decoder": "decoder.onnx",
         "input": "image", "features": "features", "output": "image", "multiple": MULTIPLE,
     }
+    manifest["tier"] = network_tier(net)
+    if tier_of:
+        manifest["tier_of"] = tier_of   # a network size of that style: lists fold it into the style's entry
     if multi:
         manifest["styles"] = [short_title(s) for s in styles]
         manifest["style_input"] = "style"
@@ -133,6 +137,13 @@ def export_pack(net: StyleNet, folder: str, name: str, styles=None, description:
         json.dump(manifest, f, indent=2)
         f.write("\n")
     return manifest
+
+
+def network_tier(net: StyleNet) -> str:
+    """The engine's name for the network's size (manifest "tier"): fast, compact or full."""
+    if net.config.get("arch") == "fast":
+        return "fast"
+    return "full" if tuple(net.config["width"]) == WIDTHS["full"] else "compact"
 
 
 def export_fused(net: StyleNet, path: str, size: int = 64):
@@ -206,6 +217,7 @@ def main(argv=None):
     ap.add_argument("--zip", action="store_true", help="also write the pack as PACK.zip")
     ap.add_argument("--name", help="name shown to users (default: the style's title)")
     ap.add_argument("--description", default="")
+    ap.add_argument("--tier-of", help="the bundled style this pack is another network size of (manifest tier_of)")
     ap.add_argument("--style", help="bake this style of a multi-style checkpoint into a single-style export")
     ap.add_argument("--mix", help="bake these mix weights (comma-separated) of a multi-style checkpoint")
     ap.add_argument("--verify", action="store_true", help="render with the engine CLI and compare with PyTorch")
@@ -234,7 +246,7 @@ def main(argv=None):
         a.description = (", ".join(style_title(s) for s in styles) +
                          f". StyleFilter split pack made by training/ (widths {w}, {net.config['res_blocks']} residual blocks).")
     if a.pack:
-        export_pack(net, a.pack, name, styles, a.description)
+        export_pack(net, a.pack, name, styles, a.description, tier_of=a.tier_of)
         print(f"wrote pack {a.pack}")
         if a.zip:
             zip_pack(a.pack, a.pack.rstrip("/") + ".zip")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled styles with the ImageNet ResNet18 loss network, exactly as models/README.md records them.
 #   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry singles_base singles
-#                                   fast7_base fast7 stable export (default: all); evaluate (docs/, after build/build.sh)
+#                                   singles_short fast7_base fast7 stable stable_full export (default: all); evaluate (docs/, after build/build.sh)
 # Every step resumes where it stopped (--resume) when its run folder already holds a checkpoint, so a run cut
 # short by the end of a session goes on in the next one. The final checkpoints are copied into
 # training/checkpoints/ (a few MB each, committed) so that a later session can resume or fine-tune them.
@@ -87,7 +87,18 @@ step_fast7() {          # then the temporal and noise-stability losses
 # The Starry Night's per-frame warping error falls from 0.93 to 0.19 x 1e-3, below the random-loss-network tint's
 # 0.24, while its style distance (0.54 -> 0.80) stays far closer to the painting than the tint's 1.25 (issue 11;
 # 100 / 1 / 500 gave 0.37 and 0.65). Each continues the committed network of its styles.
-STABLE_SINGLES="wave"   # the singles given the stable step so far (Woman with a Hat and Udnie: next session)
+# The Scream, Composition VII and The Shipwreck read as palettes in the mix: each gets a shorter single-style run
+# of its own, then goes straight to the stable step (which its temporal terms replace).
+SINGLES_SHORT="the_scream composition_vii shipwreck"
+step_singles_short() {
+    for s in $SINGLES_SHORT; do
+        train "$RUNS/${s}_single_base" --styles "$s" --init training/checkpoints/mix7.pt --no-temporal \
+            --iters 600 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 \
+            --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 \
+            --seed 13 --log-every 50 --sample-every 200 --save-every 50
+    done
+}
+STABLE_SINGLES="${STABLE_SINGLES:-udnie woman_with_hat wave $SINGLES_SHORT}"
 STABLE=(--temporal-weight 200 --feature-weight 2 --noise-weight 1000 --static-frac 0.4 --noise-std 6)
 step_stable() {
     train "$RUNS/starry_night_stable" --styles starry_night --init training/checkpoints/mix7.pt \
@@ -97,11 +108,18 @@ step_stable() {
         --iters 200 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" "${STABLE[@]}" \
         --seed 22 --log-every 25 --sample-every 100 --save-every 25
     for s in $STABLE_SINGLES; do
-        train "$RUNS/${s}_stable" --styles "$s" --init "training/checkpoints/${s}_single.pt" \
+        local start="training/checkpoints/${s}_single.pt"
+        if [[ " $SINGLES_SHORT " == *" $s "* ]]; then start="$RUNS/${s}_single_base/checkpoint.pt"; fi
+        train "$RUNS/${s}_stable" --styles "$s" --init "$start" \
             --iters 150 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 \
             --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 "${STABLE[@]}" \
             --seed 23 --log-every 25 --sample-every 100 --save-every 25
     done
+}
+step_stable_full() {    # the same for the full width of The Starry Night
+    train "$RUNS/starry_full_stable" --styles starry_night --width full --init training/checkpoints/starry_night_full.pt \
+        --iters 150 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" "${STABLE[@]}" \
+        --seed 24 --log-every 25 --sample-every 75 --save-every 25
 }
 step_export() {
     local mix="$RUNS/mix7_stable/checkpoint.pt"
@@ -114,8 +132,8 @@ step_export() {
         "$PY" -m training.export --checkpoint "$run" "${style[@]}" --pack "models/$s" --verify
     done
     "$PY" -m training.export --checkpoint "$mix" --pack models/paintings_mix --name "Seven paintings (mix)" --verify
-    "$PY" -m training.export --checkpoint "$RUNS/starry_full/checkpoint.pt" --pack models/starry_night_full \
-        --name "The Starry Night (full width)" --verify
+    "$PY" -m training.export --checkpoint "$RUNS/starry_full_stable/checkpoint.pt" --pack models/starry_night_full \
+        --name "The Starry Night (full width)" --tier-of starry_night --verify
     mkdir -p training/checkpoints
     cp "$RUNS/mix7/checkpoint.pt" training/checkpoints/mix7.pt
     # weights only (an --init start, not --resume): with Adam's state the full width would be 17 MB
@@ -124,6 +142,7 @@ step_export() {
     for s in $SINGLES; do weights_only "$RUNS/${s}_single/checkpoint.pt" "training/checkpoints/${s}_single.pt"; done
     weights_only "$RUNS/mix7_stable/checkpoint.pt" training/checkpoints/mix7_stable.pt
     weights_only "$RUNS/starry_night_stable/checkpoint.pt" training/checkpoints/starry_night_stable.pt
+    weights_only "$RUNS/starry_full_stable/checkpoint.pt" training/checkpoints/starry_night_full_stable.pt
     for s in $STABLE_SINGLES; do weights_only "$RUNS/${s}_stable/checkpoint.pt" "training/checkpoints/${s}_stable.pt"; done
 }
 
@@ -152,7 +171,7 @@ step_evaluate() {        # docs/: contact sheets, distance table, warping error 
 }
 
 steps=("$@")
-if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles fast7_base fast7 stable export); fi
+if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles singles_short fast7_base fast7 stable stable_full export); fi
 for s in "${steps[@]}"; do
     echo "== training/retrain.sh: $s" >&2
     "step_$s"

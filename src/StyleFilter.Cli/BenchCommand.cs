@@ -24,18 +24,19 @@ public static class BenchCommand
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var image = new Option<string?>("--image") { Description = "Picture to use as the input frame (default: assets/content/tubingen.jpg)" };
         var device = new Option<ExecutionDevice>("--device") { Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML", DefaultValueFactory = _ => ExecutionDevice.Auto };
+        var tier = Cli.TierOption();
         var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
         var paths = new Option<string>("--paths") { Description = "Frame paths to time alternately, comma-separated: auto, managed, graphs", DefaultValueFactory = _ => "auto" };
 
-        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, markdown, paths };
+        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, tier, markdown, paths };
         command.SetAction(parse => Cli.Run(parse, () => Execute(parse, new Settings(parse.GetValue(style), parse.GetValue(resolutions)!, parse.GetValue(frames),
-            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(markdown),
+            parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(tier), parse.GetValue(markdown),
             parse.GetValue(paths)!))));
         return command;
     }
 
     private sealed record Settings(string? Styles, string Resolutions, int Frames, int Warmup, int Threads, float Scale, string? Image,
-        ExecutionDevice Device, string? Markdown, string Paths);
+        ExecutionDevice Device, ModelTier Tier, string? Markdown, string Paths);
 
     private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead"];
 
@@ -61,12 +62,12 @@ public static class BenchCommand
             {
                 foreach (var path in framePaths)
                 {
-                    var engine = Cli.CreateEngine(style, threads, loggers, s.Device);
+                    var engine = Cli.CreateEngine(style, threads, loggers, s.Device, s.Tier);
                     engines.Add(engine);
                     engine.InferenceScale = scale;
                     engine.FramePath = path;
                 }
-                using var raw = new Models.RawInference(style, threads, engines[0].Provider);
+                using var raw = new Models.RawInference(engines[0].Style!.Source, threads, engines[0].Provider);   // the network the engine chose
                 foreach (var (w, h) in sizes)
                 {
                     // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.

@@ -109,11 +109,12 @@ namespace StyleFilter.Cli
         }
 
         /// <summary>Builds the engine with the style loaded; a style that is neither a file nor bundled fails before ONNX Runtime loads.</summary>
-        public static StyleEngine CreateEngine(string style, int threads, ILoggerFactory loggers, ExecutionDevice device = ExecutionDevice.Auto)
+        public static StyleEngine CreateEngine(string style, int threads, ILoggerFactory loggers, ExecutionDevice device = ExecutionDevice.Auto,
+            ModelTier tier = ModelTier.Auto)
         {
             if (threads < 0) throw new CliException("--threads must be 0 (automatic) or more", ExitCodes.BadArguments);
             var resolved = StyleCatalog.Resolve(style);
-            var engine = new StyleEngine(new EngineOptions { IntraOpThreads = threads, Device = device }, loggers);
+            var engine = new StyleEngine(new EngineOptions { IntraOpThreads = threads, Device = device, Tier = tier }, loggers);
             try
             {
                 engine.LoadStyle(style);
@@ -132,6 +133,12 @@ namespace StyleFilter.Cli
             }
             return engine;
         }
+
+        public static Option<ModelTier> TierOption() => new("--tier")
+        {
+            Description = "Which network of the style: Auto (Fast on the CPU, Full on a GPU, where the style has them), Fast, Compact or Full",
+            DefaultValueFactory = _ => ModelTier.Auto,
+        };
 
         public static void CheckRange(string option, float? value, float min, float max, bool minExclusive = false)
         {

@@ -23,20 +23,21 @@ public static class RenderCommand
         var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (features for packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
 
         var motion = new Option<float?>("--motion-threshold") { Description = "Input colour change (0..1) at which a pixel counts as moving and is not smoothed (default: the engine's)" };
+        var tier = Cli.TierOption();
         var lossless = new Option<bool>("--lossless") { Description = "Write video losslessly (RGB H.264, .mkv or .mp4) for measuring; alpha is dropped" };
-        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, lossless };
+        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, tier, lossless };
         command.SetAction(parse => Cli.Run(parse, () =>
         {
             var settings = new Settings(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(style)!, parse.GetValue(alpha),
                 parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend),
-                parse.GetValue(motion), parse.GetValue(lossless));
+                parse.GetValue(motion), parse.GetValue(tier), parse.GetValue(lossless));
             return Execute(parse, settings);
         }));
         return command;
     }
 
     private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend,
-        float? MotionThreshold, bool Lossless);
+        float? MotionThreshold, ModelTier Tier, bool Lossless);
 
     private static int Execute(ParseResult parse, Settings s)
     {
@@ -58,7 +59,7 @@ public static class RenderCommand
                 : $"'{s.Input}' is a video: write it to a video file (.mp4, .mkv, .mov), not '{s.Output}'", ExitCodes.BadArguments);
 
         using var loggers = Cli.CreateLoggerFactory(parse);
-        using var engine = Cli.CreateEngine(s.Style, s.Threads, loggers);
+        using var engine = Cli.CreateEngine(s.Style, s.Threads, loggers, tier: s.Tier);
         engine.Alpha = s.Alpha;
         if (s.Smoothing is { } sm) engine.Smoothing = sm;
         engine.TemporalLevel = s.Blend;

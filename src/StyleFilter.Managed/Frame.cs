@@ -56,6 +56,8 @@ public sealed record EngineOptions
     public int IntraOpThreads { get; init; }
     public const int MaxIntraOpThreads = 1024;
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
+    /// <summary>Which network size of a style to load (<see cref="StyleEngine.Tier"/>).</summary>
+    public ModelTier Tier { get; init; } = ModelTier.Auto;
     /// <summary>How frames are done around the model (<see cref="StyleEngine.FramePath"/>); Auto also reads STYLEFILTER_FRAME_PATH.</summary>
     public FramePath FramePath { get; init; } = FramePath.Auto;
 }

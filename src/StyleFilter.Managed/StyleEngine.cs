@@ -53,6 +53,8 @@ public sealed class StyleEngine : IDisposable
             _log.LogInformation("intra-op threads {Asked} lowered to the {Cores} logical processors", options.IntraOpThreads, threads);
         _config = new SessionConfig(threads);
         Device = options.Device;
+        if (!Enum.IsDefined(options.Tier)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown network tier {(int)options.Tier}");
+        Tier = options.Tier;
         if (!Enum.IsDefined(options.FramePath)) throw new StyleFilterException(StatusCode.InvalidArgument, $"unknown frame path {(int)options.FramePath}");
         _framePath = options.FramePath == FramePath.Auto ? FramePathFromEnvironment() : options.FramePath;
         _log.LogInformation("engine created: ONNX Runtime {Version} from {Path}", OrtRuntime.Version, OrtRuntime.LoadedFrom);
@@ -130,6 +132,15 @@ public sealed class StyleEngine : IDisposable
     /// <summary>Where models run; applies from the next LoadStyle.</summary>
     public ExecutionDevice Device { get; set; }
 
+    /// <summary>
+    /// Which network size of a style LoadStyle takes when the style has several (<see cref="StyleCatalog.ResolveTier"/>):
+    /// Auto takes the fast one on the CPU and the full one on a GPU; applies from the next LoadStyle.
+    /// </summary>
+    public ModelTier Tier { get; set; }
+
+    /// <summary>The network size of the loaded style.</summary>
+    public ModelTier LoadedTier { get; private set; }
+
     /// <summary>Loads a bundled style by name, or a model file / pack by path. The old style stays on failure.</summary>
     public void LoadStyle(string nameOrPath)
     {
@@ -137,10 +148,13 @@ public sealed class StyleEngine : IDisposable
         var started = Stopwatch.GetTimestamp();
         StyleModel model;
         ProviderChoice provider;
+        string path;
+        ModelTier tier;
         try
         {
-            var path = StyleCatalog.Resolve(nameOrPath);
             provider = ExecutionProviders.Select(Device, _log);
+            (path, tier, var note) = StyleCatalog.ResolveTier(nameOrPath, Tier, provider.IsGpu);
+            if (note is not null) _log.LogWarning("{Note}", note);
             try
             {
                 model = ModelLoader.Load(path, _config with { Provider = provider }, _log);
@@ -164,12 +178,14 @@ public sealed class StyleEngine : IDisposable
             old = _model;
             _model = model;
             _provider = provider;
+            LoadedTier = tier;
             RetireGraphs(); // the old model's tensors go before the model does
             ResetAllHistory();
         }
         old?.Dispose();
-        _log.LogInformation("loaded style '{Name}' ({Kind}, input {Shape}) from {Source} on {Provider} in {Ms:F0} ms",
-            model.Info.Name, model.Info.Kind, model.Info.InputShape, model.Info.Source, provider.Provider, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _log.LogInformation("loaded style '{Name}' ({Kind}, {Tier} network, input {Shape}) from {Source} on {Provider} in {Ms:F0} ms",
+            model.Info.Name, model.Info.Kind, tier.ToString().ToLowerInvariant(), model.Info.InputShape, model.Info.Source, provider.Provider,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>The execution provider the loaded style runs on, and why better ones were passed over.</summary>

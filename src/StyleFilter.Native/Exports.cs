@@ -294,6 +294,14 @@ public static unsafe class Exports
                         "engine 0x{Handle:x}: device set to {Device}; the change takes effect on the next sf_engine_load_style",
                         (long)handle, engine.Device);
                     break;
+                case Abi.ParamNetworkTier:
+                    if (value != Math.Floor(value) || value is < (int)ModelTier.Auto or > (int)ModelTier.Full)
+                        throw Invalid($"{name} {value} is not an sf_tier (SF_TIER_AUTO=0 .. SF_TIER_FULL=3)");
+                    engine.Tier = (ModelTier)(int)value;
+                    NativeLogging.Log.LogInformation(
+                        "engine 0x{Handle:x}: network tier set to {Tier}; the change takes effect on the next sf_engine_load_style",
+                        (long)handle, engine.Tier);
+                    break;
             }
         });
 
@@ -311,6 +319,7 @@ public static unsafe class Exports
                 Abi.ParamPreserveColour => engine.PreserveColour ? 1 : 0,
                 Abi.ParamInferenceScale => engine.InferenceScale,
                 Abi.ParamDevice => (int)engine.Device,
+                Abi.ParamNetworkTier => (int)engine.Tier,
                 _ => throw Invalid($"unknown parameter id {param}"),
             };
         });
@@ -325,7 +334,8 @@ public static unsafe class Exports
         Abi.ParamPreserveColour => "SF_PARAM_PRESERVE_COLOUR",
         Abi.ParamInferenceScale => "SF_PARAM_INFERENCE_SCALE",
         Abi.ParamDevice => "SF_PARAM_DEVICE",
-        _ => throw Invalid($"unknown parameter id {param} (SF_PARAM_ALPHA=1 .. SF_PARAM_DEVICE=5)"),
+        Abi.ParamNetworkTier => "SF_PARAM_NETWORK_TIER",
+        _ => throw Invalid($"unknown parameter id {param} (SF_PARAM_ALPHA=1 .. SF_PARAM_NETWORK_TIER=6)"),
     };
 
     // ---- processing ---------------------------------------------------------------------------------------

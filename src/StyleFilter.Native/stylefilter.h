@@ -119,8 +119,25 @@ typedef enum sf_param {
      * not available (its provider library or driver is missing) falls back to the CPU, and the log says
      * why. sf_stats.provider names the provider in use.
      */
-    SF_PARAM_DEVICE = 5
+    SF_PARAM_DEVICE = 5,
+    /**
+     * Which network size of a style to load, one of sf_tier (as a whole number). It takes effect on the next
+     * sf_engine_load_style. A style the size is missing for loads the size it has, and the log says so.
+     */
+    SF_PARAM_NETWORK_TIER = 6
 } sf_param;
+
+/** A style's network size. The numbers equal the engine's ModelTier. */
+typedef enum sf_tier {
+    /** The fast network on the CPU and the full one on a GPU, where the style has them; else its own. */
+    SF_TIER_AUTO = 0,
+    /** The CPU tier: real time on a CPU, a lighter picture. */
+    SF_TIER_FAST = 1,
+    /** The network every bundled style has. */
+    SF_TIER_COMPACT = 2,
+    /** The wide network, for GPUs. */
+    SF_TIER_FULL = 3
+} sf_tier;
 
 /** Where inference runs. The numbers equal the engine's ExecutionDevice. */
 typedef enum sf_device {

@@ -83,3 +83,61 @@ public sealed class StyleTierTests : IDisposable
         Assert.All(StyleCatalog.List([_dir]), e => Assert.Equal([ModelTier.Compact], e.Tiers));
     }
 }
+
+/// <summary>
+/// The engine loads the tier it is asked for by a style's name: the bundled folders come from STYLEFILTER_MODELS,
+/// which every engine of the process reads, so these tests run alone.
+/// </summary>
+[CollectionDefinition(nameof(EngineTierTests), DisableParallelization = true)]
+public sealed class EngineTierCollection;
+
+[Collection(nameof(EngineTierTests))]
+public sealed class EngineTierTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sf-engine-tiers-").FullName;
+    private readonly string? _before = Environment.GetEnvironmentVariable("STYLEFILTER_MODELS");
+
+    public EngineTierTests()
+    {
+        foreach (var (name, tier) in new[] { ("night", (string?)null), ("night_fast", "fast"), ("night_full", "full") })
+        {
+            var dst = Path.Combine(_dir, name);
+            Directory.CreateDirectory(dst);
+            foreach (var f in Directory.GetFiles(TestPaths.TestModel("pack_basic"))) File.Copy(f, Path.Combine(dst, Path.GetFileName(f)));
+            var manifestPath = Path.Combine(dst, "manifest.json");
+            var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+            if (tier is not null) (manifest["tier"], manifest["tier_of"]) = (tier, "night");
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+        }
+        Environment.SetEnvironmentVariable("STYLEFILTER_MODELS", _dir);
+    }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("STYLEFILTER_MODELS", _before);
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Theory]
+    [InlineData(ModelTier.Auto, "night_fast", ModelTier.Fast)]   // the CPU: the fast network
+    [InlineData(ModelTier.Compact, "night", ModelTier.Compact)]
+    [InlineData(ModelTier.Full, "night_full", ModelTier.Full)]
+    public void LoadStyleTakesTheTierAskedFor(ModelTier wanted, string folder, ModelTier loaded)
+    {
+        using var engine = new StyleEngine(new EngineOptions { Device = ExecutionDevice.Cpu, Tier = wanted });
+        engine.LoadStyle("night");
+        Assert.Equal(folder, Path.GetFileName(Path.TrimEndingDirectorySeparator(engine.Style!.Source)));
+        Assert.Equal(loaded, engine.LoadedTier);
+    }
+
+    [Fact]
+    public void ATierChangeAppliesFromTheNextLoad()
+    {
+        using var engine = new StyleEngine(new EngineOptions { Device = ExecutionDevice.Cpu });
+        engine.LoadStyle("night");
+        engine.Tier = ModelTier.Compact;
+        Assert.Equal(ModelTier.Fast, engine.LoadedTier);
+        engine.LoadStyle("night");
+        Assert.Equal(ModelTier.Compact, engine.LoadedTier);
+    }
+}

@@ -588,6 +588,12 @@ static void test_params(sf_engine* e)
     CHECK(get_param(e, SF_PARAM_DEVICE) == SF_DEVICE_CUDA, "  get_param reads back CUDA");
     CHECK(log_count() > logs_before && log_contains("load_style"), "  a log message says it takes effect on the next load_style");
     expect_status(sf_engine_set_param(e, SF_PARAM_DEVICE, SF_DEVICE_CPU), SF_OK, "set SF_PARAM_DEVICE = CPU");
+    CHECK(get_param(e, SF_PARAM_NETWORK_TIER) == SF_TIER_AUTO, "SF_PARAM_NETWORK_TIER starts at AUTO");
+    logs_before = log_count();
+    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_FULL), SF_OK, "set SF_PARAM_NETWORK_TIER = FULL");
+    CHECK(get_param(e, SF_PARAM_NETWORK_TIER) == SF_TIER_FULL, "  get_param reads back FULL");
+    CHECK(log_count() > logs_before && log_contains("load_style"), "  a log message says it takes effect on the next load_style");
+    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_AUTO), SF_OK, "set SF_PARAM_NETWORK_TIER = AUTO");
 
     expect_status(sf_engine_set_param(e, SF_PARAM_ALPHA, 0.75), SF_OK, "alpha 0.75");
     struct { int param; double value; const char* what; } bad[] = {
@@ -599,6 +605,8 @@ static void test_params(sf_engine* e)
         { SF_PARAM_INFERENCE_SCALE, -1, "inference scale -1" }, { SF_PARAM_INFERENCE_SCALE, 1.5, "inference scale 1.5" },
         { SF_PARAM_INFERENCE_SCALE, -INFINITY, "inference scale -inf" }, { SF_PARAM_DEVICE, 7, "device 7" },
         { SF_PARAM_DEVICE, 1.5, "device 1.5" }, { SF_PARAM_DEVICE, -1, "device -1" },
+        { SF_PARAM_NETWORK_TIER, 4, "tier 4" }, { SF_PARAM_NETWORK_TIER, 0.5, "tier 0.5" },
+        { SF_PARAM_NETWORK_TIER, -1, "tier -1" }, { 7, 0.5, "param id 7" },
         { 0, 0.5, "param id 0" }, { 99, 0.5, "param id 99" }, { -1, 0.5, "param id -1" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
