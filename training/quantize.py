@@ -149,9 +149,9 @@ def quantize_graph(path: str, ranges: dict, keep_float=()) -> tuple:
     return done, kept
 
 
-def quantize_pack(net, folder: str, name: str, styles, keep_float=(), frames=None) -> dict:
+def quantize_pack(net, folder: str, name: str, styles, keep_float=(), frames=None, tier_of=None) -> dict:
     """Exports `net` as a float pack into `folder`, then quantizes both graphs; returns the manifest."""
-    manifest = export_pack(net, folder, name, styles)
+    manifest = export_pack(net, folder, name, styles, tier_of=tier_of)
     ranges = activation_ranges(net, frames or calibration_frames())
     report = {}
     for part in ("encoder", "decoder"):
@@ -173,6 +173,7 @@ def main(argv=None):
     ap.add_argument("--keep-float", default="", help="comma-separated conv modules to leave in float "
                     "(e.g. decoder.out,encoder.layers.0)")
     ap.add_argument("--frames", type=int, default=24, help="calibration frames")
+    ap.add_argument("--tier-of", help="the bundled style this pack is another network size of (manifest tier_of)")
     a = ap.parse_args(argv)
     net, styles = load(a.checkpoint)
     if a.style:
@@ -181,7 +182,8 @@ def main(argv=None):
         net = bake(net, [1.0 if s == a.style else 0.0 for s in styles])
         styles = [a.style]
     keep = [k for k in a.keep_float.split(",") if k]
-    report = quantize_pack(net, a.pack, a.name or short_title(styles[0]), styles, keep, calibration_frames(a.frames))
+    report = quantize_pack(net, a.pack, a.name or short_title(styles[0]), styles, keep, calibration_frames(a.frames),
+                           tier_of=a.tier_of)
     for part, r in report.items():
         print(f"{part}: {r['int8']} convs int8, float: {', '.join(r['float']) or 'none'}")
     print(f"wrote pack {a.pack}")

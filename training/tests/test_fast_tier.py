@@ -1,5 +1,6 @@
 """The CPU tier: the fast architecture exports and runs in the engine, distillation pulls a network toward its
 teacher, and the int8 pack keeps the QDQ pattern ONNX Runtime fuses and stays close to the float pack."""
+import json
 import numpy as np
 import onnx
 import pytest
@@ -66,7 +67,10 @@ def test_int8_pack_has_qdq_convs_and_matches_the_float_pack(tmp_path):
     net = StyleNet("tiny", 1, 1, "fast").eval()
     frames = [torch.rand(1, 3, 64, 64) * 255 for _ in range(4)]
     export_pack(net, str(tmp_path / "float"), "Float", ["starry_night"])
-    report = quantize_pack(net, str(tmp_path / "int8"), "Int8", ["starry_night"], keep_float=["decoder.out"], frames=frames)
+    report = quantize_pack(net, str(tmp_path / "int8"), "Int8", ["starry_night"], keep_float=["decoder.out"], frames=frames,
+                           tier_of="starry_night")
+    manifest = json.load(open(tmp_path / "int8" / "manifest.json"))
+    assert (manifest["tier"], manifest["tier_of"], manifest["precision"]) == ("fast", "starry_night", "int8")
     assert report["decoder"]["float"] == ["decoder.out.conv"] and report["encoder"]["int8"] == 6
     for part in ("encoder", "decoder"):
         g = onnx.load(str(tmp_path / "int8" / f"{part}.onnx")).graph

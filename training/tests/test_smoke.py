@@ -48,7 +48,7 @@ def test_export_single_pack_and_fused_run_in_engine(single, tmp_path):
     pack, fused = tmp_path / "pack", tmp_path / "fused.onnx"
     m = export_pack(net, str(pack), "Smoke", styles)
     export_fused(net, str(fused))
-    assert m["multiple"] == 4 and "style_input" not in m
+    assert m["multiple"] == 4 and "style_input" not in m and m["tier"] == "compact" and "tier_of" not in m
     assert (m["title"], m["artist"], m["year"]) == ("Smoke", "Vincent van Gogh", "1889")   # lists show the title
     for f in ("encoder.onnx", "decoder.onnx"):
         onnx.checker.check_model(onnx.load(str(pack / f)))
