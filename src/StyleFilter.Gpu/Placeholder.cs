@@ -1,2 +1,0 @@
-namespace StyleFilter.Gpu;
-public static class GpuProbe { }
