@@ -93,7 +93,7 @@ SINGLES_SHORT="the_scream composition_vii shipwreck"
 step_singles_short() {
     for s in $SINGLES_SHORT; do
         train "$RUNS/${s}_single_base" --styles "$s" --init training/checkpoints/mix7.pt --no-temporal \
-            --iters 600 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 \
+            --iters 400 --batch 4 --size 192 --lr 1e-3 --lr-final 0.1 \
             --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 \
             --seed 13 --log-every 50 --sample-every 200 --save-every 50
     done
