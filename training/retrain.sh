@@ -116,6 +116,15 @@ step_stable() {
             --seed 23 --log-every 25 --sample-every 100 --save-every 25
     done
 }
+STABLE_MORE="${STABLE_MORE:-the_scream}"   # singles still above their old tint's per-frame warping error after it
+step_stable_more() {    # a second stable phase from the first one's end
+    for s in $STABLE_MORE; do
+        train "$RUNS/${s}_stable2" --styles "$s" --init "$RUNS/${s}_stable/checkpoint.pt" \
+            --iters 150 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 \
+            --style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320 "${STABLE[@]}" \
+            --seed 25 --log-every 25 --sample-every 75 --save-every 25
+    done
+}
 step_stable_full() {    # the same for the full width of The Starry Night
     train "$RUNS/starry_full_stable" --styles starry_night --width full --init training/checkpoints/starry_night_full.pt \
         --iters 150 --batch 4 --size 192 --lr 3e-4 --lr-final 0.2 "${LOSSES[@]}" "${STABLE[@]}" \
@@ -156,7 +165,8 @@ step_evaluate() {        # docs/: contact sheets, distance table, warping error 
     done
     for s in ${STYLES7//,/ }; do packs="$packs,models/$s"; done
     packs="${packs#,}"
-    "$PY" -m training.evaluate sheet --styles "$packs" --out docs/contact_sheet.png
+    # the sheet shows each painting at the best width trained for it: The Starry Night at full width
+    "$PY" -m training.evaluate sheet --styles "${packs/models\/starry_night,/models/starry_night_full,}" --out docs/contact_sheet.png
     "$PY" -m training.evaluate compare --styles "$old/starry_night,models/starry_night,models/starry_night_full" \
         --labels "old compact (random loss net),new compact,new full width" --out docs/compare_chicago.png
     "$PY" -m training.evaluate distances --styles "$packs,models/starry_night_full" \
