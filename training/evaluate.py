@@ -42,6 +42,16 @@ def style_label(style: str) -> str:
     return os.path.splitext(os.path.basename(style.rstrip("/")))[0]
 
 
+def painting_of(style: str) -> str:
+    """The painting a pack was trained on: its folder name, or the style it is a network size of ("tier_of")."""
+    name = os.path.splitext(os.path.basename(style.rstrip("/")))[0]
+    m = os.path.join(style, "manifest.json")
+    if os.path.isfile(m):
+        with open(m) as f:
+            name = json.load(f).get("tier_of", name)
+    return style_path(name)
+
+
 def cell_image(src: str, dst: str, w: int, h: int):
     """The centre of a picture, scaled to cover w x h."""
     with Image.open(src) as im:
@@ -183,7 +193,7 @@ def main(argv=None):
     if a.paintings:
         paintings = a.paintings.split(",")
     elif a.what in ("sheet", "distances"):
-        paintings = [style_path(os.path.basename(s.rstrip("/"))) for s in styles]
+        paintings = [painting_of(s) for s in styles]
     if a.what == "sheet":
         print(contact_sheet(styles, a.out, paintings=paintings))
     elif a.what == "compare":
