@@ -10,6 +10,9 @@ with the engine CLI, losslessly, in every configuration:
 * `per-frame`: smoothing 0, every frame on its own;
 * `output s`: smoothing s blended on the stylised image (`--blend Output`);
 * `features s`: smoothing s blended on the encoder's features (`--blend Features`, split packs only);
+* `compensated s`, `compensated-output s`: the same on features / on the image, with the history warped along the
+  camera's estimated motion first (`--motion-compensation true`); `output` and `features` turn it off, so they are
+  the blend without motion compensation whatever the engine's default;
 
 and measures, per sequence:
 
@@ -160,10 +163,19 @@ def dis_flows(frames: np.ndarray):
 # ---------------------------------------------------------------------------------------------------------------
 # Rendering
 
+MODES = {  # mode: (--blend, --motion-compensation)
+    "per-frame": (None, None),
+    "output": ("Output", "false"),
+    "features": ("Features", "false"),
+    "compensated": ("Features", "true"),
+    "compensated-output": ("Output", "true"),
+}
+
+
 def render(clip: str, out: str, style: str, cfg: dict, motion_threshold=None, threads: int = 2) -> np.ndarray:
-    blend = {"per-frame": None, "output": "Output", "features": "Features"}[cfg["mode"]]
+    blend, compensation = MODES[cfg["mode"]]
     engine.render(clip, out, style, smoothing=cfg["smoothing"], threads=threads, blend=blend, lossless=True,
-                  motion_threshold=cfg.get("motion_threshold", motion_threshold))
+                  motion_threshold=cfg.get("motion_threshold", motion_threshold), motion_compensation=compensation)
     return sequences.decode(out)
 
 

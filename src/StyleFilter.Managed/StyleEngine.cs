@@ -74,6 +74,19 @@ public sealed class StyleEngine : IDisposable
         set { var v = InRange(value, 0.001f, 1, nameof(MotionThreshold)); lock (_gate) _blender.MotionThreshold = v; }
     }
 
+    /// <summary>
+    /// Warp the temporal history along the camera's motion (pan, zoom, roll) before blending, so a moving camera is
+    /// smoothed as a still one is; off blends only where nothing moved. See <see cref="TemporalBlender"/>.
+    /// </summary>
+    public bool MotionCompensation
+    {
+        get => _blender.MotionCompensation;
+        set { lock (_gate) _blender.MotionCompensation = value; }
+    }
+
+    /// <summary>The motion the last frame's blend followed (identity for none), on whichever path ran it.</summary>
+    internal Motion LastMotion => ActiveFramePath == FramePath.Graphs ? _graphs?.LastMotion ?? Motion.Identity : _blender.LastMotion;
+
     /// <summary>Keep the input's colours and take only the style's light and shade.</summary>
     public bool PreserveColour { get => _preserveColour; set => _preserveColour = value; }
 
@@ -266,7 +279,7 @@ public sealed class StyleEngine : IDisposable
         {
             _graphs ??= new GraphPipeline(model, _config with { Provider = _provider });
             _graphs.Process(input, output, new FrameSettings(alpha, _smoothing, _preserveColour, _level, _scale,
-                _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin));
+                _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin, _blender.MotionCompensation));
             return;
         }
         PixelConverter.Unpack(input, _input);
