@@ -119,7 +119,14 @@ typedef enum sf_param {
      * not available (its provider library or driver is missing) falls back to the CPU, and the log says
      * why. sf_stats.provider names the provider in use.
      */
-    SF_PARAM_DEVICE = 5
+    SF_PARAM_DEVICE = 5,
+    /**
+     * Motion compensation of the temporal smoothing: 1 (the default) warps the smoothing's history along the
+     * camera's estimated motion (pan, zoom, roll) before blending, so a moving camera is smoothed as a still one
+     * is; 0 smooths only where nothing moved. Uses only the frames the engine has already processed.
+     * Added to ABI version 1 after its first release: an older engine library answers SF_ERR_INVALID_ARGUMENT.
+     */
+    SF_PARAM_MOTION_COMPENSATION = 6
 } sf_param;
 
 /** Where inference runs. The numbers equal the engine's ExecutionDevice. */

@@ -389,7 +389,7 @@ typedef struct engine {
     sf_engine* h;
     int known;      /* 1: the fields below mirror the engine; 0 after a surprise, until resynchronised */
     int style;      /* index into g_styles of the loaded style, -1 for none */
-    double param[6]; /* by sf_param id */
+    double param[7]; /* by sf_param id */
     uint64_t frames, pass_through;
     char label[48];  /* "private", with the options it was created with when they were not the usual ones */
 } engine;
@@ -776,8 +776,8 @@ static int probe_frame(worker* w, const target* t, image* out_copy, int width, i
 
 static const char* param_name(int p)
 {
-    static const char* const names[] = {"?", "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE"};
-    return p >= 1 && p <= 5 ? names[p] : "unknown id";
+    static const char* const names[] = {"?", "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE", "MOTION_COMPENSATION"};
+    return p >= 1 && p <= 6 ? names[p] : "unknown id";
 }
 
 /* set_param's rule, on the double as passed (before any rounding to float). */
@@ -787,7 +787,8 @@ static int param_accepts(int p, double v)
     switch (p) {
     case SF_PARAM_ALPHA:
     case SF_PARAM_SMOOTHING: return v >= 0 && v <= 1;
-    case SF_PARAM_PRESERVE_COLOUR: return v == 0 || v == 1;
+    case SF_PARAM_PRESERVE_COLOUR:
+    case SF_PARAM_MOTION_COMPENSATION: return v == 0 || v == 1;
     case SF_PARAM_INFERENCE_SCALE: return v > 0 && v <= 1;
     case SF_PARAM_DEVICE: return v == floor(v) && v >= SF_DEVICE_AUTO && v <= SF_DEVICE_DIRECTML;
     default: return 0;
@@ -808,7 +809,8 @@ static int in_domain(int p, double v)
     switch (p) {
     case SF_PARAM_ALPHA:
     case SF_PARAM_SMOOTHING: return v >= 0 && v <= 1;
-    case SF_PARAM_PRESERVE_COLOUR: return v == 0 || v == 1;
+    case SF_PARAM_PRESERVE_COLOUR:
+    case SF_PARAM_MOTION_COMPENSATION: return v == 0 || v == 1;
     case SF_PARAM_INFERENCE_SCALE: return v >= 0 && v <= 1;
     default: return v == floor(v) && v >= SF_DEVICE_AUTO && v <= SF_DEVICE_DIRECTML;
     }
@@ -827,7 +829,7 @@ static void adopt(worker* w, engine* e, sf_engine* h, const char* label)
 static void resync(worker* w, engine* e)
 {
     e->known = 0;
-    for (int p = SF_PARAM_ALPHA; p <= SF_PARAM_DEVICE; p++) {
+    for (int p = SF_PARAM_ALPHA; p <= SF_PARAM_MOTION_COMPENSATION; p++) {
         double v = -1;
         begin(w, "sf_engine_get_param", "sf_engine_get_param(private, %s) to resynchronise", param_name(p));
         int st = sf_engine_get_param(e->h, p, &v);
@@ -880,8 +882,8 @@ static double random_value(rng* r)
 static void call_set_param(worker* w)
 {
     target t = pick_target(w);
-    static const int bad_ids[] = {0, 6, -1, 99, INT_MIN, INT_MAX};
-    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, SF_PARAM_DEVICE) : PICK(&w->r, bad_ids);
+    static const int bad_ids[] = {0, 7, -1, 99, INT_MIN, INT_MAX};
+    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, SF_PARAM_MOTION_COMPENSATION) : PICK(&w->r, bad_ids);
     if (p == SF_PARAM_DEVICE && below(&w->r, 3)) p = SF_PARAM_SMOOTHING; /* device changes are rarer */
     double v = random_value(&w->r);
     int ok = param_accepts(p, v);
@@ -892,7 +894,7 @@ static void call_set_param(worker* w)
     end(w);
     int as_expected = expect(w, st, on_target(&t, ok ? S(SF_OK) : S(SF_ERR_INVALID_ARGUMENT), !ok), tag);
     engine* m = mirror(&t);
-    if (!m || p < SF_PARAM_ALPHA || p > SF_PARAM_DEVICE) return;
+    if (!m || p < SF_PARAM_ALPHA || p > SF_PARAM_MOTION_COMPENSATION) return;
     if (!as_expected) { resync(w, m); return; }
     /* Read it back: the value set, or the old one after a rejection. */
     double got = -12345;
@@ -915,9 +917,9 @@ static void call_set_param(worker* w)
 static void call_get_param(worker* w)
 {
     target t = pick_target(w);
-    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, SF_PARAM_DEVICE) : PICK(&w->r, ((const int[]){0, 6, -7, 1000}));
+    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, SF_PARAM_MOTION_COMPENSATION) : PICK(&w->r, ((const int[]){0, 7, -7, 1000}));
     int null_out = one_in(&w->r, 10);
-    int bad = null_out || p < SF_PARAM_ALPHA || p > SF_PARAM_DEVICE;
+    int bad = null_out || p < SF_PARAM_ALPHA || p > SF_PARAM_MOTION_COMPENSATION;
     double v = -12345;
     begin(w, "sf_engine_get_param", "sf_engine_get_param(%s, %d (%s), %s)", t.label, p, param_name(p), null_out ? "NULL" : "&value");
     int st = sf_engine_get_param(t.h, p, null_out ? NULL : &v);

@@ -67,7 +67,11 @@ internal sealed unsafe class GraphPipeline : IDisposable
     public Motion LastMotion { get; private set; } = Motion.Identity;
 
     /// <summary>Forget earlier frames: the next one is stylised on its own.</summary>
-    public void Reset() => _hasHistory = false;
+    public void Reset()
+    {
+        _hasHistory = false;
+        _tracker.Reset();
+    }
 
     /// <summary>Stylises one frame; input and output have the same size and any formats and strides.</summary>
     public void Process(in FrameBuffer input, in FrameBuffer output, in FrameSettings s)

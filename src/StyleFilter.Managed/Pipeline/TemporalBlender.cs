@@ -61,7 +61,12 @@ public sealed class TemporalBlender : IDisposable
     /// <summary>The estimator's robust residual of the last frame (0 = the motion explains everything, 1 = nothing).</summary>
     public float LastMotionCost => _tracker.Estimator.LastCost;
 
-    public void Reset() => _hasHistory = false;
+    /// <summary>Forgets the history and the previous frame's motion pyramid: what follows depends on later frames only.</summary>
+    public void Reset()
+    {
+        _hasHistory = false;
+        _tracker.Reset();
+    }
 
     /// <summary>Blends <paramref name="current"/> (C planes) in place with the history and remembers the result.</summary>
     /// <param name="input">The model's input image (3 planes, 0..255), used to tell what moved.</param>
