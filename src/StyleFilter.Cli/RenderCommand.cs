@@ -20,7 +20,7 @@ public static class RenderCommand
         var preserve = new Option<bool>("--preserve-colour", "--preserve-color") { Description = "Keep the original colours, take only the style's texture" };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (features for packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
+        var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (the image with motion compensation, else the features of packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
 
         var compensation = new Option<bool?>("--motion-compensation") { Description = "Warp the smoothing's history along the camera's motion: true or false (default: the engine's, true)" };
         var motion = new Option<float?>("--motion-threshold") { Description = "Input colour change (0..1) at which a pixel counts as moving and is not smoothed (default: the engine's)" };

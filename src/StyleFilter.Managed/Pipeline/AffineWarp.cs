@@ -14,6 +14,7 @@ public sealed unsafe class AffineWarp
     private float[] _wx = [], _wy = [];
     private byte[] _inside = [];      // 1 where the source lies within the previous frame
     private int _width, _height;
+    private float[] _columns = [];   // normalised x of each column
     /// <summary>How far (in pixels) outside the pixel-centre range a source still counts as inside: float rounding of whole shifts.</summary>
     internal const float InsideTolerance = 1e-3f;
 
@@ -30,6 +31,11 @@ public sealed unsafe class AffineWarp
         {
             _index = new int[n]; _steps = new byte[n]; _wx = new float[n]; _wy = new float[n]; _inside = new byte[n];
         }
+        if (_width != width)
+        {
+            if (_columns.Length < width) _columns = new float[width];
+            for (int x = 0; x < width; x++) _columns[x] = Motion.Normalised(x, width);
+        }
         (_width, _height) = (width, height);
         for (int y = 0; y < height; y++)
         {
@@ -37,7 +43,7 @@ public sealed unsafe class AffineWarp
             float bx = motion.B * ny, by = motion.E * ny;
             for (int x = 0; x < width; x++)
             {
-                float nx = Motion.Normalised(x, width);
+                float nx = _columns[x];
                 float gx = motion.A * nx + bx + motion.C, gy = motion.D * nx + by + motion.F;
                 float sx = ((gx + 1) * width - 1) / 2, sy = ((gy + 1) * height - 1) / 2;
                 int i = y * width + x;

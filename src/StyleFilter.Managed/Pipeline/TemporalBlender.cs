@@ -87,8 +87,10 @@ public sealed class TemporalBlender : IDisposable
             var history = _previous;
             if (!motion.IsIdentity)
             {
-                _historyWarp.Prepare(motion, current.Width, current.Height);
-                _historyWarp.Apply(_previous, _warpedHistory, current.Planes);
+                // An image-sized history (output level) reuses the input's taps, prepared by MotionWeights.
+                var warp = current.Width == input.Width && current.Height == input.Height ? _inputWarp : _historyWarp;
+                if (warp == _historyWarp) warp.Prepare(motion, current.Width, current.Height);
+                warp.Apply(_previous, _warpedHistory, current.Planes);
                 history = _warpedHistory;
             }
             Mix(current, smoothing, history);
