@@ -392,7 +392,7 @@ def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), 
 def pan_strip(style: str, base: str, cfgs, path: str, picks=(10, 11, 12, 13), crop=(200, 150), motion_threshold=None):
     """Crops that follow the content of a moving-camera clip (by its true flow), so what changes from one column to
     the next is flicker, not motion: input and each configuration, one row each, a column per consecutive frame, and
-    a last column with the difference of the last two crops, amplified 4x."""
+    a last column with the difference of the last two crops, amplified 8x."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
     frames, flows, meta = sequences.load(base)
     tmp = tempfile.mkdtemp(prefix="sf-strip-")
@@ -404,8 +404,8 @@ def pan_strip(style: str, base: str, cfgs, path: str, picks=(10, 11, 12, 13), cr
         shutil.rmtree(tmp, ignore_errors=True)
     cw, ch = crop
     h, w = meta["height"], meta["width"]
-    # Where the content at the centre of the first pick is in each later frame: follow the backward flow there.
-    pos = {picks[0]: np.array([w / 2 - cw / 2, h / 2 - ch / 2])}
+    # Where the content under the first pick's crop (houses, in the pan clip) is in each later frame: follow the flow.
+    pos = {picks[0]: np.array([0.62 * w - cw / 2, 0.75 * h - ch / 2])}
     for t in picks[1:]:
         c = (pos[t - 1] + [cw / 2, ch / 2]).round().astype(int)
         pos[t] = pos[t - 1] - flows["backward"][t][c[1], c[0]]
@@ -415,14 +415,14 @@ def pan_strip(style: str, base: str, cfgs, path: str, picks=(10, 11, 12, 13), cr
     draw = ImageDraw.Draw(sheet)
     for j, t in enumerate(picks):
         draw.text((label_w + j * cw + 4, 4), f"frame {t}", fill="black")
-    draw.text((label_w + len(picks) * cw + 4, 4), f"|{picks[-1]} - {picks[-2]}| x4", fill="black")
+    draw.text((label_w + len(picks) * cw + 4, 4), f"|{picks[-1]} - {picks[-2]}| x8", fill="black")
     for i, (label, fr) in enumerate(rows):
         crops = []
         for j, t in enumerate(picks):
             x0, y0 = (int(round(v)) for v in np.clip(pos[t], 0, [w - cw, h - ch]))
             crops.append(fr[t][y0:y0 + ch, x0:x0 + cw])
             sheet.paste(Image.fromarray(crops[-1]), (label_w + j * cw, 20 + i * ch))
-        diff = np.clip(np.abs(crops[-1].astype(np.int16) - crops[-2]) * 4, 0, 255).astype(np.uint8)
+        diff = np.clip(np.abs(crops[-1].astype(np.int16) - crops[-2]) * 8, 0, 255).astype(np.uint8)
         sheet.paste(Image.fromarray(diff), (label_w + len(picks) * cw, 20 + i * ch))
         draw.text((4, 20 + i * ch + ch // 2), label, fill="black")
     sheet.save(path, optimize=True)
