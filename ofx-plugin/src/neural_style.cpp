@@ -356,7 +356,6 @@ bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
     struct { int32_t id; double value; const char* name; } params[] = {
         {SF_PARAM_ALPHA, s.strength, "strength"},
         {SF_PARAM_SMOOTHING, s.smoothing, "smoothing"},
-        {SF_PARAM_MOTION_COMPENSATION, s.followMotion ? 1.0 : 0.0, "follow camera motion"},
         {SF_PARAM_PRESERVE_COLOUR, s.preserveColours ? 1.0 : 0.0, "preserve colours"},
         {SF_PARAM_INFERENCE_SCALE, s.inferenceScale, "inference resolution"},
     };
@@ -365,6 +364,12 @@ bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
             *error = std::string("engine rejected ") + p.name + ": " + g_engine->LastError();
             return false;
         }
+    }
+    // Added to the ABI later: an older engine library refuses the id, and then smooths without following motion.
+    if (g_engine->engine_set_param(inst->engine, SF_PARAM_MOTION_COMPENSATION, s.followMotion ? 1.0 : 0.0) != SF_OK) {
+        static std::atomic<bool> logged{false};
+        if (!logged.exchange(true))
+            Log("warning", std::string("the engine does not take Follow camera motion (an older engine?): ") + g_engine->LastError());
     }
     // Style mix: set on every render (it is part of the settings at t, like the others), for multi-style models only.
     if (inst->mixCount >= 2) {
