@@ -218,6 +218,28 @@ public class MotionEstimatorTests
     }
 
     [Fact]
+    public void PixelsFromOutsideThePreviousFrameTakeTheCurrentFrame()
+    {
+        // The left of the scene is flat, so the revealed strip looks just like the previous frame's border (which a
+        // border-clamped warp repeats): only the rule "a source outside the previous frame is a change" frees it.
+        const int w = 160, h = 96, fw = w / 4, fh = h / 4;
+        float? Flat(int c, double u) => u < 24 ? 90f + 20 * c : null;
+        using var blender = new TemporalBlender { MotionCompensation = true, MotionMargin = 0 };
+        using var input0 = Render(w, h, (u, v) => (u, v), over: (c, u, v) => Flat(c, u), sharp: true);
+        using var input1 = Render(w, h, (u, v) => (u - 8, v), over: (c, u, v) => Flat(c, u - 8), sharp: true);
+        using var history = Features(fw, fh, 2, 0);
+        blender.Blend(history, input0, 1f);
+        using var current = Features(fw, fh, 2, 100);
+        using var expected = Features(fw, fh, 2, 100);
+        blender.Blend(current, input1, 1f);
+        Assert.True(CornerError(blender.LastMotion, Motion.Translation(8, 0, w, h), w, h) < 0.1f, $"{blender.LastMotion}");
+        for (int y = 2; y < fh - 2; y++)
+            for (int x = 0; x < 2; x++) // the 8 revealed pixels: two feature cells
+                Assert.Equal(expected.PlaneSpan(0)[y * fw + x], current.PlaneSpan(0)[y * fw + x], 1e-4f);
+        Assert.Equal(history.PlaneSpan(0)[12 * fw + 4 - 2], current.PlaneSpan(0)[12 * fw + 4], 0.05f); // beside it, inside: the history
+    }
+
+    [Fact]
     public void WithoutCompensationAPanGetsNoHistory()
     {
         const int w = 160, h = 96, fw = w / 4, fh = h / 4;
