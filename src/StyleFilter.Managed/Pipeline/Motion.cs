@@ -28,8 +28,9 @@ public readonly record struct Motion(float A, float B, float C, float D, float E
     public float LargestShift(int width, int height)
     {
         float largest = 0;
-        foreach (var (nx, ny) in new[] { (-1f, -1f), (1f, -1f), (-1f, 1f), (1f, 1f) })
+        for (int corner = 0; corner < 4; corner++)
         {
+            float nx = corner % 2 == 0 ? -1 : 1, ny = corner < 2 ? -1 : 1;
             float dx = (A * nx + B * ny + C - nx) * width / 2, dy = (D * nx + E * ny + F - ny) * height / 2;
             largest = MathF.Max(largest, MathF.Sqrt(dx * dx + dy * dy));
         }
