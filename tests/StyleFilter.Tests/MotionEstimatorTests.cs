@@ -142,6 +142,29 @@ public class MotionEstimatorTests
         Assert.Equal(Motion.Identity, Estimate(previous, current));
     }
 
+    [Theory]
+    [InlineData(1600, 10)]   // level 0 is 160x1
+    [InlineData(10, 1600)]
+    [InlineData(2, 2)]
+    public void SliversOfFramesAreNoMotionNotAnError(int w, int h)
+    {
+        using var previous = Render(w, h, (u, v) => (u, v), sharp: true);
+        using var current = Render(w, h, (u, v) => (u - 5, v - 1), sharp: true);
+        Assert.Equal(Motion.Identity, Estimate(previous, current));
+    }
+
+    [Theory]
+    [InlineData(FramePath.Managed)]
+    [InlineData(FramePath.Graphs)]
+    public void AnEngineOnASliverOfAFrameKeepsWorking(FramePath path)
+    {
+        // The ABI fuzzer's case: a 16384x1 frame, inference 16384x32, a motion pyramid whose level 0 is 160x1.
+        using var engine = TestFrames.Engine("zoo_dynamic.onnx", smoothing: StyleEngine.DefaultSmoothing);
+        engine.FramePath = path;
+        for (int t = 0; t < 3; t++) TestFrames.Run(engine, TestFrames.Rgba(16384, 1, dx: 7 * t, noise: 3, seed: t), 16384, 1);
+        Assert.Equal(0, engine.Stats.PassThroughFrames);
+    }
+
     [Fact]
     public void AMovingObjectDoesNotPullTheCameraMotion()
     {

@@ -29,6 +29,8 @@ public sealed class MotionEstimator
     /// <summary>... and by at least this much: on a flat, noisy picture every small motion fits about as well as none.</summary>
     public const float MinimumGain = 0.002f;
     private const int CoarseIterations = 10, FineIterations = 5;
+    /// <summary>Smallest side of level 0 the estimator works on (bilinear taps need two rows and columns; a search, more).</summary>
+    public const int MinimumSide = 8;
     /// <summary>Zoom, roll, pan across, pan down: a similarity, the motions a camera makes (an affine's shear is noise).</summary>
     private const int Parameters = 4;
     internal static Action<string>? Trace;
@@ -43,6 +45,8 @@ public sealed class MotionEstimator
         if (previous.Count == 0 || previous.Count != current.Count || previous.SourceWidth != current.SourceWidth
             || previous.SourceHeight != current.SourceHeight)
             return Motion.Identity;
+        // A sliver of a frame (16384x32 has a 160x1 level 0) has too few rows or columns to tell a motion from.
+        if (Math.Min(current.Levels[0].Width, current.Levels[0].Height) < MinimumSide) return Motion.Identity;
         int coarsest = current.Count - 1;
         var motion = CoarseSearch(previous.Levels[coarsest], current.Levels[coarsest]);
         float scale = FirstScale;
