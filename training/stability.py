@@ -10,6 +10,9 @@ with the engine CLI, losslessly, in every configuration:
 * `per-frame`: smoothing 0, every frame on its own;
 * `output s`: smoothing s blended on the stylised image (`--blend Output`);
 * `features s`: smoothing s blended on the encoder's features (`--blend Features`, split packs only);
+* `compensated s`, `compensated-output s`: the same on features / on the image, with the history warped along the
+  camera's estimated motion first (`--motion-compensation true`); `output` and `features` turn it off, so they are
+  the blend without motion compensation whatever the engine's default;
 
 and measures, per sequence:
 
@@ -160,10 +163,19 @@ def dis_flows(frames: np.ndarray):
 # ---------------------------------------------------------------------------------------------------------------
 # Rendering
 
+MODES = {  # mode: (--blend, --motion-compensation)
+    "per-frame": (None, None),
+    "output": ("Output", "false"),
+    "features": ("Features", "false"),
+    "compensated": ("Features", "true"),
+    "compensated-output": ("Output", "true"),
+}
+
+
 def render(clip: str, out: str, style: str, cfg: dict, motion_threshold=None, threads: int = 2) -> np.ndarray:
-    blend = {"per-frame": None, "output": "Output", "features": "Features"}[cfg["mode"]]
+    blend, compensation = MODES[cfg["mode"]]
     engine.render(clip, out, style, smoothing=cfg["smoothing"], threads=threads, blend=blend, lossless=True,
-                  motion_threshold=cfg.get("motion_threshold", motion_threshold))
+                  motion_threshold=cfg.get("motion_threshold", motion_threshold), motion_compensation=compensation)
     return sequences.decode(out)
 
 
@@ -377,6 +389,45 @@ def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), 
     sheet.save(path, optimize=True)
 
 
+def pan_strip(style: str, base: str, cfgs, path: str, picks=(10, 11, 12, 13), crop=(200, 150), motion_threshold=None):
+    """Crops that follow the content of a moving-camera clip (by its true flow), so what changes from one column to
+    the next is flicker, not motion: input and each configuration, one row each, a column per consecutive frame, and
+    a last column with the difference of the last two crops, amplified 8x."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415
+    frames, flows, meta = sequences.load(base)
+    tmp = tempfile.mkdtemp(prefix="sf-strip-")
+    rows = [("input", frames)]
+    try:
+        for cfg in cfgs:
+            rows.append((cfg["label"], render(base + ".mkv", os.path.join(tmp, "o.mkv"), style, cfg, motion_threshold)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    cw, ch = crop
+    h, w = meta["height"], meta["width"]
+    # Where the content under the first pick's crop (houses, in the pan clip) is in each later frame: follow the flow.
+    pos = {picks[0]: np.array([0.62 * w - cw / 2, 0.75 * h - ch / 2])}
+    for t in picks[1:]:
+        c = (pos[t - 1] + [cw / 2, ch / 2]).round().astype(int)
+        pos[t] = pos[t - 1] - flows["backward"][t][c[1], c[0]]
+    label_w = 150
+    cols = len(picks) + 1
+    sheet = Image.new("RGB", (label_w + cw * cols, 20 + ch * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, t in enumerate(picks):
+        draw.text((label_w + j * cw + 4, 4), f"frame {t}", fill="black")
+    draw.text((label_w + len(picks) * cw + 4, 4), f"|{picks[-1]} - {picks[-2]}| x8", fill="black")
+    for i, (label, fr) in enumerate(rows):
+        crops = []
+        for j, t in enumerate(picks):
+            x0, y0 = (int(round(v)) for v in np.clip(pos[t], 0, [w - cw, h - ch]))
+            crops.append(fr[t][y0:y0 + ch, x0:x0 + cw])
+            sheet.paste(Image.fromarray(crops[-1]), (label_w + j * cw, 20 + i * ch))
+        diff = np.clip(np.abs(crops[-1].astype(np.int16) - crops[-2]) * 8, 0, 255).astype(np.uint8)
+        sheet.paste(Image.fromarray(diff), (label_w + len(picks) * cw, 20 + i * ch))
+        draw.text((4, 20 + i * ch + ch // 2), label, fill="black")
+    sheet.save(path, optimize=True)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 def main(argv=None):
@@ -392,6 +443,7 @@ def main(argv=None):
     ap.add_argument("--video", help="real: the video")
     ap.add_argument("--frames", type=int, default=36, help="real: frames to use")
     ap.add_argument("--width", type=int, default=512, help="real: scale the video to this width")
+    ap.add_argument("--clip", default="object", help="strip: object (crops around the moving disc) or a moving-camera clip (pan, zoom: crops that follow the content)")
     ap.add_argument("--results", nargs="*", default=[], help="report: result files (globs allowed)")
     ap.add_argument("--out", help="run/real: result JSON; strip: PNG")
     ap.add_argument("--chart")
@@ -432,9 +484,10 @@ def main(argv=None):
         if a.chart:
             chart(results, a.chart)
     else:
-        base = os.path.join(a.sequences, "object")
-        ensure_sequences(a.sequences, ["object"])
-        contact_strip(styles[0], base, cfgs, a.out, motion_threshold=a.motion_threshold)
+        base = os.path.join(a.sequences, a.clip)
+        ensure_sequences(a.sequences, [a.clip])
+        strip = contact_strip if a.clip == "object" else pan_strip
+        strip(styles[0], base, cfgs, a.out, motion_threshold=a.motion_threshold)
         print(a.out)
 
 

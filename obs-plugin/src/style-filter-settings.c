@@ -29,6 +29,9 @@
 #define SETTING_SMOOTHING "smoothing"
 #define TEXT_SMOOTHING obs_module_text("Smoothing")
 #define TEXT_SMOOTHING_HELP obs_module_text("Smoothing.Help")
+#define SETTING_FOLLOW_MOTION "follow_motion"
+#define TEXT_FOLLOW_MOTION obs_module_text("FollowMotion")
+#define TEXT_FOLLOW_MOTION_HELP obs_module_text("FollowMotion.Help")
 #define SETTING_RESOLUTION "resolution"
 #define TEXT_RESOLUTION obs_module_text("Resolution")
 #define TEXT_RESOLUTION_HELP obs_module_text("Resolution.Help")
@@ -311,6 +314,7 @@ void style_filter_defaults(obs_data_t *settings)
 	obs_data_set_default_int(settings, SETTING_STRENGTH, 100);
 	obs_data_set_default_bool(settings, SETTING_PRESERVE, false);
 	obs_data_set_default_int(settings, SETTING_SMOOTHING, DEFAULT_SMOOTHING);
+	obs_data_set_default_bool(settings, SETTING_FOLLOW_MOTION, true);
 	obs_data_set_default_int(settings, SETTING_RESOLUTION, RESOLUTION_AUTO);
 	obs_data_set_default_int(settings, SETTING_CPU_THREADS, default_cpu_threads());
 	obs_data_set_default_int(settings, SETTING_DEVICE, SF_DEVICE_AUTO);
@@ -331,6 +335,7 @@ void style_filter_update(void *data, obs_data_t *settings)
 	double alpha = (double)clamp_ll(obs_data_get_int(settings, SETTING_STRENGTH), 0, 100) / 100.0;
 	double smoothing = (double)clamp_ll(obs_data_get_int(settings, SETTING_SMOOTHING), 0, 100) / 100.0;
 	bool preserve = obs_data_get_bool(settings, SETTING_PRESERVE);
+	bool follow_motion = obs_data_get_bool(settings, SETTING_FOLLOW_MOTION);
 	int resolution = (int)clamp_ll(obs_data_get_int(settings, SETTING_RESOLUTION), RESOLUTION_AUTO, 16384);
 	int threads = (int)clamp_ll(obs_data_get_int(settings, SETTING_CPU_THREADS), 0, 1024);
 	if (threads == 0)
@@ -354,6 +359,7 @@ void style_filter_update(void *data, obs_data_t *settings)
 	bool threads_changed = threads != f->req_threads;
 	f->alpha = alpha;
 	f->smoothing = smoothing;
+	f->follow_motion = follow_motion;
 	f->preserve = preserve;
 	f->resolution = resolution;
 	f->auto_target_ms = target_ms;
@@ -518,6 +524,9 @@ obs_properties_t *style_filter_properties(void *data)
 	p = obs_properties_add_int_slider(props, SETTING_SMOOTHING, TEXT_SMOOTHING, 0, 100, 1);
 	obs_property_int_set_suffix(p, "%");
 	obs_property_set_long_description(p, TEXT_SMOOTHING_HELP);
+
+	p = obs_properties_add_bool(props, SETTING_FOLLOW_MOTION, TEXT_FOLLOW_MOTION);
+	obs_property_set_long_description(p, TEXT_FOLLOW_MOTION_HELP);
 
 	p = obs_properties_add_list(props, SETTING_RESOLUTION, TEXT_RESOLUTION, OBS_COMBO_TYPE_LIST,
 				    OBS_COMBO_FORMAT_INT);

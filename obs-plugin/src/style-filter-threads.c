@@ -256,6 +256,8 @@ void apply_params(struct style_filter *f, const struct sf_api *sf, sf_engine *en
 		flog(LOG_WARNING, f, "could not set style strength %.2f: %s", f->alpha, sf->last_error());
 	if (sf->engine_set_param(engine, SF_PARAM_SMOOTHING, f->smoothing) != SF_OK)
 		flog(LOG_WARNING, f, "could not set temporal smoothing %.2f: %s", f->smoothing, sf->last_error());
+	if (sf->engine_set_param(engine, SF_PARAM_MOTION_COMPENSATION, f->follow_motion ? 1.0 : 0.0) != SF_OK)
+		flog(LOG_WARNING, f, "could not set motion compensation: %s", sf->last_error());
 	if (sf->engine_set_param(engine, SF_PARAM_PRESERVE_COLOUR, f->preserve ? 1.0 : 0.0) != SF_OK)
 		flog(LOG_WARNING, f, "could not set colour preservation: %s", sf->last_error());
 }

@@ -143,6 +143,7 @@ struct style_filter {
 	char *engine_error; /* why no engine could be created, as a sentence for the panel */
 
 	double alpha, smoothing;
+	bool follow_motion; /* smoothing follows the camera's motion (SF_PARAM_MOTION_COMPENSATION) */
 	bool preserve;
 	int resolution;        /* target inference height; RESOLUTION_AUTO or RESOLUTION_SOURCE */
 	double auto_target_ms; /* Auto's target time per frame */

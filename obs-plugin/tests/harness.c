@@ -949,8 +949,8 @@ static void run_tests(void)
 	bool all_props = props && obs_properties_get(props, "strength") && obs_properties_get(props, "smoothing") &&
 			 obs_properties_get(props, "preserve_colour") && obs_properties_get(props, "resolution") &&
 			 obs_properties_get(props, "device") && obs_properties_get(props, "status") &&
-			 obs_properties_get(props, "custom_path");
-	check(all_props, "properties: strength, preserve colours, smoothing, resolution, device, custom path, status");
+			 obs_properties_get(props, "custom_path") && obs_properties_get(props, "follow_motion");
+	check(all_props, "properties: strength, preserve colours, smoothing, follow camera motion, resolution, device, custom path, status");
 	const char *mix0_label = props ? obs_property_description(obs_properties_get(props, "mix_0")) : NULL;
 	check(mix0_label && strcmp(mix0_label, "Style mix: style 1") == 0,
 	      "style mix sliders are numbered before a model has named its styles (\"%s\")",
@@ -958,8 +958,9 @@ static void run_tests(void)
 	obs_properties_destroy(props);
 	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
 	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 75 &&
+		      obs_data_get_bool(defaults, "follow_motion") &&
 		      strcmp(obs_data_get_string(defaults, "style"), "starry_night") == 0,
-	      "defaults: style starry_night, strength 100%%, smoothing 75%%");
+	      "defaults: style starry_night, strength 100%%, smoothing 75%% following camera motion");
 	obs_data_release(defaults);
 
 	/* ---- a real image source, and an unfiltered copy of it as the input reference ---- */

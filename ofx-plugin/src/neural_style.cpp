@@ -83,6 +83,12 @@ constexpr const char* kParamSmoothingHint =
     "from ceil(3 x smoothing) frames before its group of 8 (frames 0-7, 8-15, ...), so renders stay repeatable in any "
     "order; in order, each frame continues the previous one's history.";
 
+constexpr const char* kParamFollowMotion = "followMotion";
+constexpr const char* kParamFollowMotionLabel = "Follow camera motion";
+constexpr const char* kParamFollowMotionHint =
+    "Smoothing follows the camera's pans and zooms (estimated from the frames it replays, never later ones), so a moving "
+    "camera flickers as little as a still one. Off: only what does not move is smoothed.";
+
 constexpr const char* kParamInferenceResolution = "inferenceResolution";
 constexpr const char* kParamInferenceResolutionLabel = "Inference resolution";
 constexpr const char* kParamInferenceResolutionHint =
@@ -144,7 +150,7 @@ struct Instance {
     OfxImageClipHandle source = nullptr;
     OfxImageClipHandle output = nullptr;
     OfxParamHandle style = nullptr, customModel = nullptr, strength = nullptr, preserveColours = nullptr,
-                   smoothing = nullptr, resolution = nullptr, device = nullptr, styleMix = nullptr;
+                   smoothing = nullptr, followMotion = nullptr, resolution = nullptr, device = nullptr, styleMix = nullptr;
 
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
@@ -199,6 +205,7 @@ void ClearError(Instance* inst)
 struct Settings {
     double strength = 1;
     double smoothing = kDefaultSmoothing;
+    bool followMotion = true;
     bool preserveColours = false;
     double inferenceScale = 1;
     int device = SF_DEVICE_AUTO;
@@ -221,6 +228,7 @@ Settings ReadSettings(Instance* inst, OfxTime t)
     s.strength = std::clamp(ParamDouble(inst->strength, t, 1.0), 0.0, 1.0);
     s.smoothing = std::clamp(ParamDouble(inst->smoothing, t, kDefaultSmoothing), 0.0, 1.0);
     s.preserveColours = ParamInt(inst->preserveColours, t, 0) != 0;
+    s.followMotion = ParamInt(inst->followMotion, t, 1) != 0;
     int res = std::clamp(ParamInt(inst->resolution, t, 0), 0, 2);
     s.inferenceScale = kResolutionScales[res];
     int dev = std::clamp(ParamInt(inst->device, t, 0), 0, (int)(sizeof kDeviceValues / sizeof kDeviceValues[0]) - 1);
@@ -255,13 +263,13 @@ int ChainFramesAt(Instance* inst, OfxTime t, double smoothing, double strength)
     return n;
 }
 
-/// What shapes the engine's history besides the frames: the loaded model, smoothing, inference size and style mix.
-/// (Strength and colour preservation apply after the blend, so a chain continues across their changes.)
+/// What shapes the engine's history besides the frames: the loaded model, smoothing, motion following, inference size
+/// and style mix. (Strength and colour preservation apply after the blend, so a chain continues across their changes.)
 std::string HistorySettings(const Instance* inst, const Settings& s)
 {
-    char text[160];
-    std::snprintf(text, sizeof text, "|s=%.17g|scale=%.17g|mix=%.17g", s.smoothing, s.inferenceScale,
-                  inst->mixCount >= 2 ? s.styleMix : 0.0);
+    char text[180];
+    std::snprintf(text, sizeof text, "|s=%.17g|motion=%d|scale=%.17g|mix=%.17g", s.smoothing, s.followMotion ? 1 : 0,
+                  s.inferenceScale, inst->mixCount >= 2 ? s.styleMix : 0.0);
     return inst->loadedKey + text;
 }
 
@@ -356,6 +364,12 @@ bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
             *error = std::string("engine rejected ") + p.name + ": " + g_engine->LastError();
             return false;
         }
+    }
+    // Added to the ABI later: an older engine library refuses the id, and then smooths without following motion.
+    if (g_engine->engine_set_param(inst->engine, SF_PARAM_MOTION_COMPENSATION, s.followMotion ? 1.0 : 0.0) != SF_OK) {
+        static std::atomic<bool> logged{false};
+        if (!logged.exchange(true))
+            Log("warning", std::string("the engine does not take Follow camera motion (an older engine?): ") + g_engine->LastError());
     }
     // Style mix: set on every render (it is part of the settings at t, like the others), for multi-style models only.
     if (inst->mixCount >= 2) {
@@ -537,6 +551,11 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     if (!DefineUnitDouble(params, kParamSmoothing, kParamSmoothingLabel, kParamSmoothingHint, kDefaultSmoothing, 0.05))
         return kOfxStatFailed;
 
+    p = DefineParam(params, kOfxParamTypeBoolean, kParamFollowMotion, kParamFollowMotionLabel, kParamFollowMotionHint);
+    if (!p) return kOfxStatFailed;
+    SetInt(p, kOfxParamPropDefault, 1);
+    SetInt(p, kOfxParamPropAnimates, 0);
+
     p = DefineParam(params, kOfxParamTypeChoice, kParamInferenceResolution, kParamInferenceResolutionLabel,
                     kParamInferenceResolutionHint);
     if (!p) return kOfxStatFailed;
@@ -571,6 +590,7 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     inst->strength = ParamHandle(effect, kParamStrength);
     inst->preserveColours = ParamHandle(effect, kParamPreserveColours);
     inst->smoothing = ParamHandle(effect, kParamSmoothing);
+    inst->followMotion = ParamHandle(effect, kParamFollowMotion);
     inst->resolution = ParamHandle(effect, kParamInferenceResolution);
     inst->device = ParamHandle(effect, kParamDevice);
     inst->styleMix = ParamHandle(effect, kParamStyleMix);

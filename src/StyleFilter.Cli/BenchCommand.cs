@@ -27,16 +27,18 @@ public static class BenchCommand
         var tier = Cli.TierOption();
         var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
         var paths = new Option<string>("--paths") { Description = "Frame paths to time alternately, comma-separated: auto, managed, graphs", DefaultValueFactory = _ => "auto" };
+        var motion = new Option<string>("--motion-compensation") { Description = "Motion compensation of the smoothing: on, off, or both (one engine each, timed alternately)", DefaultValueFactory = _ => "on" };
+        var shake = new Option<int>("--shake") { Description = "Alternate the photo with itself moved this many pixels across and a quarter of it down (a shaking camera: the motion compensation estimates and warps every frame)", DefaultValueFactory = _ => 0 };
 
-        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, tier, markdown, paths };
+        var command = new Command("bench", "Measure frames per second and latency at several resolutions") { style, resolutions, frames, warmup, threads, scale, image, device, tier, markdown, paths, motion, shake };
         command.SetAction(parse => Cli.Run(parse, () => Execute(parse, new Settings(parse.GetValue(style), parse.GetValue(resolutions)!, parse.GetValue(frames),
             parse.GetValue(warmup), parse.GetValue(threads), parse.GetValue(scale), parse.GetValue(image), parse.GetValue(device), parse.GetValue(tier), parse.GetValue(markdown),
-            parse.GetValue(paths)!))));
+            parse.GetValue(paths)!, parse.GetValue(motion)!, parse.GetValue(shake)))));
         return command;
     }
 
     private sealed record Settings(string? Styles, string Resolutions, int Frames, int Warmup, int Threads, float Scale, string? Image,
-        ExecutionDevice Device, ModelTier Tier, string? Markdown, string Paths);
+        ExecutionDevice Device, ModelTier Tier, string? Markdown, string Paths, string Motion, int Shake);
 
     private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead"];
 
@@ -53,6 +55,14 @@ public static class BenchCommand
             ?? throw new CliException("no bundled styles found: pass --style NAME|PATH", ExitCodes.BadArguments);
 
         var framePaths = ParsePaths(s.Paths);
+        bool[] compensations = s.Motion.ToLowerInvariant() switch
+        {
+            "on" => [true],
+            "off" => [false],
+            "both" => [false, true],
+            _ => throw new CliException($"--motion-compensation '{s.Motion}' is not on, off or both", ExitCodes.BadArguments),
+        };
+        if (s.Shake is < 0 or > 256) throw new CliException("--shake must be 0 .. 256 pixels", ExitCodes.BadArguments);
         using var loggers = Cli.CreateLoggerFactory(parse);
         var rows = new List<string[]>();
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -61,28 +71,36 @@ public static class BenchCommand
             try
             {
                 foreach (var path in framePaths)
-                {
-                    var engine = Cli.CreateEngine(style, threads, loggers, s.Device, s.Tier);
-                    engines.Add(engine);
-                    engine.InferenceScale = scale;
-                    engine.FramePath = path;
-                }
+                    foreach (var compensation in compensations)
+                    {
+                        var engine = Cli.CreateEngine(style, threads, loggers, s.Device, s.Tier);
+                        engines.Add(engine);
+                        engine.InferenceScale = scale;
+                        engine.FramePath = path;
+                        engine.MotionCompensation = compensation;
+                    }
                 using var raw = new Models.RawInference(engines[0].Style!.Source, threads, engines[0].Provider);   // the network the engine chose
                 foreach (var (w, h) in sizes)
                 {
                     // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
-                    var input = Ffmpeg.DecodeImage(image, w, h, "rgba",
-                        $"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}");
+                    string Crop(int x, int y) =>
+                        $"scale={w + s.Shake}:{h + s.Shake / 4}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}:{x}:{y}";
+                    var input = s.Shake == 0
+                        ? Ffmpeg.DecodeImage(image, w, h, "rgba", $"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}")
+                        : Ffmpeg.DecodeImage(image, w, h, "rgba", Crop(0, 0));
+                    var moved = s.Shake > 0 ? Ffmpeg.DecodeImage(image, w, h, "rgba", Crop(s.Shake, s.Shake / 4)) : input;
                     var output = new byte[input.Length];
                     foreach (var e in engines) e.ResetHistory();
                     var (iw, ih) = raw.InferenceSize(w, h, scale);
-                    var timings = TimeInterleaved(frames, warmup, [.. engines.Select(e => (Action)(() => e.Process(input, output, w, h, PixelFormat.Rgba8)))],
+                    var counts = new int[engines.Count];
+                    var timings = TimeInterleaved(frames, warmup, [.. engines.Select((e, i) => (Action)(() =>
+                        e.Process(counts[i]++ % 2 == 0 ? input : moved, output, w, h, PixelFormat.Rgba8)))],
                         () => raw.Run(iw, ih));
                     for (int i = 0; i < engines.Count; i++)
                     {
                         var (ms, ort, overhead, seconds) = timings[i];
                         double p50 = LatencyRecorder.Percentile(ms, 0.50);
-                        var path = engines[i].ActiveFramePath == FramePath.Graphs ? "graphs" : "C#";
+                        var path = (engines[i].ActiveFramePath == FramePath.Graphs ? "graphs" : "C#") + (compensations.Length > 1 ? engines[i].MotionCompensation ? ", motion on" : ", motion off" : "");
                         rows.Add([engines[i].Style?.Name ?? style, $"{engines[i].Stats.Provider}, {path}", $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
                             F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(LatencyRecorder.Percentile(ort, 0.50)), $"{F(overhead)} ms ({overhead / p50:P0})"]);
                     }

@@ -20,24 +20,25 @@ public static class RenderCommand
         var preserve = new Option<bool>("--preserve-colour", "--preserve-color") { Description = "Keep the original colours, take only the style's texture" };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (features for packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
+        var blend = new Option<TemporalLevel>("--blend") { Description = "Where smoothing blends: Auto (the image with motion compensation, else the features of packs), Output or Features", DefaultValueFactory = _ => TemporalLevel.Auto };
 
+        var compensation = new Option<bool?>("--motion-compensation") { Description = "Warp the smoothing's history along the camera's motion: true or false (default: the engine's, true)" };
         var motion = new Option<float?>("--motion-threshold") { Description = "Input colour change (0..1) at which a pixel counts as moving and is not smoothed (default: the engine's)" };
         var tier = Cli.TierOption();
         var lossless = new Option<bool>("--lossless") { Description = "Write video losslessly (RGB H.264, .mkv or .mp4) for measuring; alpha is dropped" };
-        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, tier, lossless };
+        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, compensation, tier, lossless };
         command.SetAction(parse => Cli.Run(parse, () =>
         {
             var settings = new Settings(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(style)!, parse.GetValue(alpha),
                 parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend),
-                parse.GetValue(motion), parse.GetValue(tier), parse.GetValue(lossless));
+                parse.GetValue(motion), parse.GetValue(compensation), parse.GetValue(tier), parse.GetValue(lossless));
             return Execute(parse, settings);
         }));
         return command;
     }
 
     private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend,
-        float? MotionThreshold, ModelTier Tier, bool Lossless);
+        float? MotionThreshold, bool? MotionCompensation, ModelTier Tier, bool Lossless);
 
     private static int Execute(ParseResult parse, Settings s)
     {
@@ -64,6 +65,7 @@ public static class RenderCommand
         if (s.Smoothing is { } sm) engine.Smoothing = sm;
         engine.TemporalLevel = s.Blend;
         if (s.MotionThreshold is { } mt) engine.MotionThreshold = mt;
+        if (s.MotionCompensation is { } mc) engine.MotionCompensation = mc;
         engine.PreserveColour = s.PreserveColour;
         engine.InferenceScale = s.Scale;
 

@@ -80,7 +80,7 @@ public readonly record struct EngineStats(
 /// <summary>Where temporal smoothing blends with the previous frame.</summary>
 public enum TemporalLevel
 {
-    /// <summary>Features for split packs, the output image for single graphs.</summary>
+    /// <summary>The output image with motion compensation (StyleEngine.MotionCompensation); without it, features for split packs and the output image for single graphs.</summary>
     Auto = 0,
     /// <summary>The stylised image (possible for every model).</summary>
     Output = 1,

@@ -76,6 +76,36 @@ public sealed class StyleEngine : IDisposable
         set { var v = InRange(value, 0.001f, 1, nameof(MotionThreshold)); lock (_gate) _blender.MotionThreshold = v; }
     }
 
+    /// <summary>
+    /// Warp the temporal history along the camera's motion (pan, zoom, roll) before blending, so a moving camera is
+    /// smoothed as a still one is; off blends only where nothing moved. See <see cref="TemporalBlender"/>.
+    /// </summary>
+    public bool MotionCompensation
+    {
+        get => _blender.MotionCompensation;
+        set
+        {
+            lock (_gate)
+            {
+                if (_blender.MotionCompensation == value) return;
+                _blender.MotionCompensation = value;
+                ResetAllHistory(); // under Auto it also moves the blend between the features and the image
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the blend happens this frame: Auto blends the stylised image while motion compensation is on (the warp
+    /// is then at full resolution, and the measurements in docs/benchmarks.md, "Motion compensation", show the output
+    /// follows the camera far better than warped features do, at no more cost in style) and the encoder's features of
+    /// a split pack otherwise.
+    /// </summary>
+    internal TemporalLevel EffectiveTemporalLevel =>
+        _level == TemporalLevel.Auto && _blender.MotionCompensation ? TemporalLevel.Output : _level;
+
+    /// <summary>The motion the last frame's blend followed (identity for none), on whichever path ran it.</summary>
+    internal Motion LastMotion => ActiveFramePath == FramePath.Graphs ? _graphs?.LastMotion ?? Motion.Identity : _blender.LastMotion;
+
     /// <summary>Keep the input's colours and take only the style's light and shade.</summary>
     public bool PreserveColour { get => _preserveColour; set => _preserveColour = value; }
 
@@ -281,15 +311,15 @@ public sealed class StyleEngine : IDisposable
         if (ActiveFramePath == FramePath.Graphs)
         {
             _graphs ??= new GraphPipeline(model, _config with { Provider = _provider });
-            _graphs.Process(input, output, new FrameSettings(alpha, _smoothing, _preserveColour, _level, _scale,
-                _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin));
+            _graphs.Process(input, output, new FrameSettings(alpha, _smoothing, _preserveColour, EffectiveTemporalLevel, _scale,
+                _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin, _blender.MotionCompensation));
             return;
         }
         PixelConverter.Unpack(input, _input);
         var (w, h) = model.InferenceSize(input.Width, input.Height, _scale);
         var tensor = model.PrepareInput(w, h);
         _toModel.Resize(_input, tensor, 3);
-        var result = model.Run(_blender, _smoothing, _level);
+        var result = model.Run(_blender, _smoothing, EffectiveTemporalLevel);
         _stylised.Resize(input.Width, input.Height, 3);
         _toFrame.Resize(result, _stylised, 3, 0f, 255f);
         if (_preserveColour) ColourOps.PreserveColour(_stylised, _input);

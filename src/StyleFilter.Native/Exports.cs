@@ -281,6 +281,10 @@ public static unsafe class Exports
                     if (value is not (0 or 1)) throw Invalid($"{name} {value} must be 0 or 1");
                     engine.PreserveColour = value == 1;
                     break;
+                case Abi.ParamMotionCompensation:
+                    if (value is not (0 or 1)) throw Invalid($"{name} {value} must be 0 or 1");
+                    engine.MotionCompensation = value == 1;
+                    break;
                 case Abi.ParamInferenceScale:
                     if (value is <= 0 or > 1) throw Invalid($"{name} {value} must be in (0, 1]");
                     // Any positive scale is valid (inference never goes below StyleModel.MinInferenceSide).
@@ -319,6 +323,7 @@ public static unsafe class Exports
                 Abi.ParamPreserveColour => engine.PreserveColour ? 1 : 0,
                 Abi.ParamInferenceScale => engine.InferenceScale,
                 Abi.ParamDevice => (int)engine.Device,
+                Abi.ParamMotionCompensation => engine.MotionCompensation ? 1 : 0,
                 Abi.ParamNetworkTier => (int)engine.Tier,
                 _ => throw Invalid($"unknown parameter id {param}"),
             };
@@ -334,8 +339,9 @@ public static unsafe class Exports
         Abi.ParamPreserveColour => "SF_PARAM_PRESERVE_COLOUR",
         Abi.ParamInferenceScale => "SF_PARAM_INFERENCE_SCALE",
         Abi.ParamDevice => "SF_PARAM_DEVICE",
+        Abi.ParamMotionCompensation => "SF_PARAM_MOTION_COMPENSATION",
         Abi.ParamNetworkTier => "SF_PARAM_NETWORK_TIER",
-        _ => throw Invalid($"unknown parameter id {param} (SF_PARAM_ALPHA=1 .. SF_PARAM_NETWORK_TIER=6)"),
+        _ => throw Invalid($"unknown parameter id {param} (SF_PARAM_ALPHA=1 .. SF_PARAM_NETWORK_TIER=7)"),
     };
 
     // ---- processing ---------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ internal static class Abi
 {
     public const uint Version = 1;
 
-    public const int ParamAlpha = 1, ParamSmoothing = 2, ParamPreserveColour = 3, ParamInferenceScale = 4, ParamDevice = 5, ParamNetworkTier = 6;
+    public const int ParamAlpha = 1, ParamSmoothing = 2, ParamPreserveColour = 3, ParamInferenceScale = 4, ParamDevice = 5, ParamMotionCompensation = 6, ParamNetworkTier = 7;
     public const int LogError = 1, LogWarning = 2, LogInfo = 3, LogDebug = 4;
     public const int TextureOpenGl = 1, TextureD3D11 = 2, TextureCuda = 3;
 

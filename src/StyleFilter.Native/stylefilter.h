@@ -121,10 +121,17 @@ typedef enum sf_param {
      */
     SF_PARAM_DEVICE = 5,
     /**
+     * Motion compensation of the temporal smoothing: 1 (the default) warps the smoothing's history along the
+     * camera's estimated motion (pan, zoom, roll) before blending, so a moving camera is smoothed as a still one
+     * is; 0 smooths only where nothing moved. Uses only the frames the engine has already processed.
+     * Added to ABI version 1 after its first release: an older engine library answers SF_ERR_INVALID_ARGUMENT.
+     */
+    SF_PARAM_MOTION_COMPENSATION = 6,
+    /**
      * Which network size of a style to load, one of sf_tier (as a whole number). It takes effect on the next
      * sf_engine_load_style. A style the size is missing for loads the size it has, and the log says so.
      */
-    SF_PARAM_NETWORK_TIER = 6
+    SF_PARAM_NETWORK_TIER = 7
 } sf_param;
 
 /** A style's network size. The numbers equal the engine's ModelTier. */

@@ -198,6 +198,34 @@ public class GraphPipelineTests
         Assert.True(change < changeUnsmoothed * 0.6, $"smoothing should hold a still scene: change {change / 6:F2} per frame, {changeUnsmoothed / 6:F2} without");
     }
 
+    [Theory]
+    [InlineData(TemporalLevel.Features, PixelFormat.Rgba8)]
+    [InlineData(TemporalLevel.Output, PixelFormat.Rgba32F)]
+    public void APanningCameraIsFollowedTheSameWay(TemporalLevel level, PixelFormat format)
+    {
+        // The camera pans 3 px a frame across and 1 px down: both paths estimate the same motion, warp the history
+        // by it (GridSample against AffineWarp) and give the same picture; without compensation the picture differs.
+        const int w = 160, h = 96;
+        using var pair = new Pair("pack_basic", e => { e.TemporalLevel = level; e.MotionCompensation = true; });
+        using var off = TestFrames.Engine("pack_basic", smoothing: StyleEngine.DefaultSmoothing);
+        off.TemporalLevel = level;
+        off.MotionCompensation = false;
+        double differs = 0;
+        for (int f = 0; f < 5; f++)
+        {
+            var input = TestFrames.Rgba(w, h, dx: 3 * f, dy: f, noise: 2, seed: 30 + f);
+            var (managed, _) = pair.Frame(input, w, h, format, format);
+            if (f == 0) continue;
+            Assert.False(pair.Managed.LastMotion.IsIdentity, $"frame {f}: no motion found");
+            Assert.Equal(pair.Managed.LastMotion, pair.Graphs.LastMotion);
+            var expected = Motion.Translation(3, 1, w, h);
+            Assert.True(Math.Abs(pair.Managed.LastMotion.C - expected.C) * w / 2 < 0.2f && Math.Abs(pair.Managed.LastMotion.F - expected.F) * h / 2 < 0.2f,
+                $"frame {f}: {pair.Managed.LastMotion}, expected {expected}");
+            if (format == PixelFormat.Rgba8) differs += TestFrames.MeanAbsDiff(managed, TestFrames.Run(off, input, w, h));
+        }
+        if (format == PixelFormat.Rgba8) Assert.True(differs > 0.5, $"compensation changed the picture by only {differs / 4:F2} levels a frame");
+    }
+
     [Fact]
     public void ACutRestartsTheHistoryOnBothPaths()
     {

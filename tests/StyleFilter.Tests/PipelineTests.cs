@@ -170,19 +170,28 @@ public class PipelineTests
     }
 
     [Theory]
-    [InlineData(FramePath.Managed)]
-    [InlineData(FramePath.Graphs)] // the history's two pairs of tensors stay bound, each in a binding of its own
-    public void SteadyStateAllocatesNothing(FramePath path)
+    [InlineData(FramePath.Managed, false)]
+    [InlineData(FramePath.Graphs, false)] // the history's two pairs of tensors stay bound, each in a binding of its own
+    [InlineData(FramePath.Managed, true)] // a shaking camera: motion estimated and the history warped every frame
+    [InlineData(FramePath.Graphs, true)]
+    public void SteadyStateAllocatesNothing(FramePath path, bool shaking)
     {
         using var engine = TestFrames.Engine("pack_basic", smoothing: 0.5f);
         engine.FramePath = path;
         engine.PreserveColour = true;
         engine.Alpha = 0.7f;
-        var input = TestFrames.Rgba(96, 64);
+        var frames = new[] { TestFrames.Rgba(96, 64), TestFrames.Rgba(96, 64, dx: shaking ? 5 : 0) };
+        var input = new byte[frames[0].Length]; // one host buffer, as a host reuses its frame (the graph path binds it once)
         var output = new byte[input.Length];
-        for (int i = 0; i < 10; i++) engine.Process(input, output, 96, 64, PixelFormat.Rgba8);
+        void Frame(int i)
+        {
+            frames[i % 2].CopyTo(input, 0);
+            engine.Process(input, output, 96, 64, PixelFormat.Rgba8);
+        }
+        for (int i = 0; i < 10; i++) Frame(i);
+        Assert.Equal(shaking, !engine.LastMotion.IsIdentity);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) engine.Process(input, output, 96, 64, PixelFormat.Rgba8);
+        for (int i = 0; i < 20; i++) Frame(i);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 20 frames");
     }

@@ -124,6 +124,7 @@ public class TemporalTests
         double Ghost(float? threshold)
         {
             using var engine = TestFrames.Engine("identity.onnx", smoothing: 1f);
+            engine.MotionCompensation = false; // the threshold alone (with it, the shift is followed: APanIsFollowed...)
             if (threshold is { } t) engine.MotionThreshold = t;
             TestFrames.Run(engine, TestFrames.Rgba(W, H), W, H);
             var moved = TestFrames.Rgba(W, H, dx: 8);
@@ -152,8 +153,52 @@ public class TemporalTests
         var output = Last(TemporalLevel.Output, 0.9f);
         var none = Last(TemporalLevel.Output, 0);
         Assert.NotEqual(features, output);
-        Assert.Equal(features, Last(TemporalLevel.Auto, 0.9f));
         Assert.NotEqual(none, output);
+        // Auto: the image while motion compensation is on (the default), the features without it.
+        Assert.Equal(output, Last(TemporalLevel.Auto, 0.9f));
+        byte[] Uncompensated(TemporalLevel level)
+        {
+            using var engine = TestFrames.Engine("pack_basic", 0.9f);
+            engine.MotionCompensation = false;
+            engine.TemporalLevel = level;
+            byte[] result = [];
+            for (int t = 0; t < 6; t++) result = TestFrames.Run(engine, TestFrames.Rgba(W, H, noise: 4, seed: t), W, H);
+            return result;
+        }
+        Assert.Equal(Uncompensated(TemporalLevel.Features), Uncompensated(TemporalLevel.Auto));
+    }
+
+    [Theory]
+    [InlineData(FramePath.Managed)]
+    [InlineData(FramePath.Graphs)]
+    public void APanIsFollowedNotHeldBack(FramePath path)
+    {
+        // Smoothing 1 through the identity network, with a motion threshold of 1 so that every pixel keeps its history
+        // (noise included): the camera pans 8 px. With compensation the output is the first frame (its own noise) moved
+        // with the camera; without, the history stays where it was and the picture lags behind the camera.
+        const int w = 128, h = 96;
+        byte[] Second(bool compensate)
+        {
+            using var engine = TestFrames.Engine("identity.onnx", smoothing: 1f);
+            engine.FramePath = path;
+            engine.MotionThreshold = 1;
+            engine.MotionCompensation = compensate;
+            TestFrames.Run(engine, TestFrames.Rgba(w, h, noise: 6, seed: 1), w, h);
+            return TestFrames.Run(engine, TestFrames.Rgba(w, h, dx: 8, noise: 6, seed: 2), w, h);
+        }
+        var first = TestFrames.Rgba(w, h, noise: 6, seed: 1);
+        double FromFirst(byte[] output) // mean difference from the first frame moved 8 px, away from the revealed strip and its margin
+        {
+            double sum = 0; int n = 0;
+            for (int y = 8; y < h - 8; y++)
+                for (int x = 24; x < w - 8; x++)
+                    for (int c = 0; c < 3; c++) { sum += Math.Abs(output[(y * w + x) * 4 + c] - first[(y * w + x - 8) * 4 + c]); n++; }
+            return sum / n;
+        }
+        var followed = Second(compensate: true);
+        Assert.True(FromFirst(followed) < 1, $"compensated: {FromFirst(followed):F2} levels from the first frame moved with the camera");
+        var lagging = Second(compensate: false);
+        Assert.True(FromFirst(lagging) > 3, $"uncompensated: {FromFirst(lagging):F2}");
     }
 
     [Fact]

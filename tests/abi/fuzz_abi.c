@@ -778,7 +778,7 @@ static int probe_frame(worker* w, const target* t, image* out_copy, int width, i
 
 static const char* param_name(int p)
 {
-    static const char* const names[] = {"?", "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE", "NETWORK_TIER"};
+    static const char* const names[] = {"?", "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE", "MOTION_COMPENSATION", "NETWORK_TIER"};
     return p >= 1 && p <= LAST_PARAM ? names[p] : "unknown id";
 }
 
@@ -789,7 +789,8 @@ static int param_accepts(int p, double v)
     switch (p) {
     case SF_PARAM_ALPHA:
     case SF_PARAM_SMOOTHING: return v >= 0 && v <= 1;
-    case SF_PARAM_PRESERVE_COLOUR: return v == 0 || v == 1;
+    case SF_PARAM_PRESERVE_COLOUR:
+    case SF_PARAM_MOTION_COMPENSATION: return v == 0 || v == 1;
     case SF_PARAM_INFERENCE_SCALE: return v > 0 && v <= 1;
     case SF_PARAM_DEVICE: return v == floor(v) && v >= SF_DEVICE_AUTO && v <= SF_DEVICE_DIRECTML;
     case SF_PARAM_NETWORK_TIER: return v == floor(v) && v >= SF_TIER_AUTO && v <= SF_TIER_FULL;
@@ -811,7 +812,8 @@ static int in_domain(int p, double v)
     switch (p) {
     case SF_PARAM_ALPHA:
     case SF_PARAM_SMOOTHING: return v >= 0 && v <= 1;
-    case SF_PARAM_PRESERVE_COLOUR: return v == 0 || v == 1;
+    case SF_PARAM_PRESERVE_COLOUR:
+    case SF_PARAM_MOTION_COMPENSATION: return v == 0 || v == 1;
     case SF_PARAM_INFERENCE_SCALE: return v >= 0 && v <= 1;
     case SF_PARAM_NETWORK_TIER: return v == floor(v) && v >= SF_TIER_AUTO && v <= SF_TIER_FULL;
     default: return v == floor(v) && v >= SF_DEVICE_AUTO && v <= SF_DEVICE_DIRECTML;

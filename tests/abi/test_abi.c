@@ -570,10 +570,12 @@ static void test_bad_frames(sf_engine* e)
 static void test_params(sf_engine* e)
 {
     section("parameters");
+    CHECK(get_param(e, SF_PARAM_MOTION_COMPENSATION) == 1, "motion compensation is on by default");
     struct { int param; double value; } round_trips[] = {
         { SF_PARAM_ALPHA, 0.25 }, { SF_PARAM_SMOOTHING, 0.5 }, { SF_PARAM_PRESERVE_COLOUR, 1 },
         { SF_PARAM_INFERENCE_SCALE, 0.5 }, { SF_PARAM_ALPHA, 1 }, { SF_PARAM_SMOOTHING, 0 },
         { SF_PARAM_PRESERVE_COLOUR, 0 }, { SF_PARAM_INFERENCE_SCALE, 1 },
+        { SF_PARAM_MOTION_COMPENSATION, 0 }, { SF_PARAM_MOTION_COMPENSATION, 1 },
     };
     for (size_t i = 0; i < sizeof round_trips / sizeof round_trips[0]; i++) {
         char what[96];
@@ -606,7 +608,9 @@ static void test_params(sf_engine* e)
         { SF_PARAM_INFERENCE_SCALE, -INFINITY, "inference scale -inf" }, { SF_PARAM_DEVICE, 7, "device 7" },
         { SF_PARAM_DEVICE, 1.5, "device 1.5" }, { SF_PARAM_DEVICE, -1, "device -1" },
         { SF_PARAM_NETWORK_TIER, 4, "tier 4" }, { SF_PARAM_NETWORK_TIER, 0.5, "tier 0.5" },
-        { SF_PARAM_NETWORK_TIER, -1, "tier -1" }, { 7, 0.5, "param id 7" },
+        { SF_PARAM_NETWORK_TIER, -1, "tier -1" }, { 8, 0.5, "param id 8" },
+        { SF_PARAM_MOTION_COMPENSATION, 0.5, "motion compensation 0.5" }, { SF_PARAM_MOTION_COMPENSATION, 2, "motion compensation 2" },
+        { SF_PARAM_MOTION_COMPENSATION, NAN, "motion compensation NaN" }, { 8, 1, "param id 8 (one past the last)" },
         { 0, 0.5, "param id 0" }, { 99, 0.5, "param id 99" }, { -1, 0.5, "param id -1" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -617,7 +617,7 @@ int RunTests(const Options& opt)
     struct Expect { const char* name; const char* type; };
     const Expect expected[] = {
         {"style", kOfxParamTypeChoice}, {"customModel", kOfxParamTypeString}, {"strength", kOfxParamTypeDouble},
-        {"preserveColours", kOfxParamTypeBoolean}, {"smoothing", kOfxParamTypeDouble},
+        {"preserveColours", kOfxParamTypeBoolean}, {"smoothing", kOfxParamTypeDouble}, {"followMotion", kOfxParamTypeBoolean},
         {"inferenceResolution", kOfxParamTypeChoice}, {"device", kOfxParamTypeChoice}, {"styleMix", kOfxParamTypeDouble},
     };
     for (const Expect& e : expected) {
@@ -652,6 +652,9 @@ int RunTests(const Options& opt)
               "Strength: animatable, 0..1, default 1");
     if (Param* p = fd->params.Find("smoothing"))
         Check(p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1, "Temporal smoothing: 0..1");
+    if (Param* p = fd->params.Find("followMotion"))
+        Check(p->props.Int(kOfxParamPropDefault) == 1 && p->props.String(kOfxPropLabel) == "Follow camera motion",
+              "Follow camera motion: on by default");
     if (Param* p = fd->params.Find("styleMix"))
         Check(p->props.String(kOfxPropLabel) == "Style mix" && p->props.Int(kOfxParamPropAnimates) == 1 &&
                   p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1 &&

@@ -3,10 +3,11 @@ using StyleFilter.Pipeline;
 namespace StyleFilter.Graphs;
 
 /// <summary>Which <see cref="FrameGraphs.Unpack"/> graph: the host's format and frame size, and the inference size.</summary>
-internal readonly record struct UnpackKey(PixelFormat Format, int Width, int Height, int ModelWidth, int ModelHeight);
+internal readonly record struct UnpackKey(PixelFormat Format, int Width, int Height, int ModelWidth, int ModelHeight, bool MotionLuma = false);
 
 /// <summary>Which <see cref="FrameGraphs.Blend"/> graph: the blended tensor's shape and the model input's size.</summary>
-internal readonly record struct BlendKey(int Batch, int Channels, int Height, int Width, int ImageHeight, int ImageWidth, int MotionMargin, bool CheckFinite);
+internal readonly record struct BlendKey(int Batch, int Channels, int Height, int Width, int ImageHeight, int ImageWidth, int MotionMargin, bool CheckFinite,
+    bool Compensate = false);
 
 /// <summary>Which <see cref="FrameGraphs.Finish"/> graph: formats, sizes, and which optional steps it does.</summary>
 internal readonly record struct FinishKey(PixelFormat In, PixelFormat Out, int Width, int Height, int Batch, int StylisedHeight, int StylisedWidth,
@@ -30,6 +31,7 @@ internal static class FrameGraphs
     public const string Current = "current", Previous = "previous", PreviousImage = "previous_image", Blended = "blended";
     public const string Smoothing = "smoothing", InverseThreshold = "inverse_threshold", SceneCut = "scene_cut", MeanChange = "mean_change";
     public const string Stylised = "stylised", Alpha = "alpha";
+    public const string MotionLuma = "motion_luma", Motion = "motion";
 
     private const int Float = Onnx.DataType.Float, Byte = Onnx.DataType.UInt8;
 
@@ -43,6 +45,15 @@ internal static class FrameGraphs
         var rgb = new FrameReader(g, Frame, k.Format, k.Width, k.Height).Rgb();
         var image = Resize(g, rgb, 3, k.Width, k.Height, k.ModelWidth, k.ModelHeight);
         g.Output(image, Image, Float, 1, 3, k.ModelHeight, k.ModelWidth);
+        if (k.MotionLuma)
+        {
+            // LumaPyramid.Build's level 0, for the motion estimator (C#, on the CPU: a few hundred floats cross over).
+            var (bw, bh) = LumaPyramid.BaseSize(k.ModelWidth, k.ModelHeight);
+            var luma = g.Op("Conv", [image, g.Floats([ColourOps.Kr, ColourOps.Kg, ColourOps.Kb], 1, 3, 1, 1)]);
+            var level0 = Box(g, luma, k.ModelWidth, k.ModelHeight, bw, bh);
+            if (level0 == luma) level0 = g.Op("Identity", [luma]);
+            g.Output(level0, MotionLuma, Float, 1, 1, bh, bw);
+        }
         return g.ToModel();
     }
 
@@ -52,6 +63,10 @@ internal static class FrameGraphs
     /// cut. Also returns the mean change and (when asked) whether current is finite (NaN or inf otherwise).
     /// The history is the caller's: without one it passes current as previous and image as previous_image, which
     /// makes blended exactly current.
+    /// With Compensate (motion compensation, a frame whose estimated motion is not none) the graph also takes the
+    /// motion (6 floats, <see cref="Pipeline.Motion"/>) and warps previous and previous_image by it with GridSample
+    /// before comparing and blending, as TemporalBlender does with AffineWarp; pixels whose source lies outside the
+    /// previous frame count as fully changed, and the mean change is over the others.
     /// </summary>
     public static byte[] Blend(BlendKey k)
     {
@@ -64,13 +79,34 @@ internal static class FrameGraphs
         g.Input(Smoothing, Float);
         g.Input(InverseThreshold, Float);
         g.Input(SceneCut, Float);
+        string previous = Previous, previousImage = PreviousImage;
+        string? inside = null;
+        if (k.Compensate)
+        {
+            g.Input(Motion, Float, 6);
+            var imageGrid = MotionGrid(g, k.ImageWidth, k.ImageHeight);
+            previousImage = Warp(g, PreviousImage, imageGrid.Grid);
+            inside = imageGrid.Inside;
+            previous = Warp(g, Previous, MotionGrid(g, k.Width, k.Height).Grid);
+        }
 
         // The largest R/G/B change per input pixel (0..1), and its mean over the frame.
-        var difference = g.Op("Abs", [g.Op("Sub", [Image, PreviousImage])]);
+        var difference = g.Op("Abs", [g.Op("Sub", [Image, previousImage])]);
         var planes = Enumerable.Range(0, 3).Select(c => g.Op("Slice", [difference, g.Int64s(c), g.Int64s(c + 1), g.Int64s(1)])).ToArray();
         var change = g.Op("Max", planes); // (ReduceMax over the channels is several times slower)
         var toUnit = g.Scalar(1f / 255f); // applied after averaging: one pass less at full resolution
-        var mean = g.Op("Mul", [g.Op("ReduceMean", [change], Attr.Int("keepdims", 0)), toUnit]);
+        string mean;
+        if (inside is null) mean = g.Op("Mul", [g.Op("ReduceMean", [change], Attr.Int("keepdims", 0)), toUnit]);
+        else
+        {
+            // Mean over the pixels from inside the previous frame (1 when there are none); the others count as 255.
+            var weight = g.Op("Cast", [inside], Attr.Int("to", Float));
+            var count = g.Op("ReduceSum", [weight], Attr.Int("keepdims", 0));
+            var sum = g.Op("ReduceSum", [g.Op("Mul", [change, weight])], Attr.Int("keepdims", 0));
+            var insideMean = g.Op("Mul", [g.Op("Div", [sum, g.Op("Max", [count, g.Scalar(1f)])]), toUnit]);
+            mean = g.Op("Where", [g.Op("Equal", [count, g.Scalar(0f)]), g.Scalar(1f), insideMean]);
+            change = g.Op("Where", [inside, change, g.Scalar(255f)]);
+        }
         g.Output(mean, MeanChange, Float);
 
         // Averaged over cells (TemporalBlender's MotionCell), widened by the margin, brought to the tensor's size.
@@ -85,7 +121,7 @@ internal static class FrameGraphs
         var still = g.Op("Relu", [g.Op("Sub", [g.Scalar(1f), g.Op("Mul", [grid, InverseThreshold])])]);
 
         var strength = g.Op("Where", [g.Op("Greater", [mean, SceneCut]), g.Scalar(0f), Smoothing]);
-        var blended = g.Op("Add", [Current, g.Op("Mul", [g.Op("Mul", [strength, still]), g.Op("Sub", [Previous, Current])])]);
+        var blended = g.Op("Add", [Current, g.Op("Mul", [g.Op("Mul", [strength, still]), g.Op("Sub", [previous, Current])])]);
         g.Output(blended, Blended, Float, tensor);
         if (k.CheckFinite) g.Output(FiniteCheck(g, Current), Finite, Float);
         return g.ToModel();
@@ -130,6 +166,33 @@ internal static class FrameGraphs
         g.Output(hwc, Pixels, ElementType(k.Out), k.Height, k.Width, 4);
         return g.ToModel();
     }
+
+    /// <summary>
+    /// The sampling grid (1 x h x w x 2, normalised x then y) of the motion input at a width x height picture, computed
+    /// as AffineWarp.Prepare does (A nx + B ny, then + C), and where its source lies inside the picture (1 x h x w bools).
+    /// </summary>
+    private static (string Grid, string Inside) MotionGrid(OnnxGraph g, int width, int height)
+    {
+        var p = Enumerable.Range(0, 6).Select(i => g.Op("Slice", [Motion, g.Int64s(i), g.Int64s(i + 1), g.Int64s(0)])).ToArray();
+        var nx = g.Floats(Enumerable.Range(0, width).Select(i => Pipeline.Motion.Normalised(i, width)).ToArray(), 1, 1, width);
+        var ny = g.Floats(Enumerable.Range(0, height).Select(i => Pipeline.Motion.Normalised(i, height)).ToArray(), 1, height, 1);
+        var gx = g.Op("Add", [g.Op("Add", [g.Op("Mul", [p[0], nx]), g.Op("Mul", [p[1], ny])]), p[2]]);
+        var gy = g.Op("Add", [g.Op("Add", [g.Op("Mul", [p[3], nx]), g.Op("Mul", [p[4], ny])]), p[5]]);
+        var grid = g.Op("Concat", [g.Op("Unsqueeze", [gx, g.Int64s(3)]), g.Op("Unsqueeze", [gy, g.Int64s(3)])], Attr.Int("axis", 3));
+        string Within(string n, int length)
+        {
+            // GridSample's source position ((n + 1) length - 1) / 2 within the pixel centres, as AffineWarp tells inside.
+            var position = g.Op("Div", [g.Op("Sub", [g.Op("Mul", [g.Op("Add", [n, g.Scalar(1f)]), g.Scalar(length)]), g.Scalar(1f)]), g.Scalar(2f)]);
+            return g.Op("And", [g.Op("GreaterOrEqual", [position, g.Scalar(-AffineWarp.InsideTolerance)]),
+                g.Op("LessOrEqual", [position, g.Scalar(length - 1 + AffineWarp.InsideTolerance)])]);
+        }
+        var inside = g.Op("Unsqueeze", [g.Op("And", [Within(gx, width), Within(gy, height)]), g.Int64s(1)]); // 1 x 1 x h x w
+        return (grid, inside);
+    }
+
+    /// <summary>AffineWarp.Apply: bilinear, border padding, pixel centres (align_corners 0).</summary>
+    private static string Warp(OnnxGraph g, string x, string grid) =>
+        g.Op("GridSample", [x, grid], Attr.String("mode", "bilinear"), Attr.String("padding_mode", "border"), Attr.Int("align_corners", 0));
 
     /// <summary>0 when every value of x is finite, NaN otherwise (x - x is 0 for finite x): RequireFinite's test.</summary>
     private static string FiniteCheck(OnnxGraph g, string x) =>

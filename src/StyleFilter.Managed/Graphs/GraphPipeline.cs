@@ -3,12 +3,13 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using StyleFilter.Models;
 using StyleFilter.Ort;
+using StyleFilter.Pipeline;
 
 namespace StyleFilter.Graphs;
 
 /// <summary>The engine's parameters for one frame, as the graph path reads them.</summary>
 internal readonly record struct FrameSettings(float Alpha, float Smoothing, bool PreserveColour, TemporalLevel Level, float Scale,
-    float MotionThreshold, float SceneCutThreshold, int MotionMargin);
+    float MotionThreshold, float SceneCutThreshold, int MotionMargin, bool MotionCompensation);
 
 /// <summary>
 /// The graph path: a frame done entirely by ONNX graphs, the engine's own (<see cref="FrameGraphs"/>, built for the
@@ -32,7 +33,10 @@ internal sealed unsafe class GraphPipeline : IDisposable
     private readonly HostFrame _in = new(), _out = new();
     // Scalars the engine writes and ONNX Runtime reads, and those ONNX Runtime writes back (CPU memory in every case).
     private readonly OrtTensor _smoothing = new(), _inverseThreshold = new(), _sceneCut = new(), _alpha = new();
-    private readonly OrtTensor _meanChange = new(), _blendFinite = new(), _finishFinite = new();
+    private readonly OrtTensor _meanChange = new(), _blendFinite = new(), _finishFinite = new(), _motion = new(6);
+    // Motion compensation: the pyramid's level 0 comes from the Unpack graph into this CPU tensor; the estimate is C#.
+    private OrtTensor? _motionLuma;
+    private readonly MotionTracker _tracker = new();
     private readonly Pair _images = new(), _history = new();
     private readonly StyleModel _model;
     private readonly Stage[] _stages;
@@ -59,8 +63,15 @@ internal sealed unsafe class GraphPipeline : IDisposable
     /// <summary>Mean colour change of the last frame (0..1), as TemporalBlender.LastMeanChange.</summary>
     public float LastMeanChange { get; private set; }
 
+    /// <summary>The motion the last blend warped the history by, as TemporalBlender.LastMotion.</summary>
+    public Motion LastMotion { get; private set; } = Motion.Identity;
+
     /// <summary>Forget earlier frames: the next one is stylised on its own.</summary>
-    public void Reset() => _hasHistory = false;
+    public void Reset()
+    {
+        _hasHistory = false;
+        _tracker.Reset();
+    }
 
     /// <summary>Stylises one frame; input and output have the same size and any formats and strides.</summary>
     public void Process(in FrameBuffer input, in FrameBuffer output, in FrameSettings s)
@@ -72,12 +83,17 @@ internal sealed unsafe class GraphPipeline : IDisposable
         // The host's frame -> the model's input image at the inference size.
         var (w, h) = model.InferenceSize(input.Width, input.Height, s.Scale);
         _images.Fit(1, 3, h, w);
-        var unpack = _unpack.For(new UnpackKey(input.Format, input.Width, input.Height, w, h));
+        bool track = s.MotionCompensation && s.Smoothing > 0; // as TemporalBlender.Blend
+        var unpack = _unpack.For(new UnpackKey(input.Format, input.Width, input.Height, w, h, track));
         int unpacked = unpack.Output(FrameGraphs.Image);
         unpack.In[unpack.Input(FrameGraphs.Frame)] = frame;
         unpack.Out[unpacked] = _images.Values[p];
+        if (track) unpack.Out[unpack.Output(FrameGraphs.MotionLuma)] = MotionLuma(w, h).Value;
         unpack.Run(_memory);
         var image = _images.Values[p] = unpack.Out[unpacked]!;
+        var motion = Motion.Identity;
+        if (track) motion = _tracker.TrackBase(_motionLuma!.Span, w, h);
+        else _tracker.Reset();
 
         // The model's graphs, with the temporal blend after the stage the level names.
         model.Mix.CopyTo(_mix.Span);
@@ -89,7 +105,7 @@ internal sealed unsafe class GraphPipeline : IDisposable
             var stage = _stages[i];
             (x, shape) = stage.Run(x, shape, _mix.Value, _memory);
             if (i == last && (shape.Length != 4 || shape[1] != 3)) throw model.NotAnImage(shape);
-            if (i == blendAt) (x, shape) = (Blend(x, shape, image, p, s, stage.Model.Produces), shape);
+            if (i == blendAt) (x, shape) = (Blend(x, shape, image, p, s, stage.Model.Produces, motion), shape);
         }
 
         // The stylised image -> the host's frame.
@@ -115,16 +131,24 @@ internal sealed unsafe class GraphPipeline : IDisposable
     /// Blends current (a stage's output) with the history into history[p], as TemporalBlender.Blend: the history
     /// continues when the previous frame left one of the same shapes and the mean change is no scene cut.
     /// </summary>
-    private OrtValue Blend(OrtValue current, long[] shape, OrtValue image, int p, in FrameSettings s, string what)
+    private OrtValue Blend(OrtValue current, long[] shape, OrtValue image, int p, in FrameSettings s, string what, Motion motion)
     {
         if (shape.Length != 4) throw new StyleFilterException(StatusCode.ModelError, $"the model's {what} are [{string.Join(',', shape)}], not NCHW");
         bool sameShape = _history.Fit(shape[0], shape[1], shape[2], shape[3]);
         var previous = _history.Values[1 - p];
         var previousImage = _images.Values[1 - p];
         bool continues = _hasHistory && sameShape && previous is not null && previousImage is not null;
+        bool compensate = continues && !motion.IsIdentity; // no motion: exactly the uncompensated graph
+        LastMotion = compensate ? motion : Motion.Identity;
 
         var blend = _blend.For(new BlendKey((int)shape[0], (int)shape[1], (int)shape[2], (int)shape[3], (int)_images.Shape![2], (int)_images.Shape[3],
-            s.MotionMargin, CheckFinite: true));
+            s.MotionMargin, CheckFinite: true, compensate));
+        if (compensate)
+        {
+            var m = _motion.Span;
+            (m[0], m[1], m[2], m[3], m[4], m[5]) = (motion.A, motion.B, motion.C, motion.D, motion.E, motion.F);
+            blend.In[blend.Input(FrameGraphs.Motion)] = _motion.Value;
+        }
         // Without a history, current is its own previous frame: the blend then gives current exactly.
         blend.In[blend.Input(FrameGraphs.Current)] = current;
         blend.In[blend.Input(FrameGraphs.Previous)] = continues ? previous! : current;
@@ -152,12 +176,26 @@ internal sealed unsafe class GraphPipeline : IDisposable
         return result;
     }
 
+    /// <summary>The CPU tensor the Unpack graph writes the motion estimator's level 0 into, sized for this inference size.</summary>
+    private OrtTensor MotionLuma(int width, int height)
+    {
+        var (bw, bh) = LumaPyramid.BaseSize(width, height);
+        if (_motionLuma is null || !_motionLuma.HasShape([1, 1, bh, bw]))
+        {
+            _motionLuma?.Dispose();
+            _motionLuma = new OrtTensor(1, 1, bh, bw);
+        }
+        return _motionLuma;
+    }
+
     /// <summary>Releases the tensors, then the sessions of the engine's graphs (the model's are the model's).</summary>
     public void Dispose()
     {
         foreach (var stage in _stages) stage.Dispose();
         _images.Dispose(); _history.Dispose(); _in.Dispose(); _out.Dispose();
-        foreach (var t in new[] { _mix, _smoothing, _inverseThreshold, _sceneCut, _alpha, _meanChange, _blendFinite, _finishFinite }) t.Dispose();
+        foreach (var t in new[] { _mix, _smoothing, _inverseThreshold, _sceneCut, _alpha, _meanChange, _blendFinite, _finishFinite, _motion }) t.Dispose();
+        _motionLuma?.Dispose();
+        _tracker.Dispose();
         _unpack.Dispose(); _blend.Dispose(); _finish.Dispose();
     }
 
