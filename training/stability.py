@@ -362,10 +362,8 @@ def chart(results, path: str):
     fig.savefig(path, dpi=90)
 
 
-def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), crop=(220, 150), motion_threshold=None):
-    """Crops around the moving disc: input and each configuration's output, one row each, a column per frame."""
-    from PIL import Image, ImageDraw  # noqa: PLC0415
-    frames, _, meta = sequences.load(base)
+def strip_rows(style: str, base: str, frames, cfgs, motion_threshold=None) -> list:
+    """The rows of a strip: ("input", the clip's frames), then (label, frames rendered) per configuration."""
     tmp = tempfile.mkdtemp(prefix="sf-strip-")
     rows = [("input", frames)]
     try:
@@ -373,6 +371,14 @@ def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), 
             rows.append((cfg["label"], render(base + ".mkv", os.path.join(tmp, "o.mkv"), style, cfg, motion_threshold)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def contact_strip(style: str, base: str, cfgs, path: str, picks=(4, 9, 14, 19), crop=(220, 150), motion_threshold=None):
+    """Crops around the moving disc: input and each configuration's output, one row each, a column per frame."""
+    from PIL import Image, ImageDraw  # noqa: PLC0415
+    frames, _, meta = sequences.load(base)
+    rows = strip_rows(style, base, frames, cfgs, motion_threshold)
     cw, ch = crop
     label_w = 110
     sheet = Image.new("RGB", (label_w + cw * len(picks), 20 + ch * len(rows)), "white")
@@ -395,13 +401,7 @@ def pan_strip(style: str, base: str, cfgs, path: str, picks=(10, 11, 12, 13), cr
     a last column with the difference of the last two crops, amplified 8x."""
     from PIL import Image, ImageDraw  # noqa: PLC0415
     frames, flows, meta = sequences.load(base)
-    tmp = tempfile.mkdtemp(prefix="sf-strip-")
-    rows = [("input", frames)]
-    try:
-        for cfg in cfgs:
-            rows.append((cfg["label"], render(base + ".mkv", os.path.join(tmp, "o.mkv"), style, cfg, motion_threshold)))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    rows = strip_rows(style, base, frames, cfgs, motion_threshold)
     cw, ch = crop
     h, w = meta["height"], meta["width"]
     # Where the content under the first pick's crop (houses, in the pan clip) is in each later frame: follow the flow.

@@ -131,8 +131,7 @@ public sealed class MotionEstimator
                 for (int x = 0; x < w; x++)
                 {
                     float nx = Motion.Normalised(x, w);
-                    float sx = ((motion.A * nx + motion.B * ny + motion.C + 1) * w - 1) / 2;
-                    float sy = ((motion.D * nx + motion.E * ny + motion.F + 1) * h - 1) / 2;
+                    var (sx, sy) = motion.Source(x, y, w, h);
                     if (!(sx >= 0 && sy >= 0 && sx <= w - 1 && sy <= h - 1)) continue;
                     int x0 = Math.Min((int)sx, w - 2), y0 = Math.Min((int)sy, h - 2);
                     float fx = sx - x0, fy = sy - y0;
@@ -207,12 +206,9 @@ public sealed class MotionEstimator
         int used = 0;
         for (int y = 0; y < h; y++)
         {
-            float ny = Motion.Normalised(y, h);
             for (int x = 0; x < w; x++)
             {
-                float nx = Motion.Normalised(x, w);
-                float sx = ((motion.A * nx + motion.B * ny + motion.C + 1) * w - 1) / 2;
-                float sy = ((motion.D * nx + motion.E * ny + motion.F + 1) * h - 1) / 2;
+                var (sx, sy) = motion.Source(x, y, w, h);
                 if (!(sx >= 0 && sy >= 0 && sx <= w - 1 && sy <= h - 1)) continue;
                 int x0 = Math.Min((int)sx, w - 2), y0 = Math.Min((int)sy, h - 2);
                 float r = Bilinear(prev, y0 * w + x0, w, sx - x0, sy - y0) - cur[y * w + x];
