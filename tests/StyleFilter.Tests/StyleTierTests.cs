@@ -76,6 +76,15 @@ public sealed class StyleTierTests : IDisposable
     }
 
     [Fact]
+    public void APathLoadsItselfWithItsOwnTier()
+    {
+        Pack("night");
+        var fast = Pack("night_fast", "fast", "night");
+        var (path, tier, note) = StyleCatalog.ResolveTier(fast, ModelTier.Full, true, [_dir]);
+        Assert.Equal((Path.GetFullPath(fast), ModelTier.Fast, (string?)null), (path, tier, note));
+    }
+
+    [Fact]
     public void AnUnknownTierWordIsIgnored()
     {
         Pack("odd", "enormous");

@@ -75,6 +75,11 @@ public static class StyleCatalog
     public static (string Path, ModelTier Tier, string? Note) ResolveTier(string nameOrPath, ModelTier wanted, bool gpu,
         IEnumerable<string>? directories = null)
     {
+        if (File.Exists(nameOrPath) || Directory.Exists(nameOrPath))   // a path loads exactly that: no scan of the model folders
+        {
+            var given = Path.GetFullPath(nameOrPath);
+            return (given, Entry(given, StyleFilter.Models.ModelPack.LooksLikePack(given) ? StyleModelKind.SplitPack : StyleModelKind.SingleGraph).Tier, null);
+        }
         var all = All(directories);   // read once: every entry's manifest is parsed
         var path = Resolve(nameOrPath, all);
         var style = all.FirstOrDefault(e => string.Equals(e.Path, path, StringComparison.Ordinal));
