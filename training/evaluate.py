@@ -2,6 +2,7 @@
 
     python3 -m training.evaluate sheet    --styles models/starry_night,models/wave,... --out docs/contact_sheet.png
     python3 -m training.evaluate compare  --styles OLD,NEW,... --labels "old compact,new compact" --out docs/compare.png
+    python3 -m training.evaluate tiers    --styles models/starry_night,... --out docs/tiers_sheet.png
     python3 -m training.evaluate distances --styles models/starry_night,... [--paintings ...] --out docs/distances.json
     python3 -m training.evaluate curves  --runs runs/a,runs/b --out docs/training_curves.png
 
@@ -121,6 +122,53 @@ def compare_sheet(styles, labels, out, photo, w=384, h=288):
     return out
 
 
+def tier_sheet(styles, out, w=224, h=168, photos=None):
+    """One row per style: its painting, then for each photo the style's network sizes side by side (fast, compact,
+    full; a blank cell where the style has no such size), so what a smaller network loses shows in one glance."""
+    photos = photos or [TEST_PHOTOS[0], HELD_OUT[0]]
+    order = ["fast", "compact", "full"]
+    tiers = {s: tier_packs(s) for s in styles}
+    shown = [t for t in order if any(t in v for v in tiers.values())]
+    tmp = tempfile.mkdtemp(prefix="sf-tiers-")
+    blank = os.path.join(tmp, "blank.png")
+    Image.new("RGB", (w, h), (255, 255, 255)).save(blank)
+    rows = []
+    for i, s in enumerate(styles):
+        head = os.path.join(tmp, f"painting{i}.png")
+        cell_image(painting_of(s), head, w, h)
+        row = [head]
+        for k, p in enumerate(photos):
+            src = os.path.join(tmp, f"photo{k}.png")
+            cell_image(p, src, w, h)
+            for t in shown:
+                if t not in tiers[s]:
+                    row.append(blank)
+                    continue
+                dst = os.path.join(tmp, f"{i}_{k}_{t}.png")
+                engine.render(src, dst, tiers[s][t], smoothing=0.0)
+                row.append(dst)
+        rows.append(row)
+    labels = ["painting"] + [f"photo {k + 1}: {t}" for k in range(len(photos)) for t in shown]
+    grid(rows, labels, out, w, h)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def tier_packs(style: str) -> dict:
+    """{tier: pack folder} of a bundled style: itself and every pack beside it whose manifest says tier_of it."""
+    def manifest(folder):
+        with open(os.path.join(folder, "manifest.json")) as f:
+            return json.load(f)
+    name = os.path.basename(style.rstrip("/"))
+    found = {manifest(style).get("tier", "compact"): style}
+    parent = os.path.dirname(os.path.abspath(style))
+    for other in sorted(os.listdir(parent)):
+        folder = os.path.join(parent, other)
+        if os.path.isfile(os.path.join(folder, "manifest.json")) and manifest(folder).get("tier_of") == name:
+            found.setdefault(manifest(folder).get("tier", "compact"), folder)
+    return found
+
+
 def distances(styles, paintings, photos=None, w=320, h=240):
     """Per style: the ResNet18 Gram style distance of the engine's output to the painting (the training's style
     loss, relative, painting at PAINTING_SIDE), the same for the unstyled photo, and the content distance of the
@@ -180,7 +228,7 @@ def curves(runs, out):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["sheet", "compare", "distances", "curves"])
+    ap.add_argument("what", choices=["sheet", "tiers", "compare", "distances", "curves"])
     ap.add_argument("--styles", default="", help="comma-separated packs / .onnx files / bundled names")
     ap.add_argument("--paintings", help="the paintings, in the order of --styles (default: training/styles/<pack folder name>.jpg)")
     ap.add_argument("--labels", help="for compare: column labels")
@@ -196,6 +244,8 @@ def main(argv=None):
         paintings = [painting_of(s) for s in styles]
     if a.what == "sheet":
         print(contact_sheet(styles, a.out, paintings=paintings))
+    elif a.what == "tiers":
+        print(tier_sheet(styles, a.out))
     elif a.what == "compare":
         print(compare_sheet(styles, a.labels.split(",") if a.labels else [style_label(s) for s in styles], a.out, a.photo))
     elif a.what == "distances":

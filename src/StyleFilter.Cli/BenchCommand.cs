@@ -10,7 +10,8 @@ namespace StyleFilter.Cli;
 /// stylefilter bench: times Process on a real photo at several resolutions, and in the same run the model's graphs
 /// alone through ONNX Runtime at the same inference size, so the engine's own cost (conversion, resizing, blending)
 /// shows as the difference of the two. With --paths, one engine per frame path (the C# pipeline, the graphs) is
-/// timed in the same alternation.
+/// timed in the same alternation. Each row also gives the network's size and precision, its convolution GFLOP per
+/// frame at that inference size and the rate the bare network achieved (GFLOP / ORT p50), from ONNX Runtime's profiler.
 /// </summary>
 public static class BenchCommand
 {
@@ -40,7 +41,7 @@ public static class BenchCommand
     private sealed record Settings(string? Styles, string Resolutions, int Frames, int Warmup, int Threads, float Scale, string? Image,
         ExecutionDevice Device, ModelTier Tier, string? Markdown, string Paths, string Motion, int Shake);
 
-    private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead"];
+    private static readonly string[] Columns = ["Style", "Path", "Resolution", "Inference", "FPS", "Mean ms", "p50 ms", "p99 ms", "ORT p50 ms", "Overhead", "Network", "GFLOP", "GFLOPS"];
 
     private static int Execute(ParseResult parse, Settings s)
     {
@@ -65,6 +66,7 @@ public static class BenchCommand
         if (s.Shake is < 0 or > 256) throw new CliException("--shake must be 0 .. 256 pixels", ExitCodes.BadArguments);
         using var loggers = Cli.CreateLoggerFactory(parse);
         var rows = new List<string[]>();
+        var kernels = new List<string>();
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var engines = new List<StyleEngine>();
@@ -92,6 +94,8 @@ public static class BenchCommand
                     var output = new byte[input.Length];
                     foreach (var e in engines) e.ResetHistory();
                     var (iw, ih) = raw.InferenceSize(w, h, scale);
+                    var profile = Models.NetworkProfile.Measure(engines[0].Style!.Source, iw, ih, threads, engines[0].Provider);
+                    kernels.Add($"{engines[0].Style!.Name} ({Network(engines[0], profile)}) at {iw}x{ih}: {(profile.ConvKernels.Count == 0 ? "no convolutions" : profile.KernelSummary)} (time: {profile.TimeSummary()})");
                     var counts = new int[engines.Count];
                     var timings = TimeInterleaved(frames, warmup, [.. engines.Select((e, i) => (Action)(() =>
                         e.Process(counts[i]++ % 2 == 0 ? input : moved, output, w, h, PixelFormat.Rgba8)))],
@@ -99,10 +103,11 @@ public static class BenchCommand
                     for (int i = 0; i < engines.Count; i++)
                     {
                         var (ms, ort, overhead, seconds) = timings[i];
-                        double p50 = LatencyRecorder.Percentile(ms, 0.50);
+                        double p50 = LatencyRecorder.Percentile(ms, 0.50), ortP50 = LatencyRecorder.Percentile(ort, 0.50);
                         var path = (engines[i].ActiveFramePath == FramePath.Graphs ? "graphs" : "C#") + (compensations.Length > 1 ? engines[i].MotionCompensation ? ", motion on" : ", motion off" : "");
                         rows.Add([engines[i].Style?.Name ?? style, $"{engines[i].Stats.Provider}, {path}", $"{w}x{h}", $"{iw}x{ih}", F(frames / seconds), F(ms.Average()),
-                            F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(LatencyRecorder.Percentile(ort, 0.50)), $"{F(overhead)} ms ({overhead / p50:P0})"]);
+                            F(p50), F(LatencyRecorder.Percentile(ms, 0.99)), F(ortP50), $"{F(overhead)} ms ({overhead / p50:P0})",
+                            Network(engines[i], profile), profile.Gflop.ToString("F2", CultureInfo.InvariantCulture), profile.Gflop > 0 ? F(profile.Gflop / (ortP50 / 1000)) : "-"]);
                     }
                 }
             }
@@ -122,7 +127,9 @@ public static class BenchCommand
         foreach (var c in Columns) table.AddColumn(new TableColumn(c) { Alignment = c.EndsWith("ms", StringComparison.Ordinal) || c is "FPS" or "Overhead" ? Justify.Right : Justify.Left });
         foreach (var r in rows) table.AddRow(r.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
-        if (s.Markdown is { } md) File.AppendAllText(md, MarkdownTable(heading, rows));
+        var kernelNote = "Convolution kernels ONNX Runtime ran, and where one run's time went (its profiler): " + string.Join("; ", kernels.Distinct());
+        AnsiConsole.WriteLine(kernelNote);
+        if (s.Markdown is { } md) File.AppendAllText(md, MarkdownTable(heading, rows) + kernelNote + "\n\n");
         return ExitCodes.Ok;
     }
 
@@ -188,6 +195,11 @@ public static class BenchCommand
         if (result.Count == 0) throw new CliException("--paths is empty", ExitCodes.BadArguments);
         return result;
     }
+
+    /// <summary>The network's size and, where its convolutions ran as integer kernels, "int8".</summary>
+    private static string Network(StyleEngine engine, Models.NetworkProfile profile) =>
+        engine.LoadedTier.ToString().ToLowerInvariant() +
+        (profile.ConvKernels.Keys.Any(k => k is "QLinearConv" or "ConvInteger") ? " int8" : "");
 
     private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
 

@@ -105,7 +105,7 @@ internal sealed unsafe class GraphPipeline : IDisposable
             var stage = _stages[i];
             (x, shape) = stage.Run(x, shape, _mix.Value, _memory);
             if (i == last && (shape.Length != 4 || shape[1] != 3)) throw model.NotAnImage(shape);
-            if (i == blendAt) (x, shape) = (Blend(x, shape, image, p, s, stage.Model.Produces, motion), shape);
+            if (i == blendAt) x = Blend(x, shape, image, p, s, stage.Model.Produces, motion);
         }
 
         // The stylised image -> the host's frame.

@@ -25,6 +25,9 @@ public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provi
 
     /// <summary>Whether the session's threads spin after a run waiting for more work (ONNX Runtime's default).</summary>
     public bool Spin { get; init; } = true;
+
+    /// <summary>When set, ONNX Runtime's profiler writes every run's operators to PREFIX_*.json (bench's network profile).</summary>
+    public string? ProfilePrefix { get; init; }
 }
 
 /// <summary>
@@ -114,6 +117,11 @@ public sealed class OrtSession : IDisposable
             if (config.IntraOpThreads > 0) options.IntraOpNumThreads = config.IntraOpThreads;
             options.AddSessionConfigEntry("session.use_env_allocators", "1"); // the environment's capped arena
             if (!config.Spin) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            if (config.ProfilePrefix is { } prefix)
+            {
+                options.EnableProfiling = true;
+                options.ProfileOutputPathPrefix = prefix;
+            }
             if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
             try { session = open(options); }
             catch (Exception e) when (e is not (StyleFilterException or OutOfMemoryException))
@@ -134,6 +142,9 @@ public sealed class OrtSession : IDisposable
             throw;
         }
     }
+
+    /// <summary>Stops a profiling session's profiler and returns the file it wrote.</summary>
+    public string EndProfiling() => _session.EndProfiling();
 
     public int InputIndex(string name) => IndexOf(Inputs, name);
     public int OutputIndex(string name) => IndexOf(Outputs, name);
