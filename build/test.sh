@@ -14,7 +14,7 @@ if ! dotnet test tests/StyleFilter.Tests -c Release --no-build -nologo; then
 fi
 
 # The other suites, each a script that exits non-zero on failure.
-for suite in tests/abi/run.sh tests/ofx/run.sh obs-plugin/tests/run.sh obs-plugin/tests/obs_smoke.sh training/tests/run.sh; do
+for suite in tests/abi/run.sh tests/ofx/run.sh tests/obs/run.sh tests/obs/obs_smoke.sh training/tests/run.sh; do
     if [ ! -f "$suite" ]; then failed+=("$suite (missing)"); continue; fi
     log "$suite"
     if ! bash "$suite"; then
