@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Builds everything (build.sh) and runs every test suite: the managed xunit tests, the C ABI tests,
-# and the OpenFX, OBS and training suites. Exits non-zero when anything fails.
+# Builds everything (build.sh), checks the code's layout (format.sh --check) and runs every test suite: the
+# managed xunit tests, the C ABI tests, and the OpenFX, OBS and training suites. Exits non-zero when anything fails.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
 "$REPO/build/build.sh"
 
 failed=()
+
+# Layout first: a few seconds, and it says which file to run build/format.sh on.
+log "build/format.sh --check"
+if ! "$REPO/build/format.sh" --check; then
+    failed+=("formatting (build/format.sh --check)")
+fi
 
 log "dotnet test tests/StyleFilter.Tests"
 if ! dotnet test tests/StyleFilter.Tests -c Release --no-build -nologo; then
