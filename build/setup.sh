@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # ---- Debian packages -------------------------------------------------------
-APT_PACKAGES=(ffmpeg python3-onnx python3-numpy gcc cmake pkg-config ca-certificates libobs-dev obs-studio libx11-dev xvfb xauth dbus libgl1-mesa-dri libegl-mesa0 libglx-mesa0 zip unzip python3-torch python3-torchvision python3-pil python3-pytest python3-matplotlib libopenblas0-openmp mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers python3-skimage opencv-doc python3-opencv)
+APT_PACKAGES=(ffmpeg python3-onnx python3-numpy gcc clang-format cmake pkg-config ca-certificates libobs-dev obs-studio libx11-dev xvfb xauth dbus libgl1-mesa-dri libegl-mesa0 libglx-mesa0 zip unzip python3-torch python3-torchvision python3-pil python3-pytest python3-matplotlib libopenblas0-openmp mate-backgrounds plasma-workspace-wallpapers lomiri-wallpapers python3-skimage opencv-doc python3-opencv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"

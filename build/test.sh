@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything (build.sh) and runs every test suite: the managed xunit tests, the C ABI tests,
-# and the OpenFX, OBS and training suites. Exits non-zero when anything fails.
+# Builds everything (build.sh), checks the code's layout (format.sh --check) and runs every test suite: the
+# managed xunit tests, the C ABI tests, and the OpenFX, OBS and training suites. Exits non-zero when anything fails.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
@@ -8,13 +8,19 @@ cd "$REPO"
 
 failed=()
 
+# Layout first: a few seconds, and it says which file to run build/format.sh on.
+log "build/format.sh --check"
+if ! "$REPO/build/format.sh" --check; then
+    failed+=("formatting (build/format.sh --check)")
+fi
+
 log "dotnet test tests/StyleFilter.Tests"
 if ! dotnet test tests/StyleFilter.Tests -c Release --no-build -nologo; then
     failed+=("managed tests (tests/StyleFilter.Tests)")
 fi
 
 # The other suites, each a script that exits non-zero on failure.
-for suite in tests/abi/run.sh tests/ofx/run.sh obs-plugin/tests/run.sh obs-plugin/tests/obs_smoke.sh training/tests/run.sh; do
+for suite in tests/abi/run.sh tests/ofx/run.sh tests/obs/run.sh tests/obs/obs_smoke.sh training/tests/run.sh; do
     if [ ! -f "$suite" ]; then failed+=("$suite (missing)"); continue; fi
     log "$suite"
     if ! bash "$suite"; then

@@ -17,13 +17,13 @@ static const uint32_t ladder[] = {144, 180, 216, 270, 360, 432, 540, 720, 1080};
 /* Where it starts: small enough for a first stylised frame within 2 s on a 2-core CPU. */
 #define START_STEP 2
 
-#define CLIMB_HEADROOM 0.8   /* climb when the next step is predicted within 80% of the target */
-#define DROP_OVER 1.3        /* step down when the smoothed time is 30% over the target... */
-#define DROP_SPIKE 3.0       /* ...or one frame took three times the target */
-#define DROP_FIT 0.9         /* and go as far down as needed to be predicted within 90% of it */
+#define CLIMB_HEADROOM 0.8 /* climb when the next step is predicted within 80% of the target */
+#define DROP_OVER 1.3      /* step down when the smoothed time is 30% over the target... */
+#define DROP_SPIKE 3.0     /* ...or one frame took three times the target */
+#define DROP_FIT 0.9       /* and go as far down as needed to be predicted within 90% of it */
 #define FRAMES_BEFORE_CLIMB 3
-#define HOLD_FIRST_NS 5000000000ULL   /* a step down holds 5 s... */
-#define HOLD_MAX_NS 160000000000ULL   /* ...doubling up to 160 s while climbs keep failing */
+#define HOLD_FIRST_NS 5000000000ULL    /* a step down holds 5 s... */
+#define HOLD_MAX_NS 160000000000ULL    /* ...doubling up to 160 s while climbs keep failing */
 #define FAILED_CLIMB_NS 20000000000ULL /* a step down within 20 s of a climb means the climb failed */
 
 void auto_resolution_init(struct auto_resolution *a)
@@ -86,11 +86,12 @@ bool auto_resolution_update(struct auto_resolution *a, double ms, double target_
 		while (to > 0 && a->mean_ms * area_ratio(to, from) > DROP_FIT * target_ms)
 			to--;
 		bool failed_climb = a->last_was_climb && now_ns - a->changed_ns < FAILED_CLIMB_NS;
-		a->hold_ns = failed_climb ? (a->hold_ns * 2 < HOLD_MAX_NS ? a->hold_ns * 2 : HOLD_MAX_NS)
-					  : HOLD_FIRST_NS;
+		a->hold_ns =
+			failed_climb ? (a->hold_ns * 2 < HOLD_MAX_NS ? a->hold_ns * 2 : HOLD_MAX_NS) : HOLD_FIRST_NS;
 		a->no_climb_until_ns = now_ns + a->hold_ns;
-		snprintf(why, (size_t)why_size, "%.0f ms per frame at %up is over the %.0f ms target; next climb in %.0f s",
-			 a->mean_ms, ladder[from], target_ms, (double)a->hold_ns / 1e9);
+		snprintf(why, (size_t)why_size,
+			 "%.0f ms per frame at %up is over the %.0f ms target; next climb in %.0f s", a->mean_ms,
+			 ladder[from], target_ms, (double)a->hold_ns / 1e9);
 		move_to(a, to, now_ns, false);
 		return true;
 	}
@@ -98,7 +99,8 @@ bool auto_resolution_update(struct auto_resolution *a, double ms, double target_
 	if (a->frames >= FRAMES_BEFORE_CLIMB && a->step < max && now_ns >= a->no_climb_until_ns) {
 		double predicted = a->mean_ms * area_ratio(a->step + 1, a->step);
 		if (predicted <= CLIMB_HEADROOM * target_ms) {
-			snprintf(why, (size_t)why_size, "%.0f ms per frame at %up; %up should take about %.0f ms of the %.0f ms target",
+			snprintf(why, (size_t)why_size,
+				 "%.0f ms per frame at %up; %up should take about %.0f ms of the %.0f ms target",
 				 a->mean_ms, ladder[a->step], ladder[a->step + 1], predicted, target_ms);
 			move_to(a, a->step + 1, now_ns, true);
 			return true;

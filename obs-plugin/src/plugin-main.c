@@ -30,7 +30,8 @@ bool obs_module_load(void)
 	/* A missing or broken engine does not stop the module: the filter is still registered so that
 	 * scenes using it load, and it passes video through with the reason in its status and the log. */
 	if (!sf_api_load(NULL))
-		blog(LOG_ERROR, "[stylefilter] engine not available, the Neural Style filter will pass video through: %s",
+		blog(LOG_ERROR,
+		     "[stylefilter] engine not available, the Neural Style filter will pass video through: %s",
 		     sf_api_error());
 
 	obs_register_source(&style_filter_info);

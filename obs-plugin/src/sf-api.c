@@ -25,9 +25,8 @@ static char module_dir[PATH_MAX];
 static char ort_path[PATH_MAX];
 
 /* The function pointer types must match stylefilter.h exactly; the compiler checks it. */
-#define SF_CHECK_SIG(field, fn)                                                     \
-	_Static_assert(__builtin_types_compatible_p(__typeof__(((struct sf_api *)0)->field), \
-						    __typeof__(&fn)),                \
+#define SF_CHECK_SIG(field, fn)                                                                                \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(((struct sf_api *)0)->field), __typeof__(&fn)), \
 		       "sf_api." #field " does not match stylefilter.h")
 SF_CHECK_SIG(abi_version, sf_abi_version);
 SF_CHECK_SIG(last_error, sf_last_error);
@@ -87,15 +86,14 @@ static void find_module_dir(void)
 	}
 }
 
-#define LOAD_SYM(field, name)                                                         \
-	do {                                                                          \
-		*(void **)&api.field = dlsym(engine_lib, name);                       \
-		if (!api.field) {                                                     \
-			snprintf(load_error, sizeof(load_error),                      \
-				 "%s has no symbol %s (wrong or damaged engine library)", \
-				 path, name);                                         \
-			goto fail;                                                    \
-		}                                                                     \
+#define LOAD_SYM(field, name)                                                                          \
+	do {                                                                                           \
+		*(void **)&api.field = dlsym(engine_lib, name);                                        \
+		if (!api.field) {                                                                      \
+			snprintf(load_error, sizeof(load_error),                                       \
+				 "%s has no symbol %s (wrong or damaged engine library)", path, name); \
+			goto fail;                                                                     \
+		}                                                                                      \
 	} while (0)
 
 bool sf_api_load(const char *dir_override)
@@ -110,8 +108,7 @@ bool sf_api_load(const char *dir_override)
 		find_module_dir();
 
 	if (!module_dir[0]) {
-		snprintf(load_error, sizeof(load_error),
-			 "could not find the folder of the OBS module (dladdr failed)");
+		snprintf(load_error, sizeof(load_error), "could not find the folder of the OBS module (dladdr failed)");
 		return false;
 	}
 
@@ -123,8 +120,7 @@ bool sf_api_load(const char *dir_override)
 	engine_lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!engine_lib) {
 		const char *why = dlerror();
-		snprintf(load_error, sizeof(load_error), "could not load %s: %s", path,
-			 why ? why : "unknown error");
+		snprintf(load_error, sizeof(load_error), "could not load %s: %s", path, why ? why : "unknown error");
 		return false;
 	}
 

@@ -377,8 +377,7 @@ void style_filter_render(void *data, gs_effect_t *effect)
 	pthread_mutex_unlock(&f->mutex);
 }
 
-enum gs_color_space style_filter_color_space(void *data, size_t count,
-						    const enum gs_color_space *preferred_spaces)
+enum gs_color_space style_filter_color_space(void *data, size_t count, const enum gs_color_space *preferred_spaces)
 {
 	UNUSED_PARAMETER(data);
 	UNUSED_PARAMETER(count);

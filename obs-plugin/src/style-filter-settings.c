@@ -214,7 +214,8 @@ static void format_status(struct style_filter *f, struct dstr *out)
 	dstr_catf(out, "\n%s: %s", obs_module_text("Status.Device"),
 		  s.have_stats && s.stats.provider[0] ? s.stats.provider : "-");
 	if (s.threads > 0)
-		dstr_catf(out, ", %d %s", s.threads, obs_module_text(s.threads == 1 ? "Status.Thread" : "Status.Threads"));
+		dstr_catf(out, ", %d %s", s.threads,
+			  obs_module_text(s.threads == 1 ? "Status.Thread" : "Status.Threads"));
 	dstr_catf(out, " (%s: %s)", obs_module_text("Status.Requested"), device_name(s.device));
 
 	if (s.have_stats && s.stats.frames > 0) {

@@ -71,8 +71,8 @@ static void report_frame_result(struct style_filter *f, sf_status st, const char
 }
 
 /* Runs inference on `in` at about `height` pixels high (0 or more than the frame: the frame's own size). */
-static void apply_inference_height(struct style_filter *f, const struct sf_api *sf, sf_engine *engine,
-				   uint32_t height, const struct frame_buf *in)
+static void apply_inference_height(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, uint32_t height,
+				   const struct frame_buf *in)
 {
 	if (height == f->applied_height && in->height == f->applied_frame_h)
 		return;
@@ -99,8 +99,8 @@ static void apply_inference_height(struct style_filter *f, const struct sf_api *
 }
 
 /* Sets the style mix of a multi-style model (worker thread, between frames). */
-static void apply_style_mix(struct style_filter *f, const struct sf_api *sf, sf_engine *engine,
-			    const float *mix, int count)
+static void apply_style_mix(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, const float *mix,
+			    int count)
 {
 	if (count <= 0 || !sf->engine_set_style_mix)
 		return;
@@ -189,8 +189,8 @@ void *worker_main(void *data)
 			fb_reserve(out, in->width, in->height);
 			sf_frame fin = {in->data, (int32_t)in->width, (int32_t)in->height, (int32_t)in->linesize,
 					SF_FORMAT_RGBA8};
-			sf_frame fout = {out->data, (int32_t)out->width, (int32_t)out->height,
-					 (int32_t)out->linesize, SF_FORMAT_RGBA8};
+			sf_frame fout = {out->data, (int32_t)out->width, (int32_t)out->height, (int32_t)out->linesize,
+					 SF_FORMAT_RGBA8};
 			uint64_t t0 = os_gettime_ns();
 			st = sf->engine_process_cpu(engine, &fin, &fout);
 			elapsed = os_gettime_ns() - t0;
@@ -288,10 +288,11 @@ static sf_engine *create_engine(struct style_filter *f, const struct sf_api *sf,
 		const char *message = sf->last_error();
 		flog(LOG_ERROR, f, "could not create the StyleFilter engine (%s: %s); video passes through unchanged",
 		     sf_status_name(st), message);
-		format_text(error, "Error.Engine",
-			    "The style engine could not start: %s. The video passes through unchanged; reinstalling the "
-			    "plugin may help.",
-			    1, engine_detail(message));
+		format_text(
+			error, "Error.Engine",
+			"The style engine could not start: %s. The video passes through unchanged; reinstalling the "
+			"plugin may help.",
+			1, engine_detail(message));
 		return NULL;
 	}
 	flog(LOG_INFO, f, "engine created (device preference: %s, %d CPU thread%s)", device_name(device), threads,
@@ -473,7 +474,7 @@ void *loader_main(void *data)
 		}
 		for (int i = 0; i < MAX_MIX; i++)
 			bfree(loaded.mix_names[i]); /* left over when the style was not taken */
-		sf_devices_probe(); /* once per process, now that ONNX Runtime is loaded */
+		sf_devices_probe();                 /* once per process, now that ONNX Runtime is loaded */
 
 		pthread_mutex_lock(&f->mutex);
 		f->done_gen = gen;

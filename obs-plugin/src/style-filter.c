@@ -163,20 +163,20 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 	obs_leave_graphics();
 
 	proc_handler_t *ph = obs_source_get_proc_handler(source);
-	proc_handler_add(ph,
-			 "void " PROC_GET_STATS "(out int submitted, out int dropped, out int results, "
-			 "out int shown, out int reused, out int passthrough, out int cut, out int unstyled, out int stalls, out int failed, "
-			 "out int engine_frames, out float mean_ms, out float p50_ms, out float p99_ms, "
-			 "out float worker_ms, out float last_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
-			 "out bool busy, out bool loading, out int mix_count, out int infer_width, out int infer_height, "
-			 "out int cpu_threads, out string style, out string provider, out string error, out string status)",
-			 proc_get_stats, f);
+	proc_handler_add(
+		ph,
+		"void " PROC_GET_STATS "(out int submitted, out int dropped, out int results, "
+		"out int shown, out int reused, out int passthrough, out int cut, out int unstyled, out int stalls, out int failed, "
+		"out int engine_frames, out float mean_ms, out float p50_ms, out float p99_ms, "
+		"out float worker_ms, out float last_ms, out float render_ms, out float first_result_ms, out bool style_ready, "
+		"out bool busy, out bool loading, out int mix_count, out int infer_width, out int infer_height, "
+		"out int cpu_threads, out string style, out string provider, out string error, out string status)",
+		proc_get_stats, f);
 
 	style_filter_update(f, settings);
 
 	if (!sf_api_get()) {
-		flog(LOG_WARNING, f, "created without an engine (%s); video passes through unchanged",
-		     sf_api_error());
+		flog(LOG_WARNING, f, "created without an engine (%s); video passes through unchanged", sf_api_error());
 		return f;
 	}
 
@@ -198,9 +198,8 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 	flog(LOG_INFO, f,
 	     "created: style '%s', strength %.0f%%, smoothing %.0f%%, preserve colours %s, inference resolution %s, "
 	     "device %s, %d CPU thread%s at low priority",
-	     f->req_style ? f->req_style : "(none)", f->alpha * 100.0, f->smoothing * 100.0,
-	     f->preserve ? "on" : "off", resolution, device_name(f->req_device), f->req_threads,
-	     f->req_threads == 1 ? "" : "s");
+	     f->req_style ? f->req_style : "(none)", f->alpha * 100.0, f->smoothing * 100.0, f->preserve ? "on" : "off",
+	     resolution, device_name(f->req_device), f->req_threads, f->req_threads == 1 ? "" : "s");
 	pthread_mutex_unlock(&f->mutex);
 	return f;
 }

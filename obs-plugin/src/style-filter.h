@@ -66,7 +66,7 @@ struct frame_buf {
 	uint32_t height;
 	uint32_t linesize;
 	uint32_t source_w, source_h; /* the video frame it was read back from (it may be smaller) */
-	uint8_t sig[SIG_BYTES]; /* signature of the video frame this image is (or was stylised from) */
+	uint8_t sig[SIG_BYTES];      /* signature of the video frame this image is (or was stylised from) */
 	bool has_sig;
 };
 
@@ -120,7 +120,7 @@ struct style_filter {
 	pthread_cond_t idle_cond; /* loader: the worker let go of the engine it was using */
 	bool mutex_ok, work_cond_ok, load_cond_ok, idle_cond_ok;
 	bool stop;
-	sf_engine *engine; /* created by the loader thread, destroyed by it (replaced) or in style_filter_destroy */
+	sf_engine *engine;  /* created by the loader thread, destroyed by it (replaced) or in style_filter_destroy */
 	int engine_threads; /* intra-op threads the engine was created with */
 	struct frame_buf *pending;
 	bool pending_full;
@@ -128,10 +128,10 @@ struct style_filter {
 	bool ready_full;
 	uint64_t ready_seq;
 	bool worker_busy;
-	sf_engine *worker_engine;  /* the engine the busy worker is using */
-	uint64_t work_started_ns;  /* when the worker took the frame it is busy with */
-	bool style_ready;          /* a style is loaded: frames are worth reading back */
-	bool refresh_on_result;    /* refresh the panel when the first result of a new style is out */
+	sf_engine *worker_engine; /* the engine the busy worker is using */
+	uint64_t work_started_ns; /* when the worker took the frame it is busy with */
+	bool style_ready;         /* a style is loaded: frames are worth reading back */
+	bool refresh_on_result;   /* refresh the panel when the first result of a new style is out */
 
 	char *req_style; /* bundled style name or path requested by the settings */
 	int req_device;

@@ -39,13 +39,25 @@ typedef int OfxStatus;
 /** Time in frames (fractional for fields). */
 typedef double OfxTime;
 
-typedef struct OfxRangeI { int min, max; } OfxRangeI;
-typedef struct OfxRangeD { double min, max; } OfxRangeD;
-typedef struct OfxPointI { int x, y; } OfxPointI;
-typedef struct OfxPointD { double x, y; } OfxPointD;
+typedef struct OfxRangeI {
+    int min, max;
+} OfxRangeI;
+typedef struct OfxRangeD {
+    double min, max;
+} OfxRangeD;
+typedef struct OfxPointI {
+    int x, y;
+} OfxPointI;
+typedef struct OfxPointD {
+    double x, y;
+} OfxPointD;
 /** Rectangle, x1 <= x < x2 and y1 <= y < y2; y grows upwards. */
-typedef struct OfxRectI { int x1, y1, x2, y2; } OfxRectI;
-typedef struct OfxRectD { double x1, y1, x2, y2; } OfxRectD;
+typedef struct OfxRectI {
+    int x1, y1, x2, y2;
+} OfxRectI;
+typedef struct OfxRectD {
+    double x1, y1, x2, y2;
+} OfxRectD;
 
 #define kOfxFlagInfiniteMax INT_MAX
 #define kOfxFlagInfiniteMin INT_MIN
@@ -63,12 +75,12 @@ typedef OfxStatus(OfxPluginEntryPoint)(const char* action, const void* handle, O
 
 /** One plugin in a binary, returned by OfxGetPlugin. */
 typedef struct OfxPlugin {
-    const char* pluginApi;            /* kOfxImageEffectPluginApi for image effects */
-    int apiVersion;                   /* kOfxImageEffectPluginApiVersion */
-    const char* pluginIdentifier;     /* reverse-domain unique id, no white space */
-    unsigned int pluginVersionMajor;  /* bumped when compatibility breaks */
+    const char* pluginApi;           /* kOfxImageEffectPluginApi for image effects */
+    int apiVersion;                  /* kOfxImageEffectPluginApiVersion */
+    const char* pluginIdentifier;    /* reverse-domain unique id, no white space */
+    unsigned int pluginVersionMajor; /* bumped when compatibility breaks */
     unsigned int pluginVersionMinor;
-    void (*setHost)(OfxHost* host);   /* called first; the plugin only stores the pointer */
+    void (*setHost)(OfxHost* host); /* called first; the plugin only stores the pointer */
     OfxPluginEntryPoint* mainEntry;
 } OfxPlugin;
 
@@ -109,20 +121,20 @@ typedef OfxPlugin* (*OfxGetPluginFn)(int nth);
 #define kOfxActionEndInstanceEdit "OfxActionEndInstanceEdit"
 
 /* ---- generic properties ---- */
-#define kOfxPropAPIVersion "OfxPropAPIVersion"                /* int x N, host */
-#define kOfxPropTime "OfxPropTime"                            /* double x 1, action argument */
-#define kOfxPropIsInteractive "OfxPropIsInteractive"          /* int x 1, instance */
-#define kOfxPluginPropFilePath "OfxPluginPropFilePath"        /* string x 1, descriptor: the bundle path */
-#define kOfxPropInstanceData "OfxPropInstanceData"            /* pointer x 1, instance: plugin private */
-#define kOfxPropType "OfxPropType"                            /* string x 1, kind of object */
-#define kOfxPropName "OfxPropName"                            /* string x 1 */
-#define kOfxPropVersion "OfxPropVersion"                      /* int x N */
-#define kOfxPropVersionLabel "OfxPropVersionLabel"            /* string x 1 */
-#define kOfxPropPluginDescription "OfxPropPluginDescription"  /* string x 1 */
-#define kOfxPropLabel "OfxPropLabel"                          /* string x 1 */
+#define kOfxPropAPIVersion "OfxPropAPIVersion"               /* int x N, host */
+#define kOfxPropTime "OfxPropTime"                           /* double x 1, action argument */
+#define kOfxPropIsInteractive "OfxPropIsInteractive"         /* int x 1, instance */
+#define kOfxPluginPropFilePath "OfxPluginPropFilePath"       /* string x 1, descriptor: the bundle path */
+#define kOfxPropInstanceData "OfxPropInstanceData"           /* pointer x 1, instance: plugin private */
+#define kOfxPropType "OfxPropType"                           /* string x 1, kind of object */
+#define kOfxPropName "OfxPropName"                           /* string x 1 */
+#define kOfxPropVersion "OfxPropVersion"                     /* int x N */
+#define kOfxPropVersionLabel "OfxPropVersionLabel"           /* string x 1 */
+#define kOfxPropPluginDescription "OfxPropPluginDescription" /* string x 1 */
+#define kOfxPropLabel "OfxPropLabel"                         /* string x 1 */
 #define kOfxPropShortLabel "OfxPropShortLabel"
 #define kOfxPropLongLabel "OfxPropLongLabel"
-#define kOfxPropChangeReason "OfxPropChangeReason"            /* string x 1, InstanceChanged argument */
+#define kOfxPropChangeReason "OfxPropChangeReason" /* string x 1, InstanceChanged argument */
 #define kOfxChangeUserEdited "OfxChangeUserEdited"
 #define kOfxChangePluginEdited "OfxChangePluginEdited"
 #define kOfxChangeTime "OfxChangeTime"
@@ -241,7 +253,8 @@ typedef struct OfxParameterSuiteV1 {
     OfxStatus (*paramGetKeyIndex)(OfxParamHandle paramHandle, OfxTime time, int direction, int* index);
     OfxStatus (*paramDeleteKey)(OfxParamHandle paramHandle, OfxTime time);
     OfxStatus (*paramDeleteAllKeys)(OfxParamHandle paramHandle);
-    OfxStatus (*paramCopy)(OfxParamHandle paramTo, OfxParamHandle paramFrom, OfxTime dstOffset, const OfxRangeD* frameRange);
+    OfxStatus (*paramCopy)(OfxParamHandle paramTo, OfxParamHandle paramFrom, OfxTime dstOffset,
+                           const OfxRangeD* frameRange);
     OfxStatus (*paramEditBegin)(OfxParamSetHandle paramSet, const char* name);
     OfxStatus (*paramEditEnd)(OfxParamSetHandle paramSet);
 } OfxParameterSuiteV1;
@@ -297,8 +310,8 @@ typedef struct OfxMessageSuiteV1 {
 typedef struct OfxMessageSuiteV2 {
     OfxStatus (*message)(void* handle, const char* messageType, const char* messageId, const char* format, ...);
     /** A message that stays on the effect (and flags it) until cleared. */
-    OfxStatus (*setPersistentMessage)(void* handle, const char* messageType, const char* messageId,
-                                      const char* format, ...);
+    OfxStatus (*setPersistentMessage)(void* handle, const char* messageType, const char* messageId, const char* format,
+                                      ...);
     OfxStatus (*clearPersistentMessage)(void* handle);
 } OfxMessageSuiteV2;
 
@@ -368,25 +381,25 @@ typedef struct OfxImageMemoryStruct* OfxImageMemoryHandle;
 #define kOfxImageEffectActionEndSequenceRender "OfxImageEffectActionEndSequenceRender"
 
 /* descriptor / host / instance properties */
-#define kOfxImageEffectPropSupportedContexts "OfxImageEffectPropSupportedContexts"          /* string x N */
+#define kOfxImageEffectPropSupportedContexts "OfxImageEffectPropSupportedContexts" /* string x N */
 #define kOfxImageEffectPropPluginHandle "OfxImageEffectPropPluginHandle"
 #define kOfxImageEffectHostPropIsBackground "OfxImageEffectHostPropIsBackground"
 #define kOfxImageEffectPluginPropSingleInstance "OfxImageEffectPluginPropSingleInstance"
-#define kOfxImageEffectPluginRenderThreadSafety "OfxImageEffectPluginRenderThreadSafety"    /* string x 1 */
+#define kOfxImageEffectPluginRenderThreadSafety "OfxImageEffectPluginRenderThreadSafety"         /* string x 1 */
 #define kOfxImageEffectPluginPropHostFrameThreading "OfxImageEffectPluginPropHostFrameThreading" /* int x 1 */
-#define kOfxImageEffectPropSupportsMultipleClipDepths "OfxImageEffectPropMultipleClipDepths" /* sic */
+#define kOfxImageEffectPropSupportsMultipleClipDepths "OfxImageEffectPropMultipleClipDepths"     /* sic */
 #define kOfxImageEffectPropSupportsMultipleClipPARs "OfxImageEffectPropSupportsMultipleClipPARs"
 #define kOfxImageEffectInstancePropSequentialRender "OfxImageEffectInstancePropSequentialRender"
-#define kOfxImageEffectPluginPropGrouping "OfxImageEffectPluginPropGrouping"                /* string x 1 */
+#define kOfxImageEffectPluginPropGrouping "OfxImageEffectPluginPropGrouping" /* string x 1 */
 #define kOfxImageEffectPropSupportsOverlays "OfxImageEffectPropSupportsOverlays"
 #define kOfxImageEffectPropSupportsMultiResolution "OfxImageEffectPropSupportsMultiResolution"
 #define kOfxImageEffectPropSupportsTiles "OfxImageEffectPropSupportsTiles"
 #define kOfxImageEffectPropTemporalClipAccess "OfxImageEffectPropTemporalClipAccess"
 #define kOfxImageEffectPropContext "OfxImageEffectPropContext"
-#define kOfxImageEffectPropSupportedPixelDepths "OfxImageEffectPropSupportedPixelDepths"    /* string x N */
-#define kOfxImageEffectPropSupportedComponents "OfxImageEffectPropSupportedComponents"      /* string x N */
+#define kOfxImageEffectPropSupportedPixelDepths "OfxImageEffectPropSupportedPixelDepths" /* string x N */
+#define kOfxImageEffectPropSupportedComponents "OfxImageEffectPropSupportedComponents"   /* string x N */
 #define kOfxImageEffectPropFrameRate "OfxImageEffectPropFrameRate"
-#define kOfxImageEffectPropFrameRange "OfxImageEffectPropFrameRange"                        /* double x 2 */
+#define kOfxImageEffectPropFrameRange "OfxImageEffectPropFrameRange" /* double x 2 */
 #define kOfxImageEffectPropUnmappedFrameRange "OfxImageEffectPropUnmappedFrameRange"
 #define kOfxImageEffectPropFrameStep "OfxImageEffectPropFrameStep"
 #define kOfxImageEffectInstancePropEffectDuration "OfxImageEffectInstancePropEffectDuration"
@@ -394,7 +407,7 @@ typedef struct OfxImageMemoryStruct* OfxImageMemoryHandle;
 #define kOfxImageEffectPropProjectOffset "OfxImageEffectPropProjectOffset"
 #define kOfxImageEffectPropProjectExtent "OfxImageEffectPropProjectExtent"
 #define kOfxImageEffectPropProjectPixelAspectRatio "OfxImageEffectPropPixelAspectRatio"
-#define kOfxImageEffectFrameVarying "OfxImageEffectFrameVarying"                            /* int x 1 */
+#define kOfxImageEffectFrameVarying "OfxImageEffectFrameVarying" /* int x 1 */
 
 /* clip properties */
 #define kOfxImageClipPropOptional "OfxImageClipPropOptional"
@@ -413,18 +426,18 @@ typedef struct OfxImageMemoryStruct* OfxImageMemoryHandle;
 #define kOfxImagePropPixelAspectRatio "OfxImagePropPixelAspectRatio"
 
 /* image properties */
-#define kOfxImagePropData "OfxImagePropData"                          /* pointer x 1: pixel (bounds.x1, bounds.y1) */
-#define kOfxImagePropBounds "OfxImagePropBounds"                      /* int x 4, pixel coordinates */
+#define kOfxImagePropData "OfxImagePropData"     /* pointer x 1: pixel (bounds.x1, bounds.y1) */
+#define kOfxImagePropBounds "OfxImagePropBounds" /* int x 4, pixel coordinates */
 #define kOfxImagePropRegionOfDefinition "OfxImagePropRegionOfDefinition"
-#define kOfxImagePropRowBytes "OfxImagePropRowBytes"                  /* int x 1, may be negative */
+#define kOfxImagePropRowBytes "OfxImagePropRowBytes" /* int x 1, may be negative */
 #define kOfxImagePropField "OfxImagePropField"
 #define kOfxImagePropUniqueIdentifier "OfxImagePropUniqueIdentifier"
 
 /* action arguments */
-#define kOfxImageEffectPropRenderScale "OfxImageEffectPropRenderScale"                      /* double x 2 */
-#define kOfxImageEffectPropRenderWindow "OfxImageEffectPropRenderWindow"                    /* int x 4 */
+#define kOfxImageEffectPropRenderScale "OfxImageEffectPropRenderScale"   /* double x 2 */
+#define kOfxImageEffectPropRenderWindow "OfxImageEffectPropRenderWindow" /* int x 4 */
 #define kOfxImageEffectPropFieldToRender "OfxImageEffectPropFieldToRender"
-#define kOfxImageEffectPropRegionOfDefinition "OfxImageEffectPropRegionOfDefinition"        /* double x 4 */
+#define kOfxImageEffectPropRegionOfDefinition "OfxImageEffectPropRegionOfDefinition" /* double x 4 */
 #define kOfxImageEffectPropRegionOfInterest "OfxImageEffectPropRegionOfInterest"
 #define kOfxImageEffectPropSequentialRenderStatus "OfxImageEffectPropSequentialRenderStatus"
 #define kOfxImageEffectPropInteractiveRenderStatus "OfxImageEffectPropInteractiveRenderStatus"
@@ -449,7 +462,8 @@ typedef struct OfxImageEffectSuiteV1 {
     OfxStatus (*clipReleaseImage)(OfxPropertySetHandle imageHandle);
     OfxStatus (*clipGetRegionOfDefinition)(OfxImageClipHandle clip, OfxTime time, OfxRectD* bounds);
     int (*abort)(OfxImageEffectHandle imageEffect);
-    OfxStatus (*imageMemoryAlloc)(OfxImageEffectHandle instanceHandle, size_t nBytes, OfxImageMemoryHandle* memoryHandle);
+    OfxStatus (*imageMemoryAlloc)(OfxImageEffectHandle instanceHandle, size_t nBytes,
+                                  OfxImageMemoryHandle* memoryHandle);
     OfxStatus (*imageMemoryFree)(OfxImageMemoryHandle memoryHandle);
     OfxStatus (*imageMemoryLock)(OfxImageMemoryHandle memoryHandle, void** returnedPtr);
     OfxStatus (*imageMemoryUnlock)(OfxImageMemoryHandle memoryHandle);

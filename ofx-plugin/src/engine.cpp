@@ -82,7 +82,8 @@ void LoadOnce(const BundlePaths& paths)
     // Optional calls: an older engine without them still works, without the style mix (the plugin logs it).
     api.engine_get_style_mix_count =
         reinterpret_cast<decltype(api.engine_get_style_mix_count)>(FindSymbol(lib, "sf_engine_get_style_mix_count"));
-    api.engine_set_style_mix = reinterpret_cast<decltype(api.engine_set_style_mix)>(FindSymbol(lib, "sf_engine_set_style_mix"));
+    api.engine_set_style_mix =
+        reinterpret_cast<decltype(api.engine_set_style_mix)>(FindSymbol(lib, "sf_engine_set_style_mix"));
     api.engine_get_style_mix_name =
         reinterpret_cast<decltype(api.engine_get_style_mix_name)>(FindSymbol(lib, "sf_engine_get_style_mix_name"));
     api.get_style_info = reinterpret_cast<decltype(api.get_style_info)>(FindSymbol(lib, "sf_get_style_info"));

@@ -96,7 +96,8 @@ constexpr const char* kParamInferenceResolutionHint =
 
 constexpr const char* kParamDevice = "device";
 constexpr const char* kParamDeviceLabel = "Device";
-constexpr const char* kParamDeviceHint = "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
+constexpr const char* kParamDeviceHint =
+    "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
 
 /// The style a new instance starts on (when the bundle has it): the Style parameter's declared default.
 constexpr const char* kDefaultStyleId = "starry_night";
@@ -150,7 +151,8 @@ struct Instance {
     OfxImageClipHandle source = nullptr;
     OfxImageClipHandle output = nullptr;
     OfxParamHandle style = nullptr, customModel = nullptr, strength = nullptr, preserveColours = nullptr,
-                   smoothing = nullptr, followMotion = nullptr, resolution = nullptr, device = nullptr, styleMix = nullptr;
+                   smoothing = nullptr, followMotion = nullptr, resolution = nullptr, device = nullptr,
+                   styleMix = nullptr;
 
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
@@ -159,7 +161,7 @@ struct Instance {
     InstanceMutex renderMutex;
 
     // Style loading state (guarded by the render lock).
-    std::string loadedKey;   // device + style of the last load attempt
+    std::string loadedKey;  // device + style of the last load attempt
     bool loadOk = false;
     std::string loadError;
     std::atomic<bool> forceReload{false};  // set when a style parameter changed (retry a failed path)
@@ -317,9 +319,9 @@ void ReadStyleMix(Instance* inst)
 bool EnsureStyle(Instance* inst, const Settings& s)
 {
     if (s.style.empty()) {
-        inst->loadError = g_styles.empty()
-            ? "no style: the bundle has no styles in " + g_paths.models + "; choose a model file in 'Custom model'"
-            : "no style selected";
+        inst->loadError = g_styles.empty() ? "no style: the bundle has no styles in " + g_paths.models +
+                                                 "; choose a model file in 'Custom model'"
+                                           : "no style selected";
         inst->loadedKey.clear();  // nothing loaded for these settings: the next style loads afresh
         inst->loadOk = false;
         inst->mixCount = 0;
@@ -341,8 +343,8 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     }
     if (g_engine->engine_load_style(inst->engine, s.style.c_str()) != SF_OK) {
         std::string why = g_engine->LastError();
-        inst->loadError = std::string("cannot load ") + (s.custom ? "custom model '" : "style '") + s.style + "': " +
-                          (why.empty() ? "unknown error" : why);
+        inst->loadError = std::string("cannot load ") + (s.custom ? "custom model '" : "style '") + s.style +
+                          "': " + (why.empty() ? "unknown error" : why);
         return false;
     }
     inst->loadOk = true;
@@ -353,7 +355,11 @@ bool EnsureStyle(Instance* inst, const Settings& s)
 
 bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
 {
-    struct { int32_t id; double value; const char* name; } params[] = {
+    struct {
+        int32_t id;
+        double value;
+        const char* name;
+    } params[] = {
         {SF_PARAM_ALPHA, s.strength, "strength"},
         {SF_PARAM_SMOOTHING, s.smoothing, "smoothing"},
         {SF_PARAM_PRESERVE_COLOUR, s.preserveColours ? 1.0 : 0.0, "preserve colours"},
@@ -369,7 +375,8 @@ bool ApplySettings(Instance* inst, const Settings& s, std::string* error)
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_MOTION_COMPENSATION, s.followMotion ? 1.0 : 0.0) != SF_OK) {
         static std::atomic<bool> logged{false};
         if (!logged.exchange(true))
-            Log("warning", std::string("the engine does not take Follow camera motion (an older engine?): ") + g_engine->LastError());
+            Log("warning", std::string("the engine does not take Follow camera motion (an older engine?): ") +
+                               g_engine->LastError());
     }
     // Style mix: set on every render (it is part of the settings at t, like the others), for multi-style models only.
     if (inst->mixCount >= 2) {
@@ -443,11 +450,13 @@ OfxStatus OnLoad()
     // The engine is loaded here, once; without it the effect still appears and explains itself on use.
     g_paths = FindBundlePaths();
     g_engine = LoadEngine(g_paths, &g_engineError);
-    if (g_engine) g_styles = ListStyles(*g_engine);
-    else Log("error", g_engineError);
+    if (g_engine)
+        g_styles = ListStyles(*g_engine);
+    else
+        Log("error", g_engineError);
     if (g_engine && !g_engine->HasStyleMix())
         Log("warning", g_paths.engine + " has no style mix calls (sf_engine_set_style_mix): an older engine; "
-                       "the Style mix parameter is ignored");
+                                        "the Style mix parameter is ignored");
     return kOfxStatOK;
 }
 
@@ -481,7 +490,8 @@ OfxStatus OnDescribe(OfxImageEffectHandle effect)
 }
 
 /* An animatable double from 0 to 1 (strength, style mix, smoothing). */
-bool DefineUnitDouble(OfxParamSetHandle set, const char* name, const char* label, const char* hint, double byDefault, double increment)
+bool DefineUnitDouble(OfxParamSetHandle set, const char* name, const char* label, const char* hint, double byDefault,
+                      double increment)
 {
     OfxPropertySetHandle p = DefineParam(set, kOfxParamTypeDouble, name, label, hint);
     if (!p) return false;
@@ -500,7 +510,8 @@ bool DefineUnitDouble(OfxParamSetHandle set, const char* name, const char* label
 OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
 {
     std::string context = GetString(inArgs, kOfxImageEffectPropContext);
-    if (context != kOfxImageEffectContextFilter && context != kOfxImageEffectContextGeneral) return kOfxStatErrUnsupported;
+    if (context != kOfxImageEffectContextFilter && context != kOfxImageEffectContextGeneral)
+        return kOfxStatErrUnsupported;
 
     OfxPropertySetHandle clip = nullptr;
     if (g_effect->clipDefine(effect, kOfxImageEffectSimpleSourceClipName, &clip) != kOfxStatOK) return kOfxStatFailed;
@@ -535,15 +546,19 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
         SetInt(p, kOfxParamPropAnimates, 0);
     } else {
         static bool logged = false;  // once, not once per context
-        if (!logged) Log("warning", "the host has no string parameters: 'Custom model' is left out, only the bundled "
-                                    "styles are offered");
+        if (!logged)
+            Log("warning", "the host has no string parameters: 'Custom model' is left out, only the bundled "
+                           "styles are offered");
         logged = true;
     }
 
-    if (!DefineUnitDouble(params, kParamStrength, kParamStrengthLabel, kParamStrengthHint, 1.0, 0.01)) return kOfxStatFailed;
-    if (!DefineUnitDouble(params, kParamStyleMix, kParamStyleMixLabel, kParamStyleMixHint, 0.0, 0.01)) return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStrength, kParamStrengthLabel, kParamStrengthHint, 1.0, 0.01))
+        return kOfxStatFailed;
+    if (!DefineUnitDouble(params, kParamStyleMix, kParamStyleMixLabel, kParamStyleMixHint, 0.0, 0.01))
+        return kOfxStatFailed;
 
-    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, kParamPreserveColoursLabel, kParamPreserveColoursHint);
+    p = DefineParam(params, kOfxParamTypeBoolean, kParamPreserveColours, kParamPreserveColoursLabel,
+                    kParamPreserveColoursHint);
     if (!p) return kOfxStatFailed;
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
@@ -643,7 +658,8 @@ OfxStatus OnInstanceChanged(OfxImageEffectHandle effect, OfxPropertySetHandle in
     return kOfxStatReplyDefault;
 }
 
-OfxStatus OnGetRegionOfDefinition(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs, OfxPropertySetHandle outArgs)
+OfxStatus OnGetRegionOfDefinition(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs,
+                                  OfxPropertySetHandle outArgs)
 {
     Instance* inst = GetInstance(effect);
     if (!inst) return kOfxStatErrBadHandle;
@@ -722,7 +738,8 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     if (!inst) return kOfxStatErrBadHandle;
     const OfxTime t = GetDouble(inArgs, kOfxPropTime, 0);
     OfxRectI window{0, 0, 0, 0};
-    if (g_prop->propGetIntN(inArgs, kOfxImageEffectPropRenderWindow, 4, &window.x1) != kOfxStatOK) return kOfxStatFailed;
+    if (g_prop->propGetIntN(inArgs, kOfxImageEffectPropRenderWindow, 4, &window.x1) != kOfxStatOK)
+        return kOfxStatFailed;
 
     ScopedLock lock(inst->renderMutex);
 
@@ -746,8 +763,8 @@ OfxStatus OnRender(OfxImageEffectHandle effect, OfxPropertySetHandle inArgs)
     }
     const bool isFloat = src.Depth() == kOfxBitDepthFloat;
     if ((src.Depth() != kOfxBitDepthByte && !isFloat) || src.Components() != kOfxImageComponentRGBA) {
-        ReportError(inst, "unsupported pixels " + src.Depth() + "/" + src.Components() + ": the effect takes 8-bit or "
-                          "float RGBA; the frame was passed through");
+        ReportError(inst, "unsupported pixels " + src.Depth() + "/" + src.Components() +
+                              ": the effect takes 8-bit or float RGBA; the frame was passed through");
         CopyWindow(src, dst, window);
         return kOfxStatOK;
     }
@@ -849,14 +866,18 @@ OfxStatus MainEntry(const char* action, const void* handle, OfxPropertySetHandle
         if (!g_prop || !g_effect || !g_param) return kOfxStatErrMissingHostFeature;
         if (std::strcmp(action, kOfxActionUnload) == 0) return kOfxStatOK;  // the engine library stays loaded
         if (std::strcmp(action, kOfxActionDescribe) == 0) return OnDescribe(effect);
-        if (std::strcmp(action, kOfxImageEffectActionDescribeInContext) == 0) return OnDescribeInContext(effect, inArgs);
+        if (std::strcmp(action, kOfxImageEffectActionDescribeInContext) == 0)
+            return OnDescribeInContext(effect, inArgs);
         if (std::strcmp(action, kOfxActionCreateInstance) == 0) return OnCreateInstance(effect);
         if (std::strcmp(action, kOfxActionDestroyInstance) == 0) return OnDestroyInstance(effect);
         if (std::strcmp(action, kOfxImageEffectActionRender) == 0) return OnRender(effect, inArgs);
         if (std::strcmp(action, kOfxImageEffectActionIsIdentity) == 0) return OnIsIdentity(effect, inArgs, outArgs);
-        if (std::strcmp(action, kOfxImageEffectActionGetFramesNeeded) == 0) return OnGetFramesNeeded(effect, inArgs, outArgs);
-        if (std::strcmp(action, kOfxImageEffectActionGetRegionOfDefinition) == 0) return OnGetRegionOfDefinition(effect, inArgs, outArgs);
-        if (std::strcmp(action, kOfxImageEffectActionGetRegionsOfInterest) == 0) return OnGetRegionsOfInterest(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetFramesNeeded) == 0)
+            return OnGetFramesNeeded(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetRegionOfDefinition) == 0)
+            return OnGetRegionOfDefinition(effect, inArgs, outArgs);
+        if (std::strcmp(action, kOfxImageEffectActionGetRegionsOfInterest) == 0)
+            return OnGetRegionsOfInterest(effect, inArgs, outArgs);
         if (std::strcmp(action, kOfxImageEffectActionGetClipPreferences) == 0) return OnGetClipPreferences(outArgs);
         if (std::strcmp(action, kOfxActionInstanceChanged) == 0) return OnInstanceChanged(effect, inArgs);
         return kOfxStatReplyDefault;
@@ -868,7 +889,13 @@ OfxStatus MainEntry(const char* action, const void* handle, OfxPropertySetHandle
 }
 
 OfxPlugin g_plugin = {
-    kOfxImageEffectPluginApi, kOfxImageEffectPluginApiVersion, kPluginId, kVersionMajor, kVersionMinor, SetHost, MainEntry,
+    kOfxImageEffectPluginApi,
+    kOfxImageEffectPluginApiVersion,
+    kPluginId,
+    kVersionMajor,
+    kVersionMinor,
+    SetHost,
+    MainEntry,
 };
 
 }  // namespace

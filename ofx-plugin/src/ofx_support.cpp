@@ -71,9 +71,18 @@ void ClearPersistentMessage(OfxImageEffectHandle effect)
 
 // ---- properties --------------------------------------------------------------------------------------------
 
-void SetString(OfxPropertySetHandle p, const char* name, const char* value, int index) { g_prop->propSetString(p, name, index, value); }
-void SetInt(OfxPropertySetHandle p, const char* name, int value, int index) { g_prop->propSetInt(p, name, index, value); }
-void SetDouble(OfxPropertySetHandle p, const char* name, double value, int index) { g_prop->propSetDouble(p, name, index, value); }
+void SetString(OfxPropertySetHandle p, const char* name, const char* value, int index)
+{
+    g_prop->propSetString(p, name, index, value);
+}
+void SetInt(OfxPropertySetHandle p, const char* name, int value, int index)
+{
+    g_prop->propSetInt(p, name, index, value);
+}
+void SetDouble(OfxPropertySetHandle p, const char* name, double value, int index)
+{
+    g_prop->propSetDouble(p, name, index, value);
+}
 
 double GetDouble(OfxPropertySetHandle p, const char* name, double fallback, int index)
 {
@@ -146,7 +155,8 @@ void* InstanceData(OfxImageEffectHandle effect)
 void SetInstanceData(OfxImageEffectHandle effect, void* data)
 {
     OfxPropertySetHandle props = nullptr;
-    if (g_effect->getPropertySet(effect, &props) == kOfxStatOK) g_prop->propSetPointer(props, kOfxPropInstanceData, 0, data);
+    if (g_effect->getPropertySet(effect, &props) == kOfxStatOK)
+        g_prop->propSetPointer(props, kOfxPropInstanceData, 0, data);
 }
 
 void* AllocateInstanceMemory(OfxImageEffectHandle effect, size_t bytes, bool* fromHost)
@@ -160,8 +170,10 @@ void* AllocateInstanceMemory(OfxImageEffectHandle effect, size_t bytes, bool* fr
 
 void FreeInstanceMemory(void* memory, bool fromHost)
 {
-    if (fromHost) g_memory->memoryFree(memory);
-    else std::free(memory);
+    if (fromHost)
+        g_memory->memoryFree(memory);
+    else
+        std::free(memory);
 }
 
 // ---- the instance lock -------------------------------------------------------------------------------------
@@ -178,14 +190,18 @@ InstanceMutex::~InstanceMutex()
 
 void InstanceMutex::Lock()
 {
-    if (host_) g_thread->mutexLock(host_);
-    else own_.lock();
+    if (host_)
+        g_thread->mutexLock(host_);
+    else
+        own_.lock();
 }
 
 void InstanceMutex::Unlock()
 {
-    if (host_) g_thread->mutexUnLock(host_);
-    else own_.unlock();
+    if (host_)
+        g_thread->mutexUnLock(host_);
+    else
+        own_.unlock();
 }
 
 // ---- images ------------------------------------------------------------------------------------------------
@@ -267,7 +283,8 @@ Scratch::~Scratch()
 void PackTopDown(const Image& img, uint8_t* dst)
 {
     const size_t rowBytes = (size_t)img.Width() * (size_t)img.PixelBytes();
-    for (int r = 0; r < img.Height(); ++r) std::memcpy(dst + (size_t)r * rowBytes, img.Row(img.Bounds().y2 - 1 - r), rowBytes);
+    for (int r = 0; r < img.Height(); ++r)
+        std::memcpy(dst + (size_t)r * rowBytes, img.Row(img.Bounds().y2 - 1 - r), rowBytes);
 }
 
 void CopyWindow(const Image& src, const Image& dst, const OfxRectI& window)

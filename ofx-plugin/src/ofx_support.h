@@ -23,10 +23,10 @@ namespace sfofx {
 extern const OfxPropertySuiteV1* g_prop;
 extern const OfxImageEffectSuiteV1* g_effect;
 extern const OfxParameterSuiteV1* g_param;
-extern const OfxMemorySuiteV1* g_memory;        // optional
-extern const OfxMultiThreadSuiteV1* g_thread;   // optional
-extern const OfxMessageSuiteV1* g_message;      // optional; V1 layout, also the start of V2
-extern const OfxMessageSuiteV2* g_messageV2;    // NULL when the host only has version 1
+extern const OfxMemorySuiteV1* g_memory;       // optional
+extern const OfxMultiThreadSuiteV1* g_thread;  // optional
+extern const OfxMessageSuiteV1* g_message;     // optional; V1 layout, also the start of V2
+extern const OfxMessageSuiteV2* g_messageV2;   // NULL when the host only has version 1
 
 /// The plugin's setHost: remembers the host for FetchSuites.
 void SetHost(OfxHost* host);
@@ -182,7 +182,8 @@ void WriteWindow(const Image& dst, const OfxRectI& window, const OfxRectI& srcBo
             continue;
         }
         if (sx1 > x1) std::memset(out, 0, (size_t)(sx1 - x1) * px);
-        std::memcpy(out + (size_t)(sx1 - x1) * px, rowAt(y) + (size_t)(sx1 - srcBounds.x1) * px, (size_t)(sx2 - sx1) * px);
+        std::memcpy(out + (size_t)(sx1 - x1) * px, rowAt(y) + (size_t)(sx1 - srcBounds.x1) * px,
+                    (size_t)(sx2 - sx1) * px);
         if (x2 > sx2) std::memset(out + (size_t)(sx2 - x1) * px, 0, (size_t)(x2 - sx2) * px);
     }
 }

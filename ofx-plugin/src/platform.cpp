@@ -71,7 +71,10 @@ void* FindSymbol(void* library, const char* name)
     return reinterpret_cast<void*>(GetProcAddress(reinterpret_cast<HMODULE>(library), name));
 }
 
-void SetEnv(const char* name, const std::string& value) { SetEnvironmentVariableW(Widen(name).c_str(), Widen(value).c_str()); }
+void SetEnv(const char* name, const std::string& value)
+{
+    SetEnvironmentVariableW(Widen(name).c_str(), Widen(value).c_str());
+}
 
 std::string GetEnv(const char* name)
 {

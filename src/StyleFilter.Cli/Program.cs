@@ -178,8 +178,12 @@ namespace StyleFilter.Cli
             var message = entry.Formatter?.Invoke(entry.State, entry.Exception) ?? entry.State?.ToString() ?? "";
             var level = entry.LogLevel switch
             {
-                LogLevel.Trace => "trce", LogLevel.Debug => "dbug", LogLevel.Information => "info",
-                LogLevel.Warning => "warn", LogLevel.Error => "fail", _ => "crit",
+                LogLevel.Trace => "trce",
+                LogLevel.Debug => "dbug",
+                LogLevel.Information => "info",
+                LogLevel.Warning => "warn",
+                LogLevel.Error => "fail",
+                _ => "crit",
             };
             var category = entry.Category.StartsWith("StyleFilter.", StringComparison.Ordinal) ? entry.Category["StyleFilter.".Length..] : entry.Category;
             writer.Write($"{level}: {category}: {message}");

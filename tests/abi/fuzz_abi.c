@@ -45,12 +45,11 @@
 
 /* ---- the library ---------------------------------------------------------------------------------------- */
 
-
-
 static const char* status_name(int s)
 {
-    static const char* const names[] = {"SF_OK", "SF_ERR_INVALID_ARGUMENT", "SF_ERR_MODEL", "SF_ERR_RUNTIME",
-                                        "SF_ERR_INVALID_HANDLE", "SF_ERR_NO_STYLE", "SF_ERR_UNSUPPORTED", "SF_ERR_INTERNAL"};
+    static const char* const names[] = {
+        "SF_OK",           "SF_ERR_INVALID_ARGUMENT", "SF_ERR_MODEL",   "SF_ERR_RUNTIME", "SF_ERR_INVALID_HANDLE",
+        "SF_ERR_NO_STYLE", "SF_ERR_UNSUPPORTED",      "SF_ERR_INTERNAL"};
     return s >= 0 && s <= SF_ERR_INTERNAL ? names[s] : "(status out of range)";
 }
 
@@ -91,7 +90,10 @@ static long atomic_get(long* p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static void* xmalloc(size_t n)
 {
     void* p = malloc(n ? n : 1);
-    if (!p) { perror("fuzz_abi: malloc"); exit(2); }
+    if (!p) {
+        perror("fuzz_abi: malloc");
+        exit(2);
+    }
     return p;
 }
 
@@ -143,7 +145,8 @@ static void print_summary(int seed, int threads, long hangs)
             printf("  %6ld  %-13s %s\n          e.g. %s\n", g_findings[i].count, g_wrong_names[g_findings[i].kind],
                    g_findings[i].key, g_findings[i].example);
     }
-    printf("fuzz_abi: %ld wrong successes, %ld wrong failures, %ld other wrong results\n", g_wrong[0], g_wrong[1], g_wrong[2]);
+    printf("fuzz_abi: %ld wrong successes, %ld wrong failures, %ld other wrong results\n", g_wrong[0], g_wrong[1],
+           g_wrong[2]);
     printf("fuzz_abi: seed %d threads %d: %ld calls, %ld wrong results, %ld hangs (calls over 20 s), 0 crashes\n", seed,
            threads, atomic_get(&g_calls), wrong, hangs);
     fflush(stdout);
@@ -165,10 +168,16 @@ typedef struct guard_case {
 static int guard_child(const char* lib, const guard_case* c)
 {
     char err[512];
-    if (!sf_load(lib, err, sizeof err)) { printf("  %s\n", err); return 2; }
+    if (!sf_load(lib, err, sizeof err)) {
+        printf("  %s\n", err);
+        return 2;
+    }
     long page = sysconf(_SC_PAGESIZE);
     unsigned char* map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED || mprotect(map + page, (size_t)page, PROT_NONE) != 0) { perror("mmap"); return 2; }
+    if (map == MAP_FAILED || mprotect(map + page, (size_t)page, PROT_NONE) != 0) {
+        perror("mmap");
+        return 2;
+    }
     unsigned char* p = map + page - c->bytes;
     memcpy(p, &c->struct_size, sizeof c->struct_size); /* fields after struct_size stay zero */
     sf_engine* e = NULL;
@@ -176,16 +185,20 @@ static int guard_child(const char* lib, const guard_case* c)
     switch (c->which) {
     case GUARD_OPTIONS:
         got = sf_engine_create((const sf_engine_options*)(void*)p, &e);
-        if (got == SF_OK && sf_engine_destroy(e) != SF_OK) { printf("  destroy after create failed\n"); rc = 1; }
+        if (got == SF_OK && sf_engine_destroy(e) != SF_OK) {
+            printf("  destroy after create failed\n");
+            rc = 1;
+        }
         break;
     case GUARD_STATS:
-        if (sf_engine_create(NULL, &e) != SF_OK) { printf("  create: %s\n", sf_last_error()); return 2; }
+        if (sf_engine_create(NULL, &e) != SF_OK) {
+            printf("  create: %s\n", sf_last_error());
+            return 2;
+        }
         got = sf_engine_get_stats(e, (sf_stats*)(void*)p);
         sf_engine_destroy(e);
         break;
-    default:
-        got = sf_get_style_info("zoo_dynamic", (sf_style_info*)(void*)p);
-        break;
+    default: got = sf_get_style_info("zoo_dynamic", (sf_style_info*)(void*)p); break;
     }
     if (got != c->want) {
         printf("  got %s, want %s (last error \"%s\")\n", status_name(got), status_name(c->want), sf_last_error());
@@ -200,18 +213,26 @@ static void guard_phase(const char* lib)
     const uint32_t opt = sizeof(sf_engine_options), stats = sizeof(sf_stats), info = sizeof(sf_style_info);
     const guard_case cases[] = {
         /* The issue's crash: struct_size says "too small", and only that many bytes exist. */
-        {GUARD_OPTIONS, 4, 4, SF_ERR_INVALID_ARGUMENT}, {GUARD_OPTIONS, 8, 8, SF_ERR_INVALID_ARGUMENT},
-        {GUARD_OPTIONS, 16, 16, SF_ERR_INVALID_ARGUMENT}, {GUARD_OPTIONS, 23, 23, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 4, 4, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 8, 8, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 16, 16, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 23, 23, SF_ERR_INVALID_ARGUMENT},
         /* Rejected on struct_size alone, whatever follows it. */
-        {GUARD_OPTIONS, 4, 23, SF_ERR_INVALID_ARGUMENT}, {GUARD_OPTIONS, 4, 4097, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 4, 23, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_OPTIONS, 4, 4097, SF_ERR_INVALID_ARGUMENT},
         {GUARD_OPTIONS, 4, UINT32_MAX, SF_ERR_INVALID_ARGUMENT},
         /* A whole struct at the end of the page, and a newer host's 4096-byte struct, are read and accepted. */
-        {GUARD_OPTIONS, opt, opt, SF_OK}, {GUARD_OPTIONS, 4096, 4096, SF_OK},
+        {GUARD_OPTIONS, opt, opt, SF_OK},
+        {GUARD_OPTIONS, 4096, 4096, SF_OK},
         /* The output structs follow the same rule. */
-        {GUARD_STATS, 4, 4, SF_ERR_INVALID_ARGUMENT}, {GUARD_STATS, 8, 8, SF_ERR_INVALID_ARGUMENT},
-        {GUARD_STATS, stats, stats, SF_OK}, {GUARD_INFO, 4, 4, SF_ERR_INVALID_ARGUMENT}, {GUARD_INFO, info, info, SF_OK},
+        {GUARD_STATS, 4, 4, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_STATS, 8, 8, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_STATS, stats, stats, SF_OK},
+        {GUARD_INFO, 4, 4, SF_ERR_INVALID_ARGUMENT},
+        {GUARD_INFO, info, info, SF_OK},
     };
-    static const char* const what[] = {"sf_engine_create(options", "sf_engine_get_stats(stats", "sf_get_style_info(info"};
+    static const char* const what[] = {"sf_engine_create(options", "sf_engine_get_stats(stats",
+                                       "sf_get_style_info(info"};
     printf("== phase 1: structs ending at an unmapped page\n");
     for (int i = 0; i < COUNT(cases); i++) {
         const guard_case* c = &cases[i];
@@ -225,19 +246,26 @@ static void guard_phase(const char* lib)
             _exit(guard_child(lib, c));
         }
         int ws = 0;
-        if (pid < 0 || waitpid(pid, &ws, 0) != pid) { perror("fuzz_abi: fork"); exit(2); }
+        if (pid < 0 || waitpid(pid, &ws, 0) != pid) {
+            perror("fuzz_abi: fork");
+            exit(2);
+        }
         char example[400], key[200];
         if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
             printf("  ok    %s\n", name);
             continue;
         }
-        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 2) { printf("fuzz_abi: guard case could not start: %s\n", name); exit(2); }
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 2) {
+            printf("fuzz_abi: guard case could not start: %s\n", name);
+            exit(2);
+        }
         if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGALRM) {
             snprintf(key, sizeof key, "guard page: %s) did not return within 60 s", what[c->which]);
             snprintf(example, sizeof example, "%s: hung", name);
         } else if (WIFSIGNALED(ws)) {
             snprintf(key, sizeof key, "guard page: %s crashed (%s)", what[c->which], strsignal(WTERMSIG(ws)));
-            snprintf(example, sizeof example, "%s: the child died of signal %d (%s)", name, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
+            snprintf(example, sizeof example, "%s: the child died of signal %d (%s)", name, WTERMSIG(ws),
+                     strsignal(WTERMSIG(ws)));
         } else {
             snprintf(key, sizeof key, "guard page: %s) returned the wrong status", what[c->which]);
             snprintf(example, sizeof example, "%s: see the line above", name);
@@ -301,7 +329,8 @@ static void define_styles(void)
 static void on_log(void* user, int32_t level, const char* message)
 {
     atomic_add(&g_log_messages, 1);
-    if (user != &g_log_tag || level < SF_LOG_ERROR || level > SF_LOG_DEBUG || message == NULL) atomic_add(&g_log_bad, 1);
+    if (user != &g_log_tag || level < SF_LOG_ERROR || level > SF_LOG_DEBUG || message == NULL)
+        atomic_add(&g_log_bad, 1);
 }
 
 /* ---- stderr: ONNX Runtime must not write there itself (spec 9) ----------------------------------------------- */
@@ -321,10 +350,12 @@ static void tee_main(int in, int result)
     long ort_lines = 0;
     ssize_t n;
     while ((n = read(in, buf, sizeof buf)) > 0) {
-        if (write(2, buf, (size_t)n) < 0) { /* nothing to do: the line is still counted */ }
+        if (write(2, buf, (size_t)n) < 0) { /* nothing to do: the line is still counted */
+        }
         for (ssize_t i = 0; i <= n; i++) {
             int eol = i == n ? 0 : buf[i] == '\n';
-            if (i < n && !eol && used < sizeof line - 1 && (unsigned char)buf[i] >= ' ') line[used++] = buf[i]; /* no colour codes */
+            if (i < n && !eol && used < sizeof line - 1 && (unsigned char)buf[i] >= ' ')
+                line[used++] = buf[i]; /* no colour codes */
             if (!eol) continue;
             line[used] = 0;
             if (strstr(line, ":onnxruntime:") && strncmp(line, "[stylefilter]", 13) != 0 && ort_lines++ == 0)
@@ -351,7 +382,11 @@ static void start_stderr_tee(void)
     }
     close(data[0]);
     close(result[1]);
-    if (g_tee_pid < 0) { close(data[1]); close(result[0]); return; }
+    if (g_tee_pid < 0) {
+        close(data[1]);
+        close(result[0]);
+        return;
+    }
     g_real_stderr = dup(2);
     dup2(data[1], 2);
     close(data[1]);
@@ -379,9 +414,10 @@ static long finish_stderr_tee(char* example, size_t size)
 /* ---- threads, engines and mirrors ----------------------------------------------------------------------- */
 
 enum { PRIVATE_ENGINES = 2, SHARED_ENGINES = 2, DEAD_MAX = 512 };
+/* A call running longer is a hang (the spec's own limits: 10 s per load probe, 30 s per frame for hostile models;
+ * the test models take well under a second). */
 #ifndef HANG_SECONDS
-#define HANG_SECONDS 20 /* a call running longer is a hang (the spec's own limits: 10 s per load probe, 30 s per frame
-                           for hostile models; the test models take well under a second) */
+#define HANG_SECONDS 20
 #endif
 
 #define LAST_PARAM SF_PARAM_NETWORK_TIER
@@ -389,11 +425,11 @@ enum { PRIVATE_ENGINES = 2, SHARED_ENGINES = 2, DEAD_MAX = 512 };
 /* A private engine and what this thread knows of it. */
 typedef struct engine {
     sf_engine* h;
-    int known;      /* 1: the fields below mirror the engine; 0 after a surprise, until resynchronised */
-    int style;      /* index into g_styles of the loaded style, -1 for none */
+    int known;                    /* 1: the fields below mirror the engine; 0 after a surprise, until resynchronised */
+    int style;                    /* index into g_styles of the loaded style, -1 for none */
     double param[LAST_PARAM + 1]; /* by sf_param id */
     uint64_t frames, pass_through;
-    char label[48];  /* "private", with the options it was created with when they were not the usual ones */
+    char label[48]; /* "private", with the options it was created with when they were not the usual ones */
 } engine;
 
 typedef struct worker {
@@ -404,8 +440,8 @@ typedef struct worker {
     pthread_mutex_t lock; /* what and since, read by the watchdog */
     char what[600];       /* the call in progress (or the last one) */
     const char* fn;
-    double since;         /* when the call in progress started; 0 when none */
-    char err[700];        /* sf_last_error of the last call */
+    double since;  /* when the call in progress started; 0 when none */
+    char err[700]; /* sf_last_error of the last call */
 } worker;
 
 static sf_engine* g_shared[SHARED_ENGINES];
@@ -452,8 +488,8 @@ static void wrong(worker* w, int kind, const char* key, const char* fmt, ...)
         vsnprintf(detail, sizeof detail, fmt, ap);
         va_end(ap);
     }
-    snprintf(example, sizeof example, "thread %d: %s%s%s (last error \"%.200s\")", w->id, w->what, detail[0] ? ": " : "",
-             detail, w->err);
+    snprintf(example, sizeof example, "thread %d: %s%s%s (last error \"%.200s\")", w->id, w->what,
+             detail[0] ? ": " : "", detail, w->err);
     record(kind, key, example);
 }
 
@@ -537,7 +573,8 @@ static void create_private(worker* w, engine* e)
     o.struct_size = sizeof o;
     o.intra_op_threads = 1;
     sf_engine* h = NULL;
-    begin(w, "sf_engine_create", "sf_engine_create({struct_size %u, intra_op_threads 1}) for a private engine", o.struct_size);
+    begin(w, "sf_engine_create", "sf_engine_create({struct_size %u, intra_op_threads 1}) for a private engine",
+          o.struct_size);
     int st = sf_engine_create(&o, &h);
     end(w);
     if (!expect(w, st, S(SF_OK), "private engine") || h == NULL) return;
@@ -631,7 +668,11 @@ static void image_alloc(image* im, int w, int h, int stride, int format)
     im->f.format = format;
 }
 
-static void image_free(image* im) { free(im->mem); im->mem = NULL; }
+static void image_free(image* im)
+{
+    free(im->mem);
+    im->mem = NULL;
+}
 
 static int random_stride(rng* r, int w, int format)
 {
@@ -640,7 +681,10 @@ static int random_stride(rng* r, int w, int format)
     return row + (format == SF_FORMAT_RGBA32F ? 4 * between(r, 1, 16) : between(r, 1, 64));
 }
 
-static float* fpx(image* im, int x, int y) { return (float*)(void*)(im->mem + (size_t)y * im->f.stride + (size_t)x * 16); }
+static float* fpx(image* im, int x, int y)
+{
+    return (float*)(void*)(im->mem + (size_t)y * im->f.stride + (size_t)x * 16);
+}
 
 /* Picture content: gradients and noise; for RGBA32F sometimes NaN, inf or huge values (hostile 1). */
 static void paint(image* im, rng* r, int hostile)
@@ -652,7 +696,10 @@ static void paint(image* im, rng* r, int hostile)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 4; c++) {
                 s = s * 1664525u + 1013904223u;
-                int v = (c == 0 ? x * 255 / (w > 1 ? w - 1 : 1) : c == 1 ? y * 255 / (h > 1 ? h - 1 : 1) : c == 2 ? 128 : 255) +
+                int v = (c == 0   ? x * 255 / (w > 1 ? w - 1 : 1)
+                         : c == 1 ? y * 255 / (h > 1 ? h - 1 : 1)
+                         : c == 2 ? 128
+                                  : 255) +
                         (int)(s >> 27) - 16;
                 v = v < 0 ? 0 : v > 255 ? 255 : v;
                 if (im->f.format == SF_FORMAT_RGBA32F) {
@@ -747,7 +794,10 @@ static int max_diff8(const image* a, const image* b)
 
 static const char* format_name(int f)
 {
-    return f == SF_FORMAT_RGBA8 ? "RGBA8" : f == SF_FORMAT_BGRA8 ? "BGRA8" : f == SF_FORMAT_RGBA32F ? "RGBA32F" : "format?";
+    return f == SF_FORMAT_RGBA8     ? "RGBA8"
+           : f == SF_FORMAT_BGRA8   ? "BGRA8"
+           : f == SF_FORMAT_RGBA32F ? "RGBA32F"
+                                    : "format?";
 }
 
 /* A simple frame through t, as the oracle's follow-up (e.g. after a failed load): w x h RGBA8. */
@@ -761,15 +811,18 @@ static int probe_frame(worker* w, const target* t, image* out_copy, int width, i
     engine* m = mirror(t);
     char scale[32] = "";
     if (m) snprintf(scale, sizeof scale, ", scale %.9g", m->param[SF_PARAM_INFERENCE_SCALE]);
-    begin(w, "sf_engine_process_cpu", "sf_engine_process_cpu(%s [%s%s], %dx%d RGBA8 probe frame)", t->label, style_label(t), scale, width, height);
+    begin(w, "sf_engine_process_cpu", "sf_engine_process_cpu(%s [%s%s], %dx%d RGBA8 probe frame)", t->label,
+          style_label(t), scale, width, height);
     int st = sf_engine_process_cpu(t->h, &in.f, &out.f);
     end(w);
     if (m && st != SF_ERR_INVALID_ARGUMENT && st != SF_ERR_INVALID_HANDLE) {
         m->frames++;
         if (st != SF_OK) m->pass_through++;
     }
-    if (out_copy) *out_copy = out;
-    else image_free(&out);
+    if (out_copy)
+        *out_copy = out;
+    else
+        image_free(&out);
     image_free(&in);
     return st;
 }
@@ -778,7 +831,9 @@ static int probe_frame(worker* w, const target* t, image* out_copy, int width, i
 
 static const char* param_name(int p)
 {
-    static const char* const names[] = {"?", "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE", "MOTION_COMPENSATION", "NETWORK_TIER"};
+    static const char* const names[] = {
+        "?",           "ALPHA", "SMOOTHING", "PRESERVE_COLOUR", "INFERENCE_SCALE", "DEVICE", "MOTION_COMPENSATION",
+        "NETWORK_TIER"};
     return p >= 1 && p <= LAST_PARAM ? names[p] : "unknown id";
 }
 
@@ -867,10 +922,43 @@ static void resync(worker* w, engine* e)
 /* ---- the calls: one function per kind, each with its oracle --------------------------------------------- */
 
 static const double g_values[] = {
-    0, -0.0, 1, 0.5, 0.25, 0.75, 2, 3, 4, 5, -1, 1.5, 0.01, 1e-7,
-    1.0000000001, 0.9999999999, 1 + DBL_EPSILON, 4.0000000001, 3.0000000001,
-    -1e-300, 1e-300, 4.9406564584124654e-324, -4.9406564584124654e-324, DBL_MIN, 1e-45, -1e-45, 1e-39,
-    NAN, -NAN, INFINITY, -INFINITY, 1e300, -1e300, DBL_MAX, -DBL_MAX, FLT_MAX, 3e38,
+    0,
+    -0.0,
+    1,
+    0.5,
+    0.25,
+    0.75,
+    2,
+    3,
+    4,
+    5,
+    -1,
+    1.5,
+    0.01,
+    1e-7,
+    1.0000000001,
+    0.9999999999,
+    1 + DBL_EPSILON,
+    4.0000000001,
+    3.0000000001,
+    -1e-300,
+    1e-300,
+    4.9406564584124654e-324,
+    -4.9406564584124654e-324,
+    DBL_MIN,
+    1e-45,
+    -1e-45,
+    1e-39,
+    NAN,
+    -NAN,
+    INFINITY,
+    -INFINITY,
+    1e300,
+    -1e300,
+    DBL_MAX,
+    -DBL_MAX,
+    FLT_MAX,
+    3e38,
 };
 
 static double random_value(rng* r)
@@ -892,17 +980,25 @@ static void call_set_param(worker* w)
     double v = random_value(&w->r);
     int ok = param_accepts(p, v);
     char tag[96];
-    snprintf(tag, sizeof tag, "%s %s", param_name(p), ok ? "in range" : isnan(v) ? "NaN" : isinf(v) ? "inf" : "out of range");
+    snprintf(tag, sizeof tag, "%s %s", param_name(p),
+             ok         ? "in range"
+             : isnan(v) ? "NaN"
+             : isinf(v) ? "inf"
+                        : "out of range");
     begin(w, "sf_engine_set_param", "sf_engine_set_param(%s, %d (%s), %.17g)", t.label, p, param_name(p), v);
     int st = sf_engine_set_param(t.h, p, v);
     end(w);
     int as_expected = expect(w, st, on_target(&t, ok ? S(SF_OK) : S(SF_ERR_INVALID_ARGUMENT), !ok), tag);
     engine* m = mirror(&t);
     if (!m || p < SF_PARAM_ALPHA || p > LAST_PARAM) return;
-    if (!as_expected) { resync(w, m); return; }
+    if (!as_expected) {
+        resync(w, m);
+        return;
+    }
     /* Read it back: the value set, or the old one after a rejection. */
     double got = -12345;
-    begin(w, "sf_engine_get_param", "sf_engine_get_param(private, %s) after set_param(%.17g) -> %s", param_name(p), v, status_name(st));
+    begin(w, "sf_engine_get_param", "sf_engine_get_param(private, %s) after set_param(%.17g) -> %s", param_name(p), v,
+          status_name(st));
     int st2 = sf_engine_get_param(t.h, p, &got);
     end(w);
     if (!expect(w, st2, S(SF_OK), "read back")) return;
@@ -921,14 +1017,17 @@ static void call_set_param(worker* w)
 static void call_get_param(worker* w)
 {
     target t = pick_target(w);
-    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, LAST_PARAM) : PICK(&w->r, ((const int[]){0, LAST_PARAM + 1, -7, 1000}));
+    int p = below(&w->r, 10) < 8 ? between(&w->r, SF_PARAM_ALPHA, LAST_PARAM)
+                                 : PICK(&w->r, ((const int[]){0, LAST_PARAM + 1, -7, 1000}));
     int null_out = one_in(&w->r, 10);
     int bad = null_out || p < SF_PARAM_ALPHA || p > LAST_PARAM;
     double v = -12345;
-    begin(w, "sf_engine_get_param", "sf_engine_get_param(%s, %d (%s), %s)", t.label, p, param_name(p), null_out ? "NULL" : "&value");
+    begin(w, "sf_engine_get_param", "sf_engine_get_param(%s, %d (%s), %s)", t.label, p, param_name(p),
+          null_out ? "NULL" : "&value");
     int st = sf_engine_get_param(t.h, p, null_out ? NULL : &v);
     end(w);
-    if (!expect(w, st, on_target(&t, bad ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), bad), bad ? "invalid argument" : "valid"))
+    if (!expect(w, st, on_target(&t, bad ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), bad),
+                bad ? "invalid argument" : "valid"))
         return;
     if (st != SF_OK) return;
     engine* m = mirror(&t);
@@ -951,18 +1050,40 @@ static void call_process(worker* w)
     int width, height;
     const char* size_class;
     int k = below(r, 100);
-    if (k < 22) { width = between(r, 1, 8); height = between(r, 1, 8); size_class = "1..8 px"; }
-    else if (k < 32) {
+    if (k < 22) {
+        width = between(r, 1, 8);
+        height = between(r, 1, 8);
+        size_class = "1..8 px";
+    } else if (k < 32) {
         static const int thin[][2] = {{641, 1}, {1, 300}, {700, 2}, {3, 400}, {64, 1}, {1, 64}};
         int i = below(r, COUNT(thin));
-        width = thin[i][0]; height = thin[i][1];
-        if (one_in(r, 2)) { if (width > height) width = between(r, 9, 700); else height = between(r, 9, 400); }
+        width = thin[i][0];
+        height = thin[i][1];
+        if (one_in(r, 2)) {
+            if (width > height)
+                width = between(r, 9, 700);
+            else
+                height = between(r, 9, 400);
+        }
         size_class = "thin";
+    } else if (k < 67) {
+        width = between(r, 9, 96);
+        height = between(r, 9, 96);
+        size_class = "9..96 px";
+    } else if (k < 88) {
+        width = between(r, 97, 256);
+        height = between(r, 64, 256);
+        size_class = "97..256 px";
+    } else if (k < 97) {
+        width = between(r, 257, 700);
+        height = between(r, 150, 400);
+        size_class = "up to 700x400";
+    } else {
+        int i = below(r, 3);
+        width = i == 1 ? 1 : 16384;
+        height = i == 0 ? 1 : i == 1 ? 16384 : 2;
+        size_class = "16384 on a side";
     }
-    else if (k < 67) { width = between(r, 9, 96); height = between(r, 9, 96); size_class = "9..96 px"; }
-    else if (k < 88) { width = between(r, 97, 256); height = between(r, 64, 256); size_class = "97..256 px"; }
-    else if (k < 97) { width = between(r, 257, 700); height = between(r, 150, 400); size_class = "up to 700x400"; }
-    else { int i = below(r, 3); width = i == 1 ? 1 : 16384; height = i == 0 ? 1 : i == 1 ? 16384 : 2; size_class = "16384 on a side"; }
 
     int fin = between(r, 1, 3), fout = between(r, 1, 3);
     int in_place = one_in(r, 7);
@@ -970,36 +1091,87 @@ static void call_process(worker* w)
     int hostile = fin == SF_FORMAT_RGBA32F && one_in(r, 3);
     /* One invalid detail in one call in five; the memory still covers what the description claims. */
     int corrupt = one_in(r, 5) ? between(r, 1, 14) : 0;
-    if (corrupt == 13) { width = 16385; height = 1; in_place = 0; fin = fout = SF_FORMAT_RGBA8; }
-    if (corrupt == 14) { width = 1; height = 16385; in_place = 0; fin = fout = SF_FORMAT_RGBA8; }
-    if (corrupt == 11) { fin = SF_FORMAT_RGBA32F; in_place = 0; }
+    if (corrupt == 13) {
+        width = 16385;
+        height = 1;
+        in_place = 0;
+        fin = fout = SF_FORMAT_RGBA8;
+    }
+    if (corrupt == 14) {
+        width = 1;
+        height = 16385;
+        in_place = 0;
+        fin = fout = SF_FORMAT_RGBA8;
+    }
+    if (corrupt == 11) {
+        fin = SF_FORMAT_RGBA32F;
+        in_place = 0;
+    }
 
     image in, out;
     int in_stride = corrupt == 11 ? width * 16 + 2 : random_stride(r, width, fin);
     image_alloc(&in, width, height, in_stride, fin);
     paint(&in, r, hostile);
-    if (in_place) out = in;
-    else image_alloc(&out, width, height, random_stride(r, width, fout), fout);
+    if (in_place)
+        out = in;
+    else
+        image_alloc(&out, width, height, random_stride(r, width, fout), fout);
 
     sf_frame fi = in.f, fo = out.f;
     const sf_frame *pi = &fi, *po = in_place ? &fi : &fo;
     const char* what_bad = "";
     switch (corrupt) {
-    case 1: pi = NULL; what_bad = "input NULL"; break;
-    case 2: po = NULL; what_bad = "output NULL"; break;
-    case 3: fi.data = NULL; what_bad = "input data NULL"; break;
-    case 4: fo.data = NULL; po = &fo; what_bad = "output data NULL"; break;
-    case 5: fi.width = one_in(r, 2) ? 0 : -width; what_bad = "width <= 0"; break;
-    case 6: fi.height = one_in(r, 2) ? 0 : INT_MIN; what_bad = "height <= 0"; break;
-    case 7: fi.stride = fi.width * bytes_per_pixel(fin) - between(r, 1, 3); what_bad = "stride below a row"; break;
-    case 8: fo.stride = one_in(r, 2) ? 0 : -fo.stride; po = &fo; what_bad = "output stride <= 0"; break;
-    case 9: fi.format = PICK(r, ((const int[]){0, 4, -1, 99})); what_bad = "input format unknown"; break;
-    case 10: fo.format = PICK(r, ((const int[]){0, 4, INT_MAX})); po = &fo; what_bad = "output format unknown"; break;
+    case 1:
+        pi = NULL;
+        what_bad = "input NULL";
+        break;
+    case 2:
+        po = NULL;
+        what_bad = "output NULL";
+        break;
+    case 3:
+        fi.data = NULL;
+        what_bad = "input data NULL";
+        break;
+    case 4:
+        fo.data = NULL;
+        po = &fo;
+        what_bad = "output data NULL";
+        break;
+    case 5:
+        fi.width = one_in(r, 2) ? 0 : -width;
+        what_bad = "width <= 0";
+        break;
+    case 6:
+        fi.height = one_in(r, 2) ? 0 : INT_MIN;
+        what_bad = "height <= 0";
+        break;
+    case 7:
+        fi.stride = fi.width * bytes_per_pixel(fin) - between(r, 1, 3);
+        what_bad = "stride below a row";
+        break;
+    case 8:
+        fo.stride = one_in(r, 2) ? 0 : -fo.stride;
+        po = &fo;
+        what_bad = "output stride <= 0";
+        break;
+    case 9:
+        fi.format = PICK(r, ((const int[]){0, 4, -1, 99}));
+        what_bad = "input format unknown";
+        break;
+    case 10:
+        fo.format = PICK(r, ((const int[]){0, 4, INT_MAX}));
+        po = &fo;
+        what_bad = "output format unknown";
+        break;
     case 11: what_bad = "RGBA32F stride not a multiple of 4"; break;
     case 12: /* the output smaller than the input (never larger than its memory) */
-        if (width > 1) fo.width = width - 1;
-        else if (height > 1) fo.height = height - 1;
-        else fo.format = 0; /* 1x1: nothing smaller exists */
+        if (width > 1)
+            fo.width = width - 1;
+        else if (height > 1)
+            fo.height = height - 1;
+        else
+            fo.format = 0; /* 1x1: nothing smaller exists */
         po = &fo;
         what_bad = "output size differs";
         break;
@@ -1011,8 +1183,14 @@ static void call_process(worker* w)
     /* Snapshots: an invalid call must not write the output; no call may write the input of a separate buffer. */
     unsigned char* in_copy = NULL;
     unsigned char* out_copy = NULL;
-    if (!in_place || in.nonfinite) { in_copy = xmalloc(in.bytes); memcpy(in_copy, in.mem, in.bytes); }
-    if (bad) { out_copy = xmalloc(out.bytes); memcpy(out_copy, out.mem, out.bytes); }
+    if (!in_place || in.nonfinite) {
+        in_copy = xmalloc(in.bytes);
+        memcpy(in_copy, in.mem, in.bytes);
+    }
+    if (bad) {
+        out_copy = xmalloc(out.bytes);
+        memcpy(out_copy, out.mem, out.bytes);
+    }
 
     engine* m = mirror(&t);
     unsigned live = S(SF_OK) | S(SF_ERR_NO_STYLE);
@@ -1023,18 +1201,25 @@ static void call_process(worker* w)
 
     char scale[128] = "";
     if (m)
-        snprintf(scale, sizeof scale, ", scale %.9g, alpha %.9g, smoothing %.9g, preserve %g", m->param[SF_PARAM_INFERENCE_SCALE],
-                 m->param[SF_PARAM_ALPHA], m->param[SF_PARAM_SMOOTHING], m->param[SF_PARAM_PRESERVE_COLOUR]);
+        snprintf(scale, sizeof scale, ", scale %.9g, alpha %.9g, smoothing %.9g, preserve %g",
+                 m->param[SF_PARAM_INFERENCE_SCALE], m->param[SF_PARAM_ALPHA], m->param[SF_PARAM_SMOOTHING],
+                 m->param[SF_PARAM_PRESERVE_COLOUR]);
     const char* input_kind = in.nonfinite ? "NaN/inf input" : in.huge ? "huge input" : "clean input";
-    begin(w, "sf_engine_process_cpu", "sf_engine_process_cpu(%s [%s%s], in %dx%d %s stride %d%s, out %s stride %d%s%s%s)",
-          t.label, style_label(&t), scale, fi.width, fi.height, format_name(fi.format), fi.stride,
-          hostile ? (in.nonfinite ? " with NaN/inf" : in.huge ? " with huge values" : " HDR") : "", format_name(fo.format),
-          fo.stride, in_place ? ", in place" : "", bad ? ", invalid: " : "", what_bad);
+    begin(w, "sf_engine_process_cpu",
+          "sf_engine_process_cpu(%s [%s%s], in %dx%d %s stride %d%s, out %s stride %d%s%s%s)", t.label, style_label(&t),
+          scale, fi.width, fi.height, format_name(fi.format), fi.stride,
+          hostile ? (in.nonfinite ? " with NaN/inf"
+                     : in.huge    ? " with huge values"
+                                  : " HDR")
+                  : "",
+          format_name(fo.format), fo.stride, in_place ? ", in place" : "", bad ? ", invalid: " : "", what_bad);
     int st = sf_engine_process_cpu(t.h, pi, po);
     end(w);
     char tag[160];
-    if (bad) snprintf(tag, sizeof tag, "invalid frame: %s", what_bad);
-    else snprintf(tag, sizeof tag, "%s, %s", size_class, input_kind);
+    if (bad)
+        snprintf(tag, sizeof tag, "invalid frame: %s", what_bad);
+    else
+        snprintf(tag, sizeof tag, "%s, %s", size_class, input_kind);
     int as_expected = expect(w, st, allowed, tag);
     char key[240];
 
@@ -1056,11 +1241,14 @@ static void call_process(worker* w)
     } else if (out_copy && st == SF_ERR_INVALID_ARGUMENT && memcmp(out_copy, out.mem, out.bytes) != 0) {
         snprintf(key, sizeof key, "sf_engine_process_cpu: an invalid call wrote the output [%s]", what_bad);
         wrong(w, WRONG_OTHER, key, NULL);
-    } else if (st == SF_ERR_NO_STYLE && !in_place && fin != SF_FORMAT_RGBA32F && fout != SF_FORMAT_RGBA32F && max_diff8(&in, &out)) {
-        wrong(w, WRONG_OTHER, "sf_engine_process_cpu: SF_ERR_NO_STYLE output is not a pass-through copy", "max diff %d", max_diff8(&in, &out));
+    } else if (st == SF_ERR_NO_STYLE && !in_place && fin != SF_FORMAT_RGBA32F && fout != SF_FORMAT_RGBA32F &&
+               max_diff8(&in, &out)) {
+        wrong(w, WRONG_OTHER, "sf_engine_process_cpu: SF_ERR_NO_STYLE output is not a pass-through copy", "max diff %d",
+              max_diff8(&in, &out));
     }
     if (m) {
-        if (!as_expected) resync(w, m);
+        if (!as_expected)
+            resync(w, m);
         else if (st != SF_ERR_INVALID_ARGUMENT && st != SF_ERR_INVALID_HANDLE) {
             m->frames++;
             if (st != SF_OK) m->pass_through++;
@@ -1077,13 +1265,14 @@ static void call_load_style(worker* w)
     target t = pick_target(w);
     int null_name = one_in(&w->r, 15);
     const style* s = &g_styles[below(&w->r, g_nstyles)];
-    if (!null_name && s->valid == 0 && below(&w->r, 2)) s = &g_styles[below(&w->r, g_nstyles)]; /* valid loads more often */
+    if (!null_name && s->valid == 0 && below(&w->r, 2))
+        s = &g_styles[below(&w->r, g_nstyles)]; /* valid loads more often */
     int bad = null_name || s->valid < 0;
     unsigned live = bad ? S(SF_ERR_INVALID_ARGUMENT) : s->valid ? S(SF_OK) : S(SF_ERR_MODEL);
     engine* m = mirror(&t);
     int before = m ? m->style : -1;
-    begin(w, "sf_engine_load_style", "sf_engine_load_style(%s [%s], %s%s%s)", t.label, style_label(&t), null_name ? "" : "\"",
-          null_name ? "NULL" : s->arg, null_name ? "" : "\"");
+    begin(w, "sf_engine_load_style", "sf_engine_load_style(%s [%s], %s%s%s)", t.label, style_label(&t),
+          null_name ? "" : "\"", null_name ? "NULL" : s->arg, null_name ? "" : "\"");
     int st = sf_engine_load_style(t.h, null_name ? NULL : s->arg);
     end(w);
     char tag[160];
@@ -1095,24 +1284,30 @@ static void call_load_style(worker* w)
         wrong(w, WRONG_OTHER, key, NULL);
     }
     if (!m) return;
-    if (!as_expected) { resync(w, m); return; }
+    if (!as_expected) {
+        resync(w, m);
+        return;
+    }
     if (st == SF_OK) m->style = (int)(s - g_styles);
     /* The style now loaded: the new one, or the previous one after a failure. */
     const char* want = m->style < 0 ? "" : g_styles[m->style].name;
     char name[512] = "";
-    begin(w, "sf_engine_get_style_name", "sf_engine_get_style_name(private, 512) after load_style(\"%s\") -> %s", null_name ? "NULL" : s->arg,
-          status_name(st));
+    begin(w, "sf_engine_get_style_name", "sf_engine_get_style_name(private, 512) after load_style(\"%s\") -> %s",
+          null_name ? "NULL" : s->arg, status_name(st));
     int st2 = sf_engine_get_style_name(t.h, name, sizeof name);
     end(w);
     if (expect(w, st2, S(SF_OK), "after load_style") && strcmp(name, want) != 0) {
-        snprintf(key, sizeof key, "sf_engine_get_style_name: wrong name after %s", st == SF_OK ? "a load" : "a failed load");
-        wrong(w, WRONG_OTHER, key, "name \"%s\", want \"%s\" (loaded before: %s)", name, want, before < 0 ? "none" : g_styles[before].token);
+        snprintf(key, sizeof key, "sf_engine_get_style_name: wrong name after %s",
+                 st == SF_OK ? "a load" : "a failed load");
+        wrong(w, WRONG_OTHER, key, "name \"%s\", want \"%s\" (loaded before: %s)", name, want,
+              before < 0 ? "none" : g_styles[before].token);
         resync(w, m);
         return;
     }
     if (st != SF_OK) { /* the previous style keeps working */
         int st3 = probe_frame(w, &t, NULL, 40, 24);
-        snprintf(tag, sizeof tag, "40x24 frame after a failed load, %s", m->style < 0 ? "no style" : "previous style kept");
+        snprintf(tag, sizeof tag, "40x24 frame after a failed load, %s",
+                 m->style < 0 ? "no style" : "previous style kept");
         if (!expect(w, st3, m->style < 0 ? S(SF_ERR_NO_STYLE) : S(SF_OK), tag)) resync(w, m);
     }
 }
@@ -1124,11 +1319,13 @@ static void call_set_style_mix(worker* w)
     enum { WEIGHTS = 1100 }; /* covers the largest count passed, so every count is memory-valid */
     float* wt = xmalloc(WEIGHTS * sizeof(float));
     memset(wt, 0, WEIGHTS * sizeof(float));
-    static const float values[] = {1, 0, 0.5f, 2, 3e38f, FLT_MAX, 1e-45f, 1e-38f, -0.0f, NAN, INFINITY, -INFINITY, -1, -1e-45f};
+    static const float values[] = {1,      0,     0.5f, 2,        3e38f,     FLT_MAX, 1e-45f,
+                                   1e-38f, -0.0f, NAN,  INFINITY, -INFINITY, -1,      -1e-45f};
     int count = below(r, 10) < 7 ? 2 : PICK(r, ((const int[]){0, 1, 3, -1, 1025, INT_MIN}));
     int n = count > 0 && count <= 1024 ? count : 2;
     for (int i = 0; i < n; i++) wt[i] = one_in(r, 3) ? (float)(uniform(r) * 10) : PICK(r, values);
-    if (one_in(r, 6)) for (int i = 0; i < n; i++) wt[i] = 3e38f; /* the issue's overflow */
+    if (one_in(r, 6))
+        for (int i = 0; i < n; i++) wt[i] = 3e38f; /* the issue's overflow */
     int null_weights = one_in(r, 12);
     int weights_bad = 0, all_zero = 1;
     for (int i = 0; i < n; i++) {
@@ -1139,21 +1336,32 @@ static void call_set_style_mix(worker* w)
     int bad = null_weights || count <= 0 || count > 1024 || weights_bad;
     engine* m = mirror(&t);
     unsigned live;
-    if (!m) live = S(SF_ERR_NO_STYLE) | S(SF_ERR_UNSUPPORTED) | S(SF_ERR_INVALID_ARGUMENT) | (bad ? 0 : S(SF_OK));
-    else if (m->style < 0) live = S(SF_ERR_NO_STYLE) | (bad ? S(SF_ERR_INVALID_ARGUMENT) : 0);
-    else if (g_styles[m->style].mix_count == 0) live = S(SF_ERR_UNSUPPORTED) | (bad ? S(SF_ERR_INVALID_ARGUMENT) : 0);
-    else live = bad || count != g_styles[m->style].mix_count ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK);
+    if (!m)
+        live = S(SF_ERR_NO_STYLE) | S(SF_ERR_UNSUPPORTED) | S(SF_ERR_INVALID_ARGUMENT) | (bad ? 0 : S(SF_OK));
+    else if (m->style < 0)
+        live = S(SF_ERR_NO_STYLE) | (bad ? S(SF_ERR_INVALID_ARGUMENT) : 0);
+    else if (g_styles[m->style].mix_count == 0)
+        live = S(SF_ERR_UNSUPPORTED) | (bad ? S(SF_ERR_INVALID_ARGUMENT) : 0);
+    else
+        live = bad || count != g_styles[m->style].mix_count ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK);
     char list[200] = "";
-    for (int i = 0; i < n && i < 4; i++) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%g", i ? ", " : "", (double)wt[i]);
+    for (int i = 0; i < n && i < 4; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%g", i ? ", " : "", (double)wt[i]);
     begin(w, "sf_engine_set_style_mix", "sf_engine_set_style_mix(%s [%s], %s{%s%s}, %d)", t.label, style_label(&t),
           null_weights ? "NULL, not " : "", list, n > 4 ? ", ..." : "", count);
     int st = sf_engine_set_style_mix(t.h, null_weights ? NULL : wt, count);
     end(w);
     char tag[120];
-    snprintf(tag, sizeof tag, "%s, %s", style_label(&t), bad ? "invalid weights or count" : wt[0] >= 1e38f ? "huge weights" : "valid weights");
+    snprintf(tag, sizeof tag, "%s, %s", style_label(&t),
+             bad              ? "invalid weights or count"
+             : wt[0] >= 1e38f ? "huge weights"
+                              : "valid weights");
     int as_expected = expect(w, st, on_target(&t, live, bad), tag);
     if (m && !as_expected) resync(w, m);
-    if (!m || st != SF_OK) { free(wt); return; }
+    if (!m || st != SF_OK) {
+        free(wt);
+        return;
+    }
 
     /* The mix is normalised in double: the same picture as the weights divided by their sum. */
     double sum = 0;
@@ -1166,8 +1374,8 @@ static void call_set_style_mix(worker* w)
     end(w);
     expect(w, st2, S(SF_OK), "mix comparison");
     int sa = probe_frame(w, &t, &a, 48, 32);
-    begin(w, "sf_engine_set_style_mix", "sf_engine_set_style_mix(private [%s], {%g, %g} normalised in double)", style_label(&t),
-          (double)norm[0], (double)norm[1]);
+    begin(w, "sf_engine_set_style_mix", "sf_engine_set_style_mix(private [%s], {%g, %g} normalised in double)",
+          style_label(&t), (double)norm[0], (double)norm[1]);
     st2 = sf_engine_set_style_mix(t.h, norm, count);
     end(w);
     expect(w, st2, S(SF_OK), "normalised weights");
@@ -1177,8 +1385,9 @@ static void call_set_style_mix(worker* w)
     int sb = probe_frame(w, &t, &b, 48, 32);
     if (sa == SF_OK && sb == SF_OK && max_diff8(&a, &b) > 2) {
         pthread_mutex_lock(&w->lock);
-        snprintf(w->what, sizeof w->what, "sf_engine_set_style_mix(private [%s], {%s}, %d) then a 48x32 frame, vs {%g, %g}",
-                 style_label(&t), list, count, (double)norm[0], (double)norm[1]);
+        snprintf(w->what, sizeof w->what,
+                 "sf_engine_set_style_mix(private [%s], {%s}, %d) then a 48x32 frame, vs {%g, %g}", style_label(&t),
+                 list, count, (double)norm[0], (double)norm[1]);
         pthread_mutex_unlock(&w->lock);
         wrong(w, WRONG_SUCCESS, "sf_engine_set_style_mix: SF_OK but the picture differs from the normalised weights",
               "max difference %d of 255", max_diff8(&a, &b));
@@ -1193,10 +1402,13 @@ static void call_get_style_mix_count(worker* w)
     target t = pick_target(w);
     int null_out = one_in(&w->r, 8);
     int32_t n = -7;
-    begin(w, "sf_engine_get_style_mix_count", "sf_engine_get_style_mix_count(%s [%s], %s)", t.label, style_label(&t), null_out ? "NULL" : "&count");
+    begin(w, "sf_engine_get_style_mix_count", "sf_engine_get_style_mix_count(%s [%s], %s)", t.label, style_label(&t),
+          null_out ? "NULL" : "&count");
     int st = sf_engine_get_style_mix_count(t.h, null_out ? NULL : &n);
     end(w);
-    if (!expect(w, st, on_target(&t, null_out ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), null_out), null_out ? "NULL" : "valid") || st != SF_OK)
+    if (!expect(w, st, on_target(&t, null_out ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), null_out),
+                null_out ? "NULL" : "valid") ||
+        st != SF_OK)
         return;
     engine* m = mirror(&t);
     int want = m ? (m->style < 0 ? 0 : g_styles[m->style].mix_count) : -1;
@@ -1219,17 +1431,20 @@ static void call_get_style_name(worker* w)
     engine* m = mirror(&t);
     const char* want = m ? (m->style < 0 ? "" : g_styles[m->style].name) : NULL;
     unsigned live = null_buf || size == 0 ? S(SF_ERR_INVALID_ARGUMENT)
-                    : want ? (strlen(want) + 1 <= size ? S(SF_OK) : S(SF_ERR_INVALID_ARGUMENT))
-                           : S(SF_OK) | S(SF_ERR_INVALID_ARGUMENT);
-    begin(w, "sf_engine_get_style_name", "sf_engine_get_style_name(%s [%s], %s, %zu)", t.label, style_label(&t), null_buf ? "NULL" : "buffer", size);
+                    : want                ? (strlen(want) + 1 <= size ? S(SF_OK) : S(SF_ERR_INVALID_ARGUMENT))
+                                          : S(SF_OK) | S(SF_ERR_INVALID_ARGUMENT);
+    begin(w, "sf_engine_get_style_name", "sf_engine_get_style_name(%s [%s], %s, %zu)", t.label, style_label(&t),
+          null_buf ? "NULL" : "buffer", size);
     int st = sf_engine_get_style_name(t.h, null_buf ? NULL : buf, size);
     end(w);
     if (!expect(w, st, on_target(&t, live, null_buf || size == 0), want ? "known name" : "any name")) return;
     if (st == SF_OK && (!memchr(buf, 0, size) || (want && strcmp(buf, want) != 0)))
-        wrong(w, WRONG_OTHER, "sf_engine_get_style_name: wrong or unterminated name", "got \"%.*s\", want \"%s\"", (int)size, buf, want ? want : "?");
+        wrong(w, WRONG_OTHER, "sf_engine_get_style_name: wrong or unterminated name", "got \"%.*s\", want \"%s\"",
+              (int)size, buf, want ? want : "?");
     if (st == SF_ERR_INVALID_ARGUMENT && !null_buf && size > 0 && buf[0] != 0)
         wrong(w, WRONG_OTHER, "sf_engine_get_style_name: buffer too small but buffer[0] is not NUL", NULL);
-    if (!null_buf && buf[size] != 'X') wrong(w, WRONG_OTHER, "sf_engine_get_style_name: wrote past the buffer size", NULL);
+    if (!null_buf && buf[size] != 'X')
+        wrong(w, WRONG_OTHER, "sf_engine_get_style_name: wrote past the buffer size", NULL);
 }
 
 static void call_get_style_mix_name(worker* w)
@@ -1249,16 +1464,19 @@ static void call_get_style_mix_name(worker* w)
         want = index >= 0 && index < count ? g_styles[m->style].mix_names[index] : NULL;
         live = want && !null_buf && strlen(want) + 1 <= size ? S(SF_OK) : S(SF_ERR_INVALID_ARGUMENT);
     }
-    begin(w, "sf_engine_get_style_mix_name", "sf_engine_get_style_mix_name(%s [%s], %d, %s, %zu)", t.label, style_label(&t), index,
-          null_buf ? "NULL" : "buffer", size);
+    begin(w, "sf_engine_get_style_mix_name", "sf_engine_get_style_mix_name(%s [%s], %d, %s, %zu)", t.label,
+          style_label(&t), index, null_buf ? "NULL" : "buffer", size);
     int st = sf_engine_get_style_mix_name(t.h, index, null_buf ? NULL : buf, size);
     end(w);
     if (!expect(w, st, on_target(&t, live, 1), m ? "known style" : "any style")) return;
     if (st == SF_OK && (!memchr(buf, 0, size) || (want && strcmp(buf, want) != 0)))
-        wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: wrong or unterminated name", "got \"%.*s\", want \"%s\"", (int)size, buf, want ? want : "?");
+        wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: wrong or unterminated name", "got \"%.*s\", want \"%s\"",
+              (int)size, buf, want ? want : "?");
     if (st != SF_OK && !null_buf && buf[0] != 'X' && buf[0] != 0)
-        wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: a failed call left a truncated name", "buffer \"%.*s\"", (int)size, buf);
-    if (!null_buf && buf[size] != 'X') wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: wrote past the buffer size", NULL);
+        wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: a failed call left a truncated name", "buffer \"%.*s\"",
+              (int)size, buf);
+    if (!null_buf && buf[size] != 'X')
+        wrong(w, WRONG_OTHER, "sf_engine_get_style_mix_name: wrote past the buffer size", NULL);
 }
 
 static void call_reset_history(worker* w)
@@ -1277,26 +1495,35 @@ static void call_get_stats(worker* w)
     uint32_t sizes[] = {v1, v1, v1, 0, 4, 8, v1 - 1, v1 + 8, 4096, 4097, UINT32_MAX, (uint32_t)between(&w->r, 0, 5000)};
     uint32_t size = PICK(&w->r, sizes);
     int null_out = one_in(&w->r, 12);
-    static __thread union { sf_stats s; unsigned char raw[8192]; } buf;
+    static __thread union {
+        sf_stats s;
+        unsigned char raw[8192];
+    } buf;
     memset(buf.raw, 0xEE, sizeof buf.raw);
     buf.s.struct_size = size;
     int bad = null_out || size < v1 || size > 4096;
-    begin(w, "sf_engine_get_stats", "sf_engine_get_stats(%s, %s struct_size %u)", t.label, null_out ? "NULL, not" : "stats", size);
+    begin(w, "sf_engine_get_stats", "sf_engine_get_stats(%s, %s struct_size %u)", t.label,
+          null_out ? "NULL, not" : "stats", size);
     int st = sf_engine_get_stats(t.h, null_out ? NULL : &buf.s);
     end(w);
-    if (!expect(w, st, on_target(&t, bad ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), bad), bad ? "invalid struct" : "valid struct") || st != SF_OK)
+    if (!expect(w, st, on_target(&t, bad ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), bad),
+                bad ? "invalid struct" : "valid struct") ||
+        st != SF_OK)
         return;
     int beyond = 1;
     for (uint32_t i = v1; i < size; i++) beyond &= buf.raw[i] == 0xEE;
     if (buf.s.struct_size != size || !beyond)
-        wrong(w, WRONG_OTHER, "sf_engine_get_stats: changed struct_size or wrote past version 1's fields", "struct_size now %u", buf.s.struct_size);
-    if (!memchr(buf.s.provider, 0, sizeof buf.s.provider) || !(buf.s.mean_ms >= 0) || !(buf.s.p99_ms >= buf.s.p50_ms || buf.s.frames == 0))
-        wrong(w, WRONG_OTHER, "sf_engine_get_stats: provider unterminated or latencies implausible", "mean %g p50 %g p99 %g",
-              buf.s.mean_ms, buf.s.p50_ms, buf.s.p99_ms);
+        wrong(w, WRONG_OTHER, "sf_engine_get_stats: changed struct_size or wrote past version 1's fields",
+              "struct_size now %u", buf.s.struct_size);
+    if (!memchr(buf.s.provider, 0, sizeof buf.s.provider) || !(buf.s.mean_ms >= 0) ||
+        !(buf.s.p99_ms >= buf.s.p50_ms || buf.s.frames == 0))
+        wrong(w, WRONG_OTHER, "sf_engine_get_stats: provider unterminated or latencies implausible",
+              "mean %g p50 %g p99 %g", buf.s.mean_ms, buf.s.p50_ms, buf.s.p99_ms);
     engine* m = mirror(&t);
     if (m && (buf.s.frames != m->frames || buf.s.pass_through_frames != m->pass_through)) {
-        wrong(w, WRONG_OTHER, "sf_engine_get_stats: frame counts differ from the calls made", "frames %llu (made %llu), pass-through %llu (made %llu)",
-              (unsigned long long)buf.s.frames, (unsigned long long)m->frames, (unsigned long long)buf.s.pass_through_frames,
+        wrong(w, WRONG_OTHER, "sf_engine_get_stats: frame counts differ from the calls made",
+              "frames %llu (made %llu), pass-through %llu (made %llu)", (unsigned long long)buf.s.frames,
+              (unsigned long long)m->frames, (unsigned long long)buf.s.pass_through_frames,
               (unsigned long long)m->pass_through);
         m->frames = buf.s.frames;
         m->pass_through = buf.s.pass_through_frames;
@@ -1314,16 +1541,20 @@ static void call_list_styles(worker* w)
     if (size > sizeof buf) size = sizeof buf;
     memset(buf, 'X', sizeof buf);
     int bad = (b == NULL && n == NULL) || (b != NULL && size < g_list_needed);
-    begin(w, "sf_list_styles", "sf_list_styles(%s, %zu, %s) (%zu bytes needed)", b ? "buffer" : "NULL", size, n ? "&needed" : "NULL", g_list_needed);
+    begin(w, "sf_list_styles", "sf_list_styles(%s, %zu, %s) (%zu bytes needed)", b ? "buffer" : "NULL", size,
+          n ? "&needed" : "NULL", g_list_needed);
     int st = sf_list_styles(b, size, n);
     end(w);
     if (!expect(w, st, bad ? S(SF_ERR_INVALID_ARGUMENT) : S(SF_OK), bad ? "invalid buffer" : "valid")) return;
     if (n && !(b == NULL && n == NULL) && needed != g_list_needed)
-        wrong(w, WRONG_OTHER, "sf_list_styles: *needed differs from the first call's", "needed %zu, want %zu", needed, g_list_needed);
+        wrong(w, WRONG_OTHER, "sf_list_styles: *needed differs from the first call's", "needed %zu, want %zu", needed,
+              g_list_needed);
     if (st == SF_OK && b && strlen(buf) + 1 != g_list_needed)
         wrong(w, WRONG_OTHER, "sf_list_styles: the list's length is not needed - 1", NULL);
-    if (st != SF_OK && b && size > 0 && buf[0] != 0) wrong(w, WRONG_OTHER, "sf_list_styles: buffer too small but buffer[0] is not NUL", NULL);
-    if (b && size < sizeof buf && buf[size] != 'X') wrong(w, WRONG_OTHER, "sf_list_styles: wrote past the buffer size", NULL);
+    if (st != SF_OK && b && size > 0 && buf[0] != 0)
+        wrong(w, WRONG_OTHER, "sf_list_styles: buffer too small but buffer[0] is not NUL", NULL);
+    if (b && size < sizeof buf && buf[size] != 'X')
+        wrong(w, WRONG_OTHER, "sf_list_styles: wrote past the buffer size", NULL);
 }
 
 static void call_get_style_info(worker* w)
@@ -1333,14 +1564,20 @@ static void call_get_style_info(worker* w)
     const uint32_t v1 = sizeof(sf_style_info);
     uint32_t sizes[] = {v1, v1, v1, v1, 0, 4, v1 - 1, v1 + 4, 4096, 4097, UINT32_MAX};
     uint32_t size = PICK(&w->r, sizes);
-    static __thread union { sf_style_info i; unsigned char raw[8192]; } buf;
+    static __thread union {
+        sf_style_info i;
+        unsigned char raw[8192];
+    } buf;
     memset(buf.raw, 0xEE, sizeof buf.raw);
     buf.i.struct_size = size;
     int bad = null_name || null_out || s->valid < 0 || size < v1 || size > 4096;
     /* Reads manifests only: a broken model file may still be described. */
-    unsigned allowed = bad ? S(SF_ERR_INVALID_ARGUMENT) : s->valid ? S(SF_OK) : s->exists ? S(SF_OK) | S(SF_ERR_MODEL) : S(SF_ERR_MODEL);
-    begin(w, "sf_get_style_info", "sf_get_style_info(%s%s%s, %s struct_size %u)", null_name ? "" : "\"", null_name ? "NULL" : s->arg,
-          null_name ? "" : "\"", null_out ? "NULL, not" : "info", size);
+    unsigned allowed = bad         ? S(SF_ERR_INVALID_ARGUMENT)
+                       : s->valid  ? S(SF_OK)
+                       : s->exists ? S(SF_OK) | S(SF_ERR_MODEL)
+                                   : S(SF_ERR_MODEL);
+    begin(w, "sf_get_style_info", "sf_get_style_info(%s%s%s, %s struct_size %u)", null_name ? "" : "\"",
+          null_name ? "NULL" : s->arg, null_name ? "" : "\"", null_out ? "NULL, not" : "info", size);
     int st = sf_get_style_info(null_name ? NULL : s->arg, null_out ? NULL : &buf.i);
     end(w);
     if (!expect(w, st, allowed, bad ? "invalid argument" : s->token) || st != SF_OK) return;
@@ -1352,7 +1589,8 @@ static void call_get_style_info(worker* w)
         !memchr(buf.i.artist, 0, sizeof buf.i.artist) || !memchr(buf.i.year, 0, sizeof buf.i.year))
         wrong(w, WRONG_OTHER, "sf_get_style_info: a string is not NUL-terminated", NULL);
     else if (s->valid == 1 && strcmp(buf.i.title, s->name) != 0)
-        wrong(w, WRONG_OTHER, "sf_get_style_info: title differs from the first call's", "title \"%s\", want \"%s\"", buf.i.title, s->name);
+        wrong(w, WRONG_OTHER, "sf_get_style_info: title differs from the first call's", "title \"%s\", want \"%s\"",
+              buf.i.title, s->name);
 }
 
 static void call_create(worker* w)
@@ -1363,19 +1601,23 @@ static void call_create(worker* w)
     sf_engine_options* o = (sf_engine_options*)(void*)buf;
     int with_options = below(r, 4) > 0;
     const uint32_t v1 = sizeof(sf_engine_options);
-    uint32_t sizes[] = {v1, v1, v1, v1, v1, 0, 4, 8, 16, v1 - 1, v1 + 8, 4096, 4097, UINT32_MAX, (uint32_t)between(r, 0, 5000)};
+    uint32_t sizes[] = {
+        v1, v1, v1, v1, v1, 0, 4, 8, 16, v1 - 1, v1 + 8, 4096, 4097, UINT32_MAX, (uint32_t)between(r, 0, 5000)};
     int32_t threads[] = {0, 0, 0, 1, 1, 2, 4, -1, 1025, INT_MIN, INT_MAX, 1024, between(r, 0, 1024)};
     int32_t devices[] = {0, 0, 1, 1, 2, 3, 4, -1, 5, INT_MIN};
     o->struct_size = PICK(r, sizes);
     o->intra_op_threads = PICK(r, threads);
     o->device = PICK(r, devices);
-    o->ort_library_path = one_in(r, 20) ? "/nonexistent_fuzz_dir/libonnxruntime.so" : NULL; /* ignored: ORT is already loaded */
+    o->ort_library_path =
+        one_in(r, 20) ? "/nonexistent_fuzz_dir/libonnxruntime.so" : NULL; /* ignored: ORT is already loaded */
     int null_out = one_in(r, 20);
-    int ok = !null_out && (!with_options || (o->struct_size >= v1 && o->struct_size <= 4096 && o->intra_op_threads >= 0 &&
-                                             o->intra_op_threads <= 1024 && o->device >= 0 && o->device <= 4));
+    int ok =
+        !null_out && (!with_options || (o->struct_size >= v1 && o->struct_size <= 4096 && o->intra_op_threads >= 0 &&
+                                        o->intra_op_threads <= 1024 && o->device >= 0 && o->device <= 4));
     sf_engine* h = (sf_engine*)(void*)g_bogus_anchor;
     if (with_options)
-        begin(w, "sf_engine_create", "sf_engine_create({struct_size %u, intra_op_threads %d, device %d, ort path %s}, %s)", o->struct_size,
+        begin(w, "sf_engine_create",
+              "sf_engine_create({struct_size %u, intra_op_threads %d, device %d, ort path %s}, %s)", o->struct_size,
               o->intra_op_threads, o->device, o->ort_library_path ? "bogus" : "NULL", null_out ? "NULL" : "&engine");
     else
         begin(w, "sf_engine_create", "sf_engine_create(NULL, %s)", null_out ? "NULL" : "&engine");
@@ -1387,21 +1629,24 @@ static void call_create(worker* w)
         return;
     }
     if (null_out || h == NULL || was_destroyed(h)) {
-        wrong(w, WRONG_OTHER, "sf_engine_create: SF_OK without a new handle (NULL or a destroyed one's value)", "handle %p", (void*)h);
+        wrong(w, WRONG_OTHER, "sf_engine_create: SF_OK without a new handle (NULL or a destroyed one's value)",
+              "handle %p", (void*)h);
         return;
     }
     /* Half of them replace a private engine, so engines made with odd options (1024 threads) get used too. */
     engine* e = &w->priv[below(r, PRIVATE_ENGINES)];
     sf_engine* old = !e->h ? NULL : one_in(r, 2) ? e->h : h;
     if (old) {
-        begin(w, "sf_engine_destroy", "sf_engine_destroy(%s)", old == h ? "the new engine" : "a private engine it replaces");
+        begin(w, "sf_engine_destroy", "sf_engine_destroy(%s)",
+              old == h ? "the new engine" : "a private engine it replaces");
         st = sf_engine_destroy(old);
         end(w);
         if (expect(w, st, S(SF_OK), "private")) add_dead(old);
         if (old == h) return;
     }
     char label[48];
-    if (with_options) snprintf(label, sizeof label, "private, intra_op_threads %d, device %d", o->intra_op_threads, o->device);
+    if (with_options)
+        snprintf(label, sizeof label, "private, intra_op_threads %d, device %d", o->intra_op_threads, o->device);
     adopt(w, e, h, with_options ? label : "private");
 }
 
@@ -1412,7 +1657,8 @@ static void call_destroy(worker* w)
     if (k < 4) { /* a private engine */
         engine* e = &w->priv[below(r, PRIVATE_ENGINES)];
         if (!e->h) return;
-        begin(w, "sf_engine_destroy", "sf_engine_destroy(private [%s])", e->known && e->style >= 0 ? g_styles[e->style].token : "?");
+        begin(w, "sf_engine_destroy", "sf_engine_destroy(private [%s])",
+              e->known && e->style >= 0 ? g_styles[e->style].token : "?");
         int st = sf_engine_destroy(e->h);
         end(w);
         if (expect(w, st, S(SF_OK), "private")) add_dead(e->h);
@@ -1463,7 +1709,8 @@ static void call_process_texture(worker* w)
     tex.height = 48;
     tex.format = SF_FORMAT_RGBA8;
     int null_in = one_in(&w->r, 4), null_out = one_in(&w->r, 4);
-    begin(w, "sf_engine_process_texture", "sf_engine_process_texture(%s, %s, %s)", t.label, null_in ? "NULL" : "&tex", null_out ? "NULL" : "&tex");
+    begin(w, "sf_engine_process_texture", "sf_engine_process_texture(%s, %s, %s)", t.label, null_in ? "NULL" : "&tex",
+          null_out ? "NULL" : "&tex");
     int st = sf_engine_process_texture(t.h, null_in ? NULL : &tex, null_out ? NULL : &tex);
     end(w);
     unsigned live = S(SF_ERR_UNSUPPORTED) | (null_in || null_out ? S(SF_ERR_INVALID_ARGUMENT) : 0);
@@ -1473,7 +1720,8 @@ static void call_process_texture(worker* w)
 /* Installs, replaces or removes the callback; a removal is undone at once so that the engine stays off stderr. */
 static void call_set_log_callback(worker* w)
 {
-    int level = below(&w->r, 4) ? between(&w->r, SF_LOG_ERROR, SF_LOG_DEBUG) : PICK(&w->r, ((const int[]){0, 5, -1, INT_MAX}));
+    int level =
+        below(&w->r, 4) ? between(&w->r, SF_LOG_ERROR, SF_LOG_DEBUG) : PICK(&w->r, ((const int[]){0, 5, -1, INT_MAX}));
     int remove = one_in(&w->r, 4);
     int bad = !remove && (level < SF_LOG_ERROR || level > SF_LOG_DEBUG);
     begin(w, "sf_set_log_callback", "sf_set_log_callback(%s, %d)", remove ? "NULL" : "counting callback", level);
@@ -1622,12 +1870,21 @@ int main(int argc, char** argv)
         return 2;
     }
     for (int i = 3; i < argc; i++) {
-        if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) seed = atoi(argv[++i]);
-        else if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[++i]);
-        else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0) threads = atoi(argv[++i]);
-        else { fprintf(stderr, "fuzz_abi: unknown argument %s\n", argv[i]); return 2; }
+        if (i + 1 < argc && strcmp(argv[i], "--seed") == 0)
+            seed = atoi(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0)
+            seconds = atof(argv[++i]);
+        else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0)
+            threads = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "fuzz_abi: unknown argument %s\n", argv[i]);
+            return 2;
+        }
     }
-    if (threads < 1 || threads > 64 || !(seconds > 0)) { fprintf(stderr, "fuzz_abi: --threads 1..64, --seconds > 0\n"); return 2; }
+    if (threads < 1 || threads > 64 || !(seconds > 0)) {
+        fprintf(stderr, "fuzz_abi: --threads 1..64, --seconds > 0\n");
+        return 2;
+    }
     double start = now_s();
     g_seed_arg = seed;
     g_threads_arg = threads;
@@ -1683,17 +1940,20 @@ int main(int argc, char** argv)
     g_done = 1;
     pthread_join(watchdog, NULL);
     if (atomic_get(&g_log_bad))
-        wrong(w, WRONG_OTHER, "log callback: a level outside SF_LOG_ERROR..SF_LOG_DEBUG, a NULL message or the wrong user pointer",
+        wrong(w, WRONG_OTHER,
+              "log callback: a level outside SF_LOG_ERROR..SF_LOG_DEBUG, a NULL message or the wrong user pointer",
               "%ld of %ld messages", atomic_get(&g_log_bad), atomic_get(&g_log_messages));
     snprintf(w->what, sizeof w->what, "the whole run"); /* for the two checks below */
     w->err[0] = 0;
     char example[300];
     long ort_lines = finish_stderr_tee(example, sizeof example);
     if (ort_lines > 0)
-        wrong(w, WRONG_OTHER, "ONNX Runtime wrote to stderr itself instead of through the log callback", "%ld lines, the first: %s",
-              ort_lines, example);
-    printf("\nfuzz_abi: %.0f s, %ld log messages through the callback; call kinds run:", now_s() - start, atomic_get(&g_log_messages));
-    for (int i = 0; i < COUNT(g_kinds); i++) printf("%s %s %ld", i ? "," : "", g_kinds[i].name, atomic_get(&g_kind_runs[i]));
+        wrong(w, WRONG_OTHER, "ONNX Runtime wrote to stderr itself instead of through the log callback",
+              "%ld lines, the first: %s", ort_lines, example);
+    printf("\nfuzz_abi: %.0f s, %ld log messages through the callback; call kinds run:", now_s() - start,
+           atomic_get(&g_log_messages));
+    for (int i = 0; i < COUNT(g_kinds); i++)
+        printf("%s %s %ld", i ? "," : "", g_kinds[i].name, atomic_get(&g_kind_runs[i]));
     printf("\n");
     print_summary(seed, threads, 0);
     return g_wrong[0] + g_wrong[1] + g_wrong[2] ? 1 : 0;

@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Every function of stylefilter.h, as an X-macro list (kept out of clang-format, which would stair-step it). */
+// clang-format off
 #define SF_FUNCTIONS(X) \
     X(sf_abi_version) X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) \
     X(sf_engine_load_style) X(sf_engine_set_param) X(sf_engine_get_param) X(sf_engine_process_cpu) \
     X(sf_engine_process_texture) X(sf_engine_reset_history) X(sf_engine_get_stats) X(sf_list_styles) \
     X(sf_engine_get_style_name) X(sf_engine_get_style_mix_count) X(sf_engine_set_style_mix) \
     X(sf_engine_get_style_mix_name) X(sf_get_style_info) X(sf_device_status)
+// clang-format on
 
 #define SF_DECLARE_POINTER(name) static __typeof__(&name) p_##name;
 SF_FUNCTIONS(SF_DECLARE_POINTER)
@@ -39,14 +42,14 @@ static int sf_load(const char* path, char* err, size_t size)
         return 0;
     }
     int missing = 0;
-#define SF_RESOLVE(name) \
-    { \
-        void* sym = dlsym(lib, #name); \
+#define SF_RESOLVE(name)                                                                                    \
+    {                                                                                                       \
+        void* sym = dlsym(lib, #name);                                                                      \
         memcpy(&p_##name, &sym, sizeof sym); /* object to function pointer, without a cast ISO C forbids */ \
-        if (!sym) { \
-            size_t used = strlen(err); \
-            snprintf(err + used, size - used, "%sdlsym(%s) missing", missing++ ? ", " : "", #name); \
-        } \
+        if (!sym) {                                                                                         \
+            size_t used = strlen(err);                                                                      \
+            snprintf(err + used, size - used, "%sdlsym(%s) missing", missing++ ? ", " : "", #name);         \
+        }                                                                                                   \
     }
     SF_FUNCTIONS(SF_RESOLVE)
 #undef SF_RESOLVE

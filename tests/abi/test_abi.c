@@ -24,7 +24,6 @@
 
 /* ---- resolving the library ---------------------------------------------------------------------------- */
 
-
 /* ---- checks ------------------------------------------------------------------------------------------- */
 
 static int g_checks, g_failures;
@@ -139,7 +138,10 @@ static image image_new(int format, int pad, unsigned char fill)
     int stride = W * bytes_per_pixel(format) + pad;
     im.bytes = (size_t)stride * H;
     im.mem = malloc(im.bytes);
-    if (!im.mem) { perror("malloc"); exit(255); }
+    if (!im.mem) {
+        perror("malloc");
+        exit(255);
+    }
     memset(im.mem, fill, im.bytes);
     im.f.data = im.mem;
     im.f.width = W;
@@ -149,7 +151,11 @@ static image image_new(int format, int pad, unsigned char fill)
     return im;
 }
 
-static void image_free(image* im) { free(im->mem); im->mem = NULL; }
+static void image_free(image* im)
+{
+    free(im->mem);
+    im->mem = NULL;
+}
 
 /* Channel c (0=R 1=G 2=B 3=A) of pixel (x,y) as 0..255 (floats scaled, not rounded). */
 static double px(const image* im, int x, int y, int c)
@@ -188,8 +194,14 @@ static void paint(image* im, int seed)
             state = state * 1103515245u + 12345u;
             int noise = (int)((state >> 16) % 41) - 20;
             int r = x * 255 / (W - 1), g = y * 255 / (H - 1), b = ((x / 8 + y / 8) % 2) ? 200 : 40;
-            if ((x - 40) * (x - 40) + (y - 20) * (y - 20) < 100) { r = 250; g = 30; b = 30; }
-            r += noise; g -= noise; b += noise / 2;
+            if ((x - 40) * (x - 40) + (y - 20) * (y - 20) < 100) {
+                r = 250;
+                g = 30;
+                b = 30;
+            }
+            r += noise;
+            g -= noise;
+            b += noise / 2;
             set_px(im, x, y, 0, r < 0 ? 0 : r > 255 ? 255 : r);
             set_px(im, x, y, 1, g < 0 ? 0 : g > 255 ? 255 : g);
             set_px(im, x, y, 2, b < 0 ? 0 : b > 255 ? 255 : b);
@@ -313,11 +325,14 @@ static double get_param(sf_engine* e, int param)
 static void test_basics(void)
 {
     section("version, errors, logging");
-    CHECK(sf_abi_version() == SF_ABI_VERSION, "sf_abi_version() = %u, header SF_ABI_VERSION = %d", sf_abi_version(), SF_ABI_VERSION);
+    CHECK(sf_abi_version() == SF_ABI_VERSION, "sf_abi_version() = %u, header SF_ABI_VERSION = %d", sf_abi_version(),
+          SF_ABI_VERSION);
     const char* e = sf_last_error();
     CHECK(e != NULL && e[0] == 0, "sf_last_error is \"\" before any failure");
-    expect_error(sf_set_log_callback(log_fn, &g_log_tag, 0), SF_ERR_INVALID_ARGUMENT, "sf_set_log_callback(min_level 0)");
-    expect_error(sf_set_log_callback(log_fn, &g_log_tag, 9), SF_ERR_INVALID_ARGUMENT, "sf_set_log_callback(min_level 9)");
+    expect_error(sf_set_log_callback(log_fn, &g_log_tag, 0), SF_ERR_INVALID_ARGUMENT,
+                 "sf_set_log_callback(min_level 0)");
+    expect_error(sf_set_log_callback(log_fn, &g_log_tag, 9), SF_ERR_INVALID_ARGUMENT,
+                 "sf_set_log_callback(min_level 9)");
     expect_status(sf_set_log_callback(log_fn, &g_log_tag, SF_LOG_DEBUG), SF_OK, "sf_set_log_callback(fn, DEBUG)");
     e = sf_last_error();
     CHECK(e != NULL && e[0] == 0, "sf_last_error is \"\" again after a successful call");
@@ -383,13 +398,15 @@ static void test_styles_before_load(sf_engine* e, const char* models)
     image in = image_new(SF_FORMAT_RGBA8, 16, 0), out = image_new(SF_FORMAT_RGBA8, 16, 0xCD);
     paint(&in, 1);
     expect_error(sf_engine_process_cpu(e, &in.f, &out.f), SF_ERR_NO_STYLE, "process without a style");
-    CHECK(max_diff(&in, &out, 1) == 0, "  output is a pass-through copy of the input (max diff %.1f)", max_diff(&in, &out, 1));
+    CHECK(max_diff(&in, &out, 1) == 0, "  output is a pass-through copy of the input (max diff %.1f)",
+          max_diff(&in, &out, 1));
     CHECK(padding_untouched(&out, 0xCD), "  output row padding untouched");
 
     /* Pass-through also converts formats. */
     image bgra = image_new(SF_FORMAT_BGRA8, 0, 0xCD), flt = image_new(SF_FORMAT_RGBA32F, 0, 0);
     expect_status(sf_engine_process_cpu(e, &in.f, &bgra.f), SF_ERR_NO_STYLE, "process RGBA8 -> BGRA8 without a style");
-    CHECK(max_diff(&in, &bgra, 1) == 0, "  BGRA8 output is the input with channels swapped (max diff %.1f)", max_diff(&in, &bgra, 1));
+    CHECK(max_diff(&in, &bgra, 1) == 0, "  BGRA8 output is the input with channels swapped (max diff %.1f)",
+          max_diff(&in, &bgra, 1));
     expect_status(sf_engine_process_cpu(e, &in.f, &flt.f), SF_ERR_NO_STYLE, "process RGBA8 -> RGBA32F without a style");
     CHECK(max_diff(&in, &flt, 1) < 0.01, "  RGBA32F output is the input / 255 (max diff %.4f)", max_diff(&in, &flt, 1));
 
@@ -397,7 +414,8 @@ static void test_styles_before_load(sf_engine* e, const char* models)
     memset(&s, 0, sizeof s);
     s.struct_size = sizeof s;
     if (expect_status(sf_engine_get_stats(e, &s), SF_OK, "sf_engine_get_stats"))
-        CHECK(s.pass_through_frames >= 3, "stats count the pass-through frames (%llu)", (unsigned long long)s.pass_through_frames);
+        CHECK(s.pass_through_frames >= 3, "stats count the pass-through frames (%llu)",
+              (unsigned long long)s.pass_through_frames);
     image_free(&in);
     image_free(&out);
     image_free(&bgra);
@@ -420,9 +438,11 @@ static void test_processing(sf_engine* e)
     expect_status(sf_engine_get_style_name(e, name, sizeof name), SF_OK, "sf_engine_get_style_name");
     CHECK(strstr(name, "zoo_dynamic") != NULL, "style name is \"%s\"", name);
     char tiny[2] = "x";
-    expect_error(sf_engine_get_style_name(e, tiny, sizeof tiny), SF_ERR_INVALID_ARGUMENT, "sf_engine_get_style_name(2-byte buffer)");
+    expect_error(sf_engine_get_style_name(e, tiny, sizeof tiny), SF_ERR_INVALID_ARGUMENT,
+                 "sf_engine_get_style_name(2-byte buffer)");
     CHECK(tiny[0] == 0, "  too-small buffer is left as \"\"");
-    expect_error(sf_engine_get_style_name(e, NULL, 64), SF_ERR_INVALID_ARGUMENT, "sf_engine_get_style_name(NULL buffer)");
+    expect_error(sf_engine_get_style_name(e, NULL, 64), SF_ERR_INVALID_ARGUMENT,
+                 "sf_engine_get_style_name(NULL buffer)");
 
     expect_status(sf_engine_set_param(e, SF_PARAM_SMOOTHING, 0), SF_OK, "smoothing 0 (deterministic frames)");
     expect_status(sf_engine_set_param(e, SF_PARAM_ALPHA, 1), SF_OK, "alpha 1");
@@ -440,25 +460,29 @@ static void test_processing(sf_engine* e)
 
     image again = image_new(SF_FORMAT_RGBA8, 0, 0);
     if (expect_status(fresh(e, &in, &again), SF_OK, "same frame again (unpadded output)"))
-        CHECK(max_diff(&out, &again, 1) <= 1, "  repeatable after reset_history (max diff %.1f)", max_diff(&out, &again, 1));
+        CHECK(max_diff(&out, &again, 1) <= 1, "  repeatable after reset_history (max diff %.1f)",
+              max_diff(&out, &again, 1));
 
     /* Channel order: BGRA in/out must give the same picture as RGBA. */
     image bin = image_new(SF_FORMAT_BGRA8, 8, 0), bout = image_new(SF_FORMAT_BGRA8, 4, 0xCD);
     paint(&bin, 2);
     if (expect_status(fresh(e, &bin, &bout), SF_OK, "process BGRA8 -> BGRA8")) {
-        CHECK(max_diff(&out, &bout, 1) <= 2, "  same picture as the RGBA8 run (max diff %.1f)", max_diff(&out, &bout, 1));
+        CHECK(max_diff(&out, &bout, 1) <= 2, "  same picture as the RGBA8 run (max diff %.1f)",
+              max_diff(&out, &bout, 1));
         CHECK(padding_untouched(&bout, 0xCD), "  output row padding untouched");
     }
     image mixed = image_new(SF_FORMAT_BGRA8, 0, 0);
     if (expect_status(fresh(e, &in, &mixed), SF_OK, "process RGBA8 -> BGRA8"))
-        CHECK(max_diff(&out, &mixed, 1) <= 2, "  same picture as the RGBA8 run (max diff %.1f)", max_diff(&out, &mixed, 1));
+        CHECK(max_diff(&out, &mixed, 1) <= 2, "  same picture as the RGBA8 run (max diff %.1f)",
+              max_diff(&out, &mixed, 1));
 
     /* Float frames. */
     image fin = image_new(SF_FORMAT_RGBA32F, 16, 0), fout = image_new(SF_FORMAT_RGBA32F, 32, 0xCD);
     paint(&fin, 2);
     if (expect_status(fresh(e, &fin, &fout), SF_OK, "process RGBA32F -> RGBA32F, padded strides")) {
         CHECK(all_finite(&fout), "  output values are finite");
-        CHECK(max_diff(&out, &fout, 1) <= 2, "  same picture as the RGBA8 run (max diff %.2f / 255)", max_diff(&out, &fout, 1));
+        CHECK(max_diff(&out, &fout, 1) <= 2, "  same picture as the RGBA8 run (max diff %.2f / 255)",
+              max_diff(&out, &fout, 1));
         CHECK(padding_untouched(&fout, 0xCD), "  output row padding untouched");
     }
     image f2b = image_new(SF_FORMAT_BGRA8, 0, 0);
@@ -468,8 +492,10 @@ static void test_processing(sf_engine* e)
     /* In place. */
     image inplace = image_new(SF_FORMAT_RGBA8, 32, 0);
     paint(&inplace, 2);
-    if (expect_status((sf_engine_reset_history(e), sf_engine_process_cpu(e, &inplace.f, &inplace.f)), SF_OK, "process in place (in == out)"))
-        CHECK(max_diff(&out, &inplace, 1) <= 1, "  same picture as the separate-buffer run (max diff %.1f)", max_diff(&out, &inplace, 1));
+    if (expect_status((sf_engine_reset_history(e), sf_engine_process_cpu(e, &inplace.f, &inplace.f)), SF_OK,
+                      "process in place (in == out)"))
+        CHECK(max_diff(&out, &inplace, 1) <= 1, "  same picture as the separate-buffer run (max diff %.1f)",
+              max_diff(&out, &inplace, 1));
 
     /* Alpha 0 gives the input back exactly. */
     expect_status(sf_engine_set_param(e, SF_PARAM_ALPHA, 0), SF_OK, "alpha 0");
@@ -497,7 +523,8 @@ static void test_processing(sf_engine* e)
     expect_status(sf_engine_set_param(e, SF_PARAM_SMOOTHING, 0), SF_OK, "smoothing 0");
     if (expect_status(sf_engine_load_style(e, g_identity), SF_OK, "sf_engine_load_style(identity.onnx)")) {
         if (expect_status(fresh(e, &bin, &f2b), SF_OK, "process BGRA8 -> BGRA8 with the identity model"))
-            CHECK(max_diff(&bin, &f2b, 1) <= 1, "  output equals input within 1 (max diff %.1f)", max_diff(&bin, &f2b, 1));
+            CHECK(max_diff(&bin, &f2b, 1) <= 1, "  output equals input within 1 (max diff %.1f)",
+                  max_diff(&bin, &f2b, 1));
         expect_status(sf_engine_load_style(e, g_zoo), SF_OK, "sf_engine_load_style(zoo_dynamic.onnx) again");
     }
 
@@ -523,31 +550,45 @@ static void test_bad_frames(sf_engine* e)
     expect_error(sf_engine_process_cpu(e, NULL, &out.f), SF_ERR_INVALID_ARGUMENT, "input frame NULL");
     expect_error(sf_engine_process_cpu(e, &in.f, NULL), SF_ERR_INVALID_ARGUMENT, "output frame NULL");
     expect_error(sf_engine_process_cpu(e, NULL, NULL), SF_ERR_INVALID_ARGUMENT, "both frames NULL");
-    f = in.f; f.data = NULL;
+    f = in.f;
+    f.data = NULL;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "input data NULL");
-    f = out.f; f.data = NULL;
+    f = out.f;
+    f.data = NULL;
     expect_error(sf_engine_process_cpu(e, &in.f, &f), SF_ERR_INVALID_ARGUMENT, "output data NULL");
-    f = in.f; f.width = 0;
+    f = in.f;
+    f.width = 0;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "width 0");
-    f = in.f; f.height = -48;
+    f = in.f;
+    f.height = -48;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "height -48");
-    f = in.f; f.width = 100000; f.stride = 400000;
+    f = in.f;
+    f.width = 100000;
+    f.stride = 400000;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "width 100000 (huge)");
-    f = in.f; f.height = 100000;
+    f = in.f;
+    f.height = 100000;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "height 100000 (huge)");
-    f = in.f; f.stride = W * 4 - 1;
+    f = in.f;
+    f.stride = W * 4 - 1;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "input stride one byte short of a row");
-    f = out.f; f.stride = -W * 4;
+    f = out.f;
+    f.stride = -W * 4;
     expect_error(sf_engine_process_cpu(e, &in.f, &f), SF_ERR_INVALID_ARGUMENT, "output stride negative");
-    f = out.f; f.stride = 0;
+    f = out.f;
+    f.stride = 0;
     expect_error(sf_engine_process_cpu(e, &in.f, &f), SF_ERR_INVALID_ARGUMENT, "output stride 0");
-    f = in.f; f.format = 99;
+    f = in.f;
+    f.format = 99;
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "input format 99");
-    f = out.f; f.format = 0;
+    f = out.f;
+    f.format = 0;
     expect_error(sf_engine_process_cpu(e, &in.f, &f), SF_ERR_INVALID_ARGUMENT, "output format 0");
-    f = in.f; f.format = SF_FORMAT_RGBA32F; /* rows would need 16 bytes per pixel */
+    f = in.f;
+    f.format = SF_FORMAT_RGBA32F; /* rows would need 16 bytes per pixel */
     expect_error(sf_engine_process_cpu(e, &f, &out.f), SF_ERR_INVALID_ARGUMENT, "RGBA32F frame with an 8-bit stride");
-    f = out.f; f.width = W / 2;
+    f = out.f;
+    f.width = W / 2;
     expect_error(sf_engine_process_cpu(e, &in.f, &f), SF_ERR_INVALID_ARGUMENT, "output smaller than input");
     image fl = image_new(SF_FORMAT_RGBA32F, 2, 0);
     expect_error(sf_engine_process_cpu(e, &in.f, &fl.f), SF_ERR_INVALID_ARGUMENT, "float stride not a multiple of 4");
@@ -562,7 +603,8 @@ static void test_bad_frames(sf_engine* e)
     t.width = W;
     t.height = H;
     t.format = SF_FORMAT_RGBA8;
-    expect_error(sf_engine_process_texture(e, &t, &t), SF_ERR_UNSUPPORTED, "sf_engine_process_texture (GPU path not implemented)");
+    expect_error(sf_engine_process_texture(e, &t, &t), SF_ERR_UNSUPPORTED,
+                 "sf_engine_process_texture (GPU path not implemented)");
     image_free(&in);
     image_free(&out);
 }
@@ -571,11 +613,20 @@ static void test_params(sf_engine* e)
 {
     section("parameters");
     CHECK(get_param(e, SF_PARAM_MOTION_COMPENSATION) == 1, "motion compensation is on by default");
-    struct { int param; double value; } round_trips[] = {
-        { SF_PARAM_ALPHA, 0.25 }, { SF_PARAM_SMOOTHING, 0.5 }, { SF_PARAM_PRESERVE_COLOUR, 1 },
-        { SF_PARAM_INFERENCE_SCALE, 0.5 }, { SF_PARAM_ALPHA, 1 }, { SF_PARAM_SMOOTHING, 0 },
-        { SF_PARAM_PRESERVE_COLOUR, 0 }, { SF_PARAM_INFERENCE_SCALE, 1 },
-        { SF_PARAM_MOTION_COMPENSATION, 0 }, { SF_PARAM_MOTION_COMPENSATION, 1 },
+    struct {
+        int param;
+        double value;
+    } round_trips[] = {
+        {SF_PARAM_ALPHA, 0.25},
+        {SF_PARAM_SMOOTHING, 0.5},
+        {SF_PARAM_PRESERVE_COLOUR, 1},
+        {SF_PARAM_INFERENCE_SCALE, 0.5},
+        {SF_PARAM_ALPHA, 1},
+        {SF_PARAM_SMOOTHING, 0},
+        {SF_PARAM_PRESERVE_COLOUR, 0},
+        {SF_PARAM_INFERENCE_SCALE, 1},
+        {SF_PARAM_MOTION_COMPENSATION, 0},
+        {SF_PARAM_MOTION_COMPENSATION, 1},
     };
     for (size_t i = 0; i < sizeof round_trips / sizeof round_trips[0]; i++) {
         char what[96];
@@ -586,36 +637,60 @@ static void test_params(sf_engine* e)
     }
 
     int logs_before = log_count();
-    expect_status(sf_engine_set_param(e, SF_PARAM_DEVICE, SF_DEVICE_CUDA), SF_OK, "set SF_PARAM_DEVICE = CUDA (stored)");
+    expect_status(sf_engine_set_param(e, SF_PARAM_DEVICE, SF_DEVICE_CUDA), SF_OK,
+                  "set SF_PARAM_DEVICE = CUDA (stored)");
     CHECK(get_param(e, SF_PARAM_DEVICE) == SF_DEVICE_CUDA, "  get_param reads back CUDA");
-    CHECK(log_count() > logs_before && log_contains("load_style"), "  a log message says it takes effect on the next load_style");
+    CHECK(log_count() > logs_before && log_contains("load_style"),
+          "  a log message says it takes effect on the next load_style");
     expect_status(sf_engine_set_param(e, SF_PARAM_DEVICE, SF_DEVICE_CPU), SF_OK, "set SF_PARAM_DEVICE = CPU");
     CHECK(get_param(e, SF_PARAM_NETWORK_TIER) == SF_TIER_AUTO, "SF_PARAM_NETWORK_TIER starts at AUTO");
     logs_before = log_count();
-    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_FULL), SF_OK, "set SF_PARAM_NETWORK_TIER = FULL");
+    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_FULL), SF_OK,
+                  "set SF_PARAM_NETWORK_TIER = FULL");
     CHECK(get_param(e, SF_PARAM_NETWORK_TIER) == SF_TIER_FULL, "  get_param reads back FULL");
-    CHECK(log_count() > logs_before && log_contains("load_style"), "  a log message says it takes effect on the next load_style");
-    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_AUTO), SF_OK, "set SF_PARAM_NETWORK_TIER = AUTO");
+    CHECK(log_count() > logs_before && log_contains("load_style"),
+          "  a log message says it takes effect on the next load_style");
+    expect_status(sf_engine_set_param(e, SF_PARAM_NETWORK_TIER, SF_TIER_AUTO), SF_OK,
+                  "set SF_PARAM_NETWORK_TIER = AUTO");
 
     expect_status(sf_engine_set_param(e, SF_PARAM_ALPHA, 0.75), SF_OK, "alpha 0.75");
-    struct { int param; double value; const char* what; } bad[] = {
-        { SF_PARAM_ALPHA, NAN, "alpha NaN" }, { SF_PARAM_ALPHA, INFINITY, "alpha +inf" },
-        { SF_PARAM_ALPHA, -0.5, "alpha -0.5" }, { SF_PARAM_ALPHA, 1.5, "alpha 1.5" },
-        { SF_PARAM_SMOOTHING, NAN, "smoothing NaN" }, { SF_PARAM_SMOOTHING, 2, "smoothing 2" },
-        { SF_PARAM_SMOOTHING, -1, "smoothing -1" }, { SF_PARAM_PRESERVE_COLOUR, 0.5, "preserve colour 0.5" },
-        { SF_PARAM_PRESERVE_COLOUR, 2, "preserve colour 2" }, { SF_PARAM_INFERENCE_SCALE, 0, "inference scale 0" },
-        { SF_PARAM_INFERENCE_SCALE, -1, "inference scale -1" }, { SF_PARAM_INFERENCE_SCALE, 1.5, "inference scale 1.5" },
-        { SF_PARAM_INFERENCE_SCALE, -INFINITY, "inference scale -inf" }, { SF_PARAM_DEVICE, 7, "device 7" },
-        { SF_PARAM_DEVICE, 1.5, "device 1.5" }, { SF_PARAM_DEVICE, -1, "device -1" },
-        { SF_PARAM_NETWORK_TIER, 4, "tier 4" }, { SF_PARAM_NETWORK_TIER, 0.5, "tier 0.5" },
-        { SF_PARAM_NETWORK_TIER, -1, "tier -1" }, { 8, 0.5, "param id 8" },
-        { SF_PARAM_MOTION_COMPENSATION, 0.5, "motion compensation 0.5" }, { SF_PARAM_MOTION_COMPENSATION, 2, "motion compensation 2" },
-        { SF_PARAM_MOTION_COMPENSATION, NAN, "motion compensation NaN" }, { 8, 1, "param id 8 (one past the last)" },
-        { 0, 0.5, "param id 0" }, { 99, 0.5, "param id 99" }, { -1, 0.5, "param id -1" },
+    struct {
+        int param;
+        double value;
+        const char* what;
+    } bad[] = {
+        {SF_PARAM_ALPHA, NAN, "alpha NaN"},
+        {SF_PARAM_ALPHA, INFINITY, "alpha +inf"},
+        {SF_PARAM_ALPHA, -0.5, "alpha -0.5"},
+        {SF_PARAM_ALPHA, 1.5, "alpha 1.5"},
+        {SF_PARAM_SMOOTHING, NAN, "smoothing NaN"},
+        {SF_PARAM_SMOOTHING, 2, "smoothing 2"},
+        {SF_PARAM_SMOOTHING, -1, "smoothing -1"},
+        {SF_PARAM_PRESERVE_COLOUR, 0.5, "preserve colour 0.5"},
+        {SF_PARAM_PRESERVE_COLOUR, 2, "preserve colour 2"},
+        {SF_PARAM_INFERENCE_SCALE, 0, "inference scale 0"},
+        {SF_PARAM_INFERENCE_SCALE, -1, "inference scale -1"},
+        {SF_PARAM_INFERENCE_SCALE, 1.5, "inference scale 1.5"},
+        {SF_PARAM_INFERENCE_SCALE, -INFINITY, "inference scale -inf"},
+        {SF_PARAM_DEVICE, 7, "device 7"},
+        {SF_PARAM_DEVICE, 1.5, "device 1.5"},
+        {SF_PARAM_DEVICE, -1, "device -1"},
+        {SF_PARAM_NETWORK_TIER, 4, "tier 4"},
+        {SF_PARAM_NETWORK_TIER, 0.5, "tier 0.5"},
+        {SF_PARAM_NETWORK_TIER, -1, "tier -1"},
+        {8, 0.5, "param id 8"},
+        {SF_PARAM_MOTION_COMPENSATION, 0.5, "motion compensation 0.5"},
+        {SF_PARAM_MOTION_COMPENSATION, 2, "motion compensation 2"},
+        {SF_PARAM_MOTION_COMPENSATION, NAN, "motion compensation NaN"},
+        {8, 1, "param id 8 (one past the last)"},
+        {0, 0.5, "param id 0"},
+        {99, 0.5, "param id 99"},
+        {-1, 0.5, "param id -1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_error(sf_engine_set_param(e, bad[i].param, bad[i].value), SF_ERR_INVALID_ARGUMENT, bad[i].what);
-    CHECK(get_param(e, SF_PARAM_ALPHA) == 0.75, "rejected values left alpha at 0.75 (%g)", get_param(e, SF_PARAM_ALPHA));
+    CHECK(get_param(e, SF_PARAM_ALPHA) == 0.75, "rejected values left alpha at 0.75 (%g)",
+          get_param(e, SF_PARAM_ALPHA));
     CHECK(get_param(e, SF_PARAM_INFERENCE_SCALE) == 1, "rejected values left the inference scale at 1");
     double v;
     expect_error(sf_engine_get_param(e, 99, &v), SF_ERR_INVALID_ARGUMENT, "get_param(id 99)");
@@ -628,7 +703,8 @@ static void test_stats_and_list(const char* models)
     section("stats");
     sf_engine* e = NULL;
     if (!expect_status(sf_engine_create(NULL, &e), SF_OK, "create a fresh engine")) return;
-    if (expect_status(sf_engine_load_style(e, "zoo_dynamic"), SF_OK, "sf_engine_load_style(\"zoo_dynamic\") by bundled name")) {
+    if (expect_status(sf_engine_load_style(e, "zoo_dynamic"), SF_OK,
+                      "sf_engine_load_style(\"zoo_dynamic\") by bundled name")) {
         image in = image_new(SF_FORMAT_RGBA8, 0, 0), out = image_new(SF_FORMAT_RGBA8, 0, 0);
         paint(&in, 4);
         int ok = 1;
@@ -640,10 +716,12 @@ static void test_stats_and_list(const char* models)
         s.struct_size = sizeof s;
         if (expect_status(sf_engine_get_stats(e, &s), SF_OK, "sf_engine_get_stats")) {
             CHECK(s.frames == N, "  frames = %llu (calls made: %d)", (unsigned long long)s.frames, N);
-            CHECK(s.pass_through_frames == 0, "  pass_through_frames = %llu", (unsigned long long)s.pass_through_frames);
-            CHECK(s.mean_ms > 0 && s.p50_ms > 0 && s.p99_ms >= s.p50_ms, "  latencies: mean %.2f ms, p50 %.2f, p99 %.2f",
-                  s.mean_ms, s.p50_ms, s.p99_ms);
-            CHECK(memchr(s.provider, 0, sizeof s.provider) != NULL && s.provider[0] != 0, "  provider \"%.31s\"", s.provider);
+            CHECK(s.pass_through_frames == 0, "  pass_through_frames = %llu",
+                  (unsigned long long)s.pass_through_frames);
+            CHECK(s.mean_ms > 0 && s.p50_ms > 0 && s.p99_ms >= s.p50_ms,
+                  "  latencies: mean %.2f ms, p50 %.2f, p99 %.2f", s.mean_ms, s.p50_ms, s.p99_ms);
+            CHECK(memchr(s.provider, 0, sizeof s.provider) != NULL && s.provider[0] != 0, "  provider \"%.31s\"",
+                  s.provider);
             /* A completely different picture is a scene cut: the history restarts on its own. */
             uint64_t resets = s.history_resets;
             image cut = image_new(SF_FORMAT_RGBA8, 0, 0);
@@ -713,14 +791,14 @@ static void test_style_info(const char* models)
         CHECK(info_is(&info, "pack_basic", "Basic Test Painting", "Zo\xc3\xab Tester", "c. 2024"),
               "  id \"%s\", title \"%s\", artist \"%s\", year \"%s\"", info.id, info.title, info.artist, info.year);
     if (style_info(g_mix, &info, "pack_mix by path (manifest with a name only)"))
-        CHECK(info_is(&info, "pack_mix", "Mix test pack", "", ""), "  id \"%s\", title from the name \"%s\", no artist or year",
-              info.id, info.title);
+        CHECK(info_is(&info, "pack_mix", "Mix test pack", "", ""),
+              "  id \"%s\", title from the name \"%s\", no artist or year", info.id, info.title);
     if (style_info("zoo_dynamic", &info, "bundled zoo_dynamic (a single .onnx file)"))
         CHECK(info_is(&info, "zoo_dynamic", "zoo_dynamic", "", ""), "  the file name is the title: \"%s\"", info.title);
     snprintf(path, sizeof path, "%s/pack_basic.zip", models);
     if (style_info(path, &info, "pack_basic.zip by path"))
-        CHECK(info_is(&info, "pack_basic", "Basic Test Painting", "Zo\xc3\xab Tester", "c. 2024"), "  title \"%s\" from the zip's manifest",
-              info.title);
+        CHECK(info_is(&info, "pack_basic", "Basic Test Painting", "Zo\xc3\xab Tester", "c. 2024"),
+              "  title \"%s\" from the zip's manifest", info.title);
     /* A bundled trained style beside the library (models/ of out/native): the painting, not the folder name. */
     if (style_info("starry_night", &info, "bundled starry_night (models/ beside the library)"))
         CHECK(info_is(&info, "starry_night", "The Starry Night", "Vincent van Gogh", "1889"),
@@ -737,8 +815,8 @@ static void test_style_info(const char* models)
                 info.struct_size = sizeof info;
                 round_trip += sf_get_style_info(line, &info) == SF_OK && strcmp(info.id, line) == 0 && info.title[0];
             }
-        CHECK(listed > 0 && round_trip == listed, "every listed style (%d) has an info with its id and a title (%d)", listed,
-              round_trip);
+        CHECK(listed > 0 && round_trip == listed, "every listed style (%d) has an info with its id and a title (%d)",
+              listed, round_trip);
         free(list);
     }
 
@@ -757,7 +835,8 @@ static void test_style_info(const char* models)
     bigger.v1.struct_size = sizeof bigger;
     bigger.future = 0x5EEDu;
     if (expect_status(sf_get_style_info("pack_basic", &bigger.v1), SF_OK, "a bigger struct_size (a newer header)"))
-        CHECK(strcmp(bigger.v1.title, "Basic Test Painting") == 0 && bigger.future == 0x5EEDu && bigger.v1.struct_size == sizeof bigger,
+        CHECK(strcmp(bigger.v1.title, "Basic Test Painting") == 0 && bigger.future == 0x5EEDu &&
+                  bigger.v1.struct_size == sizeof bigger,
               "  version 1 fields filled, struct_size and the field beyond kept");
 }
 
@@ -772,21 +851,26 @@ static void test_device_status(void)
     expect_status(sf_device_status(SF_DEVICE_AUTO, NULL, 0), SF_OK, "Auto, reason NULL with size 0");
 #ifndef _WIN32
     memset(reason, 'x', sizeof reason);
-    if (expect_status(sf_device_status(SF_DEVICE_DIRECTML, reason, sizeof reason), SF_ERR_UNSUPPORTED, "DirectML on this OS"))
-        CHECK(strstr(reason, "Windows") != NULL && strlen(reason) < sizeof reason, "  the reason says why: \"%s\"", reason);
+    if (expect_status(sf_device_status(SF_DEVICE_DIRECTML, reason, sizeof reason), SF_ERR_UNSUPPORTED,
+                      "DirectML on this OS"))
+        CHECK(strstr(reason, "Windows") != NULL && strlen(reason) < sizeof reason, "  the reason says why: \"%s\"",
+              reason);
 #endif
     for (int device = SF_DEVICE_CUDA; device <= SF_DEVICE_TENSORRT; device++) {
         memset(reason, 'x', sizeof reason);
         sf_status st = sf_device_status(device, reason, sizeof reason);
-        CHECK((st == SF_OK && reason[0] == 0) || (st == SF_ERR_UNSUPPORTED && strlen(reason) > 10 && strlen(reason) < sizeof reason &&
-                                                  strstr(sf_last_error(), reason) != NULL),
-              "device %d: %s, reason \"%s\" (also in sf_last_error)", device, status_name(st), st == SF_OK ? "" : reason);
+        CHECK((st == SF_OK && reason[0] == 0) ||
+                  (st == SF_ERR_UNSUPPORTED && strlen(reason) > 10 && strlen(reason) < sizeof reason &&
+                   strstr(sf_last_error(), reason) != NULL),
+              "device %d: %s, reason \"%s\" (also in sf_last_error)", device, status_name(st),
+              st == SF_OK ? "" : reason);
     }
     /* A reason that does not fit is cut at a character boundary and still NUL-terminated. */
     char small[8];
     memset(small, 'x', sizeof small);
     if (sf_device_status(SF_DEVICE_DIRECTML, small, sizeof small) == SF_ERR_UNSUPPORTED)
-        CHECK(memchr(small, 0, sizeof small) != NULL && strlen(small) == sizeof small - 1, "  a short buffer gets the reason cut to fit: \"%s\"", small);
+        CHECK(memchr(small, 0, sizeof small) != NULL && strlen(small) == sizeof small - 1,
+              "  a short buffer gets the reason cut to fit: \"%s\"", small);
     expect_error(sf_device_status(99, reason, sizeof reason), SF_ERR_INVALID_ARGUMENT, "device 99");
     expect_error(sf_device_status(-1, NULL, 0), SF_ERR_INVALID_ARGUMENT, "device -1");
     expect_error(sf_device_status(SF_DEVICE_CPU, NULL, 16), SF_ERR_INVALID_ARGUMENT, "reason NULL with size 16");
@@ -803,8 +887,8 @@ static void test_threads(void)
         pthread_create(&t[i], NULL, process_worker, &w[i]);
     }
     for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
-    CHECK(w[0].failures == 0 && w[1].failures == 0, "two engines on two threads at once%s%s%s", w[0].error[0] || w[1].error[0] ? ": " : "",
-          w[0].error, w[1].error);
+    CHECK(w[0].failures == 0 && w[1].failures == 0, "two engines on two threads at once%s%s%s",
+          w[0].error[0] || w[1].error[0] ? ": " : "", w[0].error, w[1].error);
 
     sf_engine* e = NULL;
     if (expect_status(sf_engine_create(NULL, &e), SF_OK, "create a shared engine") &&
@@ -822,8 +906,9 @@ static void test_threads(void)
         pthread_create(&b, NULL, load_worker, &lw);
         pthread_join(a, NULL);
         pthread_join(b, NULL);
-        CHECK(pw.failures == 0 && lw.failures == 0, "load_style on one thread while another processes%s%s (%d failed loads)",
-              pw.error[0] ? ": " : "", pw.error, lw.failures);
+        CHECK(pw.failures == 0 && lw.failures == 0,
+              "load_style on one thread while another processes%s%s (%d failed loads)", pw.error[0] ? ": " : "",
+              pw.error, lw.failures);
     }
     if (e) sf_engine_destroy(e);
 
@@ -865,8 +950,10 @@ static void test_handles(void)
     expect_error(sf_engine_get_param(NULL, SF_PARAM_ALPHA, &v), SF_ERR_INVALID_HANDLE, "get_param with NULL handle");
     expect_error(sf_engine_reset_history(NULL), SF_ERR_INVALID_HANDLE, "reset_history with NULL handle");
     expect_error(sf_engine_get_stats(NULL, &s), SF_ERR_INVALID_HANDLE, "get_stats with NULL handle");
-    expect_error(sf_engine_get_style_name(NULL, name, sizeof name), SF_ERR_INVALID_HANDLE, "get_style_name with NULL handle");
-    expect_error(sf_engine_process_texture(NULL, NULL, NULL), SF_ERR_INVALID_HANDLE, "process_texture with NULL handle");
+    expect_error(sf_engine_get_style_name(NULL, name, sizeof name), SF_ERR_INVALID_HANDLE,
+                 "get_style_name with NULL handle");
+    expect_error(sf_engine_process_texture(NULL, NULL, NULL), SF_ERR_INVALID_HANDLE,
+                 "process_texture with NULL handle");
     expect_error(sf_engine_destroy(NULL), SF_ERR_INVALID_HANDLE, "destroy NULL");
     image_free(&in);
     image_free(&out);
@@ -890,25 +977,32 @@ static void test_style_mix(sf_engine* e)
         expect_status(sf_engine_get_style_mix_count(e, &count), SF_OK, "sf_engine_get_style_mix_count");
         CHECK(count == 0, "  a single-style model mixes nothing (count %d)", count);
         float one = 1;
-        expect_error(sf_engine_set_style_mix(e, &one, 1), SF_ERR_UNSUPPORTED, "sf_engine_set_style_mix on a single-style model");
+        expect_error(sf_engine_set_style_mix(e, &one, 1), SF_ERR_UNSUPPORTED,
+                     "sf_engine_set_style_mix on a single-style model");
     }
     if (!expect_status(sf_engine_load_style(e, g_mix), SF_OK, "load pack_mix")) return;
     expect_status(sf_engine_get_style_mix_count(e, &count), SF_OK, "sf_engine_get_style_mix_count");
     CHECK(count == 2, "  pack_mix mixes 2 styles (count %d)", count);
     char mix_name[64] = "";
-    expect_status(sf_engine_get_style_mix_name(e, 1, mix_name, sizeof mix_name), SF_OK, "sf_engine_get_style_mix_name(1)");
+    expect_status(sf_engine_get_style_mix_name(e, 1, mix_name, sizeof mix_name), SF_OK,
+                  "sf_engine_get_style_mix_name(1)");
     CHECK(strcmp(mix_name, "blue") == 0, "  mix style 1 is \"%s\"", mix_name);
-    expect_error(sf_engine_get_style_mix_name(e, 2, mix_name, sizeof mix_name), SF_ERR_INVALID_ARGUMENT, "mix name index out of range");
-    expect_error(sf_engine_get_style_mix_name(e, 0, mix_name, 2), SF_ERR_INVALID_ARGUMENT, "mix name into a 2-byte buffer");
-    image in = image_new(SF_FORMAT_RGBA8, 0, 0), red = image_new(SF_FORMAT_RGBA8, 0, 0), blue = image_new(SF_FORMAT_RGBA8, 0, 0);
+    expect_error(sf_engine_get_style_mix_name(e, 2, mix_name, sizeof mix_name), SF_ERR_INVALID_ARGUMENT,
+                 "mix name index out of range");
+    expect_error(sf_engine_get_style_mix_name(e, 0, mix_name, 2), SF_ERR_INVALID_ARGUMENT,
+                 "mix name into a 2-byte buffer");
+    image in = image_new(SF_FORMAT_RGBA8, 0, 0), red = image_new(SF_FORMAT_RGBA8, 0, 0),
+          blue = image_new(SF_FORMAT_RGBA8, 0, 0);
     paint(&in, 5);
     const float to_red[2] = {1, 0}, to_blue[2] = {0, 3}, zeros[2] = {0, 0}, negative[2] = {-1, 2};
     expect_status(sf_engine_set_style_mix(e, to_red, 2), SF_OK, "mix {1, 0}");
     expect_status(fresh(e, &in, &red), SF_OK, "  process");
     expect_status(sf_engine_set_style_mix(e, to_blue, 2), SF_OK, "mix {0, 3} (normalised)");
     expect_status(fresh(e, &in, &blue), SF_OK, "  process");
-    CHECK(channel_mean(&red, 0) - channel_mean(&red, 2) > 50, "  red mix is red (R %.0f, B %.0f)", channel_mean(&red, 0), channel_mean(&red, 2));
-    CHECK(channel_mean(&blue, 2) - channel_mean(&blue, 0) > 50, "  blue mix is blue (R %.0f, B %.0f)", channel_mean(&blue, 0), channel_mean(&blue, 2));
+    CHECK(channel_mean(&red, 0) - channel_mean(&red, 2) > 50, "  red mix is red (R %.0f, B %.0f)",
+          channel_mean(&red, 0), channel_mean(&red, 2));
+    CHECK(channel_mean(&blue, 2) - channel_mean(&blue, 0) > 50, "  blue mix is blue (R %.0f, B %.0f)",
+          channel_mean(&blue, 0), channel_mean(&blue, 2));
     expect_error(sf_engine_set_style_mix(e, to_red, 1), SF_ERR_INVALID_ARGUMENT, "wrong weight count");
     expect_error(sf_engine_set_style_mix(e, zeros, 2), SF_ERR_INVALID_ARGUMENT, "all-zero weights");
     expect_error(sf_engine_set_style_mix(e, negative, 2), SF_ERR_INVALID_ARGUMENT, "a negative weight");

@@ -48,11 +48,11 @@
 
 /* ---- the library -------------------------------------------------------------------------------------- */
 
-
 static const char* status_name(int s)
 {
-    static const char* names[] = {"SF_OK", "SF_ERR_INVALID_ARGUMENT", "SF_ERR_MODEL", "SF_ERR_RUNTIME",
-                                  "SF_ERR_INVALID_HANDLE", "SF_ERR_NO_STYLE", "SF_ERR_UNSUPPORTED", "SF_ERR_INTERNAL"};
+    static const char* names[] = {
+        "SF_OK",           "SF_ERR_INVALID_ARGUMENT", "SF_ERR_MODEL",   "SF_ERR_RUNTIME", "SF_ERR_INVALID_HANDLE",
+        "SF_ERR_NO_STYLE", "SF_ERR_UNSUPPORTED",      "SF_ERR_INTERNAL"};
     return s >= 0 && s <= 7 ? names[s] : "(unknown status)";
 }
 
@@ -86,7 +86,10 @@ static void read_cases(const char* corpus)
     char file[4200];
     snprintf(file, sizeof file, "%s/cases.tsv", corpus);
     FILE* f = fopen(file, "r");
-    if (!f) { fprintf(stderr, "test_corpus: cannot open %s: %s\n", file, strerror(errno)); exit(2); }
+    if (!f) {
+        fprintf(stderr, "test_corpus: cannot open %s: %s\n", file, strerror(errno));
+        exit(2);
+    }
     char line[8192];
     int cap = 0;
     while (fgets(line, sizeof line, f)) {
@@ -99,11 +102,17 @@ static void read_cases(const char* corpus)
             if (!(tab = strchr(p, '\t'))) break;
             *tab = 0;
         }
-        if (n != 6) { fprintf(stderr, "test_corpus: bad line in %s: %s\n", file, line); exit(2); }
+        if (n != 6) {
+            fprintf(stderr, "test_corpus: bad line in %s: %s\n", file, line);
+            exit(2);
+        }
         if (g_count == cap) {
             cap = cap ? cap * 2 : 128;
             g_cases = realloc(g_cases, (size_t)cap * sizeof *g_cases);
-            if (!g_cases) { perror("realloc"); exit(2); }
+            if (!g_cases) {
+                perror("realloc");
+                exit(2);
+            }
         }
         test_case* c = &g_cases[g_count++];
         memset(c, 0, sizeof *c);
@@ -113,8 +122,10 @@ static void read_cases(const char* corpus)
         snprintf(c->stem, sizeof c->stem, "%s", base);
         char* dot = strrchr(c->stem, '.');
         if (dot && (strcmp(dot, ".onnx") == 0 || strcmp(dot, ".zip") == 0)) *dot = 0;
-        c->load = strcmp(fields[2], "MODEL") == 0 ? LOAD_MODEL : strcmp(fields[2], "OK") == 0 ? LOAD_OK
-                : strcmp(fields[2], "ANY") == 0 ? LOAD_ANY : -1;
+        c->load = strcmp(fields[2], "MODEL") == 0 ? LOAD_MODEL
+                  : strcmp(fields[2], "OK") == 0  ? LOAD_OK
+                  : strcmp(fields[2], "ANY") == 0 ? LOAD_ANY
+                                                  : -1;
         c->frame = strcmp(fields[3], "-") == 0 ? -1 : status_from(fields[3]);
         snprintf(c->names, sizeof c->names, "%s", strcmp(fields[4], "-") == 0 ? "" : fields[4]);
         snprintf(c->description, sizeof c->description, "%s", fields[5]);
@@ -124,7 +135,10 @@ static void read_cases(const char* corpus)
         }
     }
     fclose(f);
-    if (g_count == 0) { fprintf(stderr, "test_corpus: no cases in %s\n", file); exit(2); }
+    if (g_count == 0) {
+        fprintf(stderr, "test_corpus: no cases in %s\n", file);
+        exit(2);
+    }
 }
 
 /* Seconds the watchdog gives a case: the frame-time-limit case needs the engine's 30 s plus the load. */
@@ -139,9 +153,9 @@ static double now_s(void)
     return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static _Atomic double g_deadline;  /* 0: no case running */
+static _Atomic double g_deadline; /* 0: no case running */
 static _Atomic int g_current = -1;
-static char g_step[256];          /* what the case is doing, for the hang report (written by the main thread) */
+static char g_step[256]; /* what the case is doing, for the hang report (written by the main thread) */
 
 static void step(const char* s) { snprintf(g_step, sizeof g_step, "%s", s); }
 
@@ -153,7 +167,8 @@ static void* watchdog(void* arg)
         double d = g_deadline;
         if (d > 0 && now_s() > d) {
             int i = g_current;
-            printf("HANG  %-32s no answer after %d s (%s)\n@HANG %d\n", g_cases[i].name, budget_s(&g_cases[i]), g_step, i);
+            printf("HANG  %-32s no answer after %d s (%s)\n@HANG %d\n", g_cases[i].name, budget_s(&g_cases[i]), g_step,
+                   i);
             fflush(stdout);
             _exit(124);
         }
@@ -167,14 +182,22 @@ static char g_why[4096];
 static void fail(const char* fmt, ...)
 {
     size_t used = strlen(g_why);
-    if (used && used + 2 < sizeof g_why) { strcat(g_why, "; "); used += 2; }
+    if (used && used + 2 < sizeof g_why) {
+        strcat(g_why, "; ");
+        used += 2;
+    }
     va_list ap;
     va_start(ap, fmt);
     if (used < sizeof g_why) vsnprintf(g_why + used, sizeof g_why - used, fmt, ap);
     va_end(ap);
 }
 
-static void log_fn(void* user, int32_t level, const char* message) { (void)user; (void)level; (void)message; }
+static void log_fn(void* user, int32_t level, const char* message)
+{
+    (void)user;
+    (void)level;
+    (void)message;
+}
 
 enum { W = 64, H = 48 };
 
@@ -188,7 +211,10 @@ static image image_new(int format)
     image im;
     int bpp = format == SF_FORMAT_RGBA32F ? 16 : 4;
     im.mem = calloc((size_t)W * H, (size_t)bpp);
-    if (!im.mem) { perror("calloc"); exit(2); }
+    if (!im.mem) {
+        perror("calloc");
+        exit(2);
+    }
     im.f.data = im.mem;
     im.f.width = W;
     im.f.height = H;
@@ -246,7 +272,10 @@ static int reload_good(const char* when)
 {
     step("reloading zoo_dynamic");
     int s = sf_engine_load_style(g_engine, g_good);
-    if (s != SF_OK) { fail("%s: reloading zoo_dynamic -> %s (%s)", when, status_name(s), sf_last_error()); return 0; }
+    if (s != SF_OK) {
+        fail("%s: reloading zoo_dynamic -> %s (%s)", when, status_name(s), sf_last_error());
+        return 0;
+    }
     return good_style_works(when);
 }
 
@@ -296,8 +325,11 @@ static int names_besides_case(const char* msg, const test_case* c)
     char rest[2048];
     size_t n = 0, stem = strlen(c->stem);
     for (const char* p = msg; *p && n + 1 < sizeof rest;) {
-        if (strncmp(p, c->stem, stem) == 0) { rest[n++] = '#'; p += stem; }
-        else rest[n++] = *p++;
+        if (strncmp(p, c->stem, stem) == 0) {
+            rest[n++] = '#';
+            p += stem;
+        } else
+            rest[n++] = *p++;
     }
     rest[n] = 0;
     return strstr(rest, c->names) != NULL;
@@ -327,10 +359,12 @@ static void run_case(const test_case* c, char* said, size_t said_size)
     int f = broken_frame(frame_msg, sizeof frame_msg);
     int finite = all_finite(&g_outf), passed = is_pass_through(&g_outf);
     size_t used = strlen(said);
-    snprintf(said + used, said_size - used, "; frame %s%s%s%s", status_name(f), f == SF_OK ? (finite ? ", finite" : ", NON-FINITE output") : "",
-             f == SF_OK ? "" : ": ", f == SF_OK ? "" : frame_msg);
+    snprintf(said + used, said_size - used, "; frame %s%s%s%s", status_name(f),
+             f == SF_OK ? (finite ? ", finite" : ", NON-FINITE output") : "", f == SF_OK ? "" : ": ",
+             f == SF_OK ? "" : frame_msg);
     if (c->load == LOAD_MODEL) {
-        fail("load -> SF_OK, want SF_ERR_MODEL (then a frame -> %s%s)", status_name(f), f == SF_OK && !finite ? " with NaN/inf output" : "");
+        fail("load -> SF_OK, want SF_ERR_MODEL (then a frame -> %s%s)", status_name(f),
+             f == SF_OK && !finite ? " with NaN/inf output" : "");
     } else if (c->load == LOAD_OK && f != c->frame) {
         fail("frame -> %s, want %s", status_name(f), status_name(c->frame));
     } else if (c->load == LOAD_ANY && f == SF_OK && !finite) {
@@ -353,7 +387,10 @@ static long status_kib(const char* field)
     long v = -1;
     size_t n = strlen(field);
     while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') { v = atol(line + n + 1); break; }
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = atol(line + n + 1);
+            break;
+        }
     if (f) fclose(f);
     return v;
 }
@@ -361,7 +398,11 @@ static long status_kib(const char* field)
 static void reset_peak(void)
 {
     int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd >= 0) { if (write(fd, "5", 1) != 1) { /* older kernels: the peak is then cumulative */ } close(fd); }
+    if (fd >= 0) {
+        if (write(fd, "5", 1) != 1) { /* older kernels: the peak is then cumulative */
+        }
+        close(fd);
+    }
 }
 
 /* Lines ONNX Runtime's own logger wrote to stderr (fd 2 is a file the supervisor made) since offset. */
@@ -401,7 +442,10 @@ static int run_child(int first, const char* lib_path, const char* models)
     snprintf(g_good, sizeof g_good, "%s/zoo_dynamic.onnx", models);
 
     char err[1024];
-    if (!sf_load(lib_path, err, sizeof err)) { printf("setup: %s\n@SETUP-FAILED\n", err); return 2; }
+    if (!sf_load(lib_path, err, sizeof err)) {
+        printf("setup: %s\n@SETUP-FAILED\n", err);
+        return 2;
+    }
 
     pthread_t t;
     pthread_create(&t, NULL, watchdog, NULL);
@@ -441,7 +485,8 @@ static int run_child(int first, const char* lib_path, const char* models)
         double took = now_s() - started;
         long peak = status_kib("VmHWM");
         if (peak_before > 0 && peak > 0 && peak - peak_before > 768 * 1024)
-            fail("peak memory %ld MiB above the %ld MiB before the case", (peak - peak_before) / 1024, peak_before / 1024);
+            fail("peak memory %ld MiB above the %ld MiB before the case", (peak - peak_before) / 1024,
+                 peak_before / 1024);
         char ort[512] = "";
         int n = ort_lines_since(err_at, ort, sizeof ort);
         if (n) fail("%d ONNX Runtime line(s) on stderr, e.g. %s", n, ort);
@@ -476,19 +521,31 @@ int main(int argc, char** argv)
 
     char err_path[] = "/tmp/test_corpus_stderr_XXXXXX";
     int err_fd = mkstemp(err_path);
-    if (err_fd < 0) { perror("mkstemp"); return 2; }
+    if (err_fd < 0) {
+        perror("mkstemp");
+        return 2;
+    }
     unlink(err_path);
 
     int pass = 0, wrong = 0, hangs = 0, next = 0, bad_exit = 0;
     while (next < g_count) {
         int fds[2];
-        if (pipe(fds) != 0) { perror("pipe"); return 2; }
+        if (pipe(fds) != 0) {
+            perror("pipe");
+            return 2;
+        }
         char first[16];
         snprintf(first, sizeof first, "%d", next);
-        if (ftruncate(err_fd, 0) != 0 || lseek(err_fd, 0, SEEK_SET) != 0) { perror("stderr file"); return 2; }
+        if (ftruncate(err_fd, 0) != 0 || lseek(err_fd, 0, SEEK_SET) != 0) {
+            perror("stderr file");
+            return 2;
+        }
         fflush(stdout);
         pid_t pid = fork();
-        if (pid < 0) { perror("fork"); return 2; }
+        if (pid < 0) {
+            perror("fork");
+            return 2;
+        }
         if (pid == 0) {
             dup2(fds[1], 1);
             dup2(err_fd, 2);
@@ -505,20 +562,28 @@ int main(int argc, char** argv)
         while (fgets(line, sizeof line, r)) {
             int i;
             char result[16];
-            if (sscanf(line, "@START %d", &i) == 1) current = i;
+            if (sscanf(line, "@START %d", &i) == 1)
+                current = i;
             else if (sscanf(line, "@DONE %d %15s", &i, result) == 2) {
-                if (strcmp(result, "PASS") == 0) pass++; else wrong++;
+                if (strcmp(result, "PASS") == 0)
+                    pass++;
+                else
+                    wrong++;
                 current = -1;
                 next = i + 1;
-            } else if (sscanf(line, "@HANG %d", &i) == 1) hung = i;
-            else if (strncmp(line, "@SETUP-FAILED", 13) == 0) setup_failed = 1;
-            else if (line[0] != '@') fputs(line, stdout);
+            } else if (sscanf(line, "@HANG %d", &i) == 1)
+                hung = i;
+            else if (strncmp(line, "@SETUP-FAILED", 13) == 0)
+                setup_failed = 1;
+            else if (line[0] != '@')
+                fputs(line, stdout);
         }
         fclose(r);
         int status = 0;
         waitpid(pid, &status, 0);
         if (current >= 0) { /* the child died inside a case */
-            if (hung == current) hangs++;
+            if (hung == current)
+                hangs++;
             else {
                 wrong++;
                 printf("FAIL  %-32s the process died: %s %d  [%s]\n", g_cases[current].name,
@@ -526,16 +591,20 @@ int main(int argc, char** argv)
                        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), g_cases[current].description);
                 char tail[2048];
                 ssize_t n = pread(err_fd, tail, sizeof tail - 1, 0);
-                if (n > 0) { tail[n] = 0; printf("      its stderr began: %s\n", tail); }
+                if (n > 0) {
+                    tail[n] = 0;
+                    printf("      its stderr began: %s\n", tail);
+                }
             }
             next = current + 1;
         } else if (next >= g_count && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
             printf("test_corpus: the child ended badly after the last case (%s %d, destroying the engine?)\n",
-                   WIFSIGNALED(status) ? "signal" : "exit status", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+                   WIFSIGNALED(status) ? "signal" : "exit status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
             bad_exit = 1;
         } else if (next < g_count) { /* died between cases, or could not set up: count the rest as failures */
-            printf("test_corpus: the child stopped before case %d (%s)%s; the remaining %d cases count as failures\n", next,
-                   g_cases[next].name, setup_failed ? ": setup failed" : "", g_count - next);
+            printf("test_corpus: the child stopped before case %d (%s)%s; the remaining %d cases count as failures\n",
+                   next, g_cases[next].name, setup_failed ? ": setup failed" : "", g_count - next);
             wrong += g_count - next;
             break;
         }

@@ -39,12 +39,12 @@ static void* Real(const char* name)
     return dlsym(lib, name);
 }
 
-#define REAL(name)                                          \
-    static __typeof__(&name) fn;                            \
-    if (!fn) fn = (__typeof__(&name))Real(#name);           \
-    if (!fn) {                                              \
-        fprintf(stderr, "engine_shim: no " #name "\n");     \
-        abort();                                            \
+#define REAL(name)                                      \
+    static __typeof__(&name) fn;                        \
+    if (!fn) fn = (__typeof__(&name))Real(#name);       \
+    if (!fn) {                                          \
+        fprintf(stderr, "engine_shim: no " #name "\n"); \
+        abort();                                        \
     }
 
 #define FORWARD(ret, name, params, args) \
@@ -80,15 +80,16 @@ sf_status sf_engine_reset_history(sf_engine* engine)
 FORWARD(uint32_t, sf_abi_version, (void), ())
 FORWARD(const char*, sf_last_error, (void), ())
 FORWARD(sf_status, sf_engine_create, (const sf_engine_options* options, sf_engine** out), (options, out))
-FORWARD(sf_status, sf_engine_destroy, (sf_engine* engine), (engine))
-FORWARD(sf_status, sf_engine_load_style, (sf_engine* engine, const char* name), (engine, name))
-FORWARD(sf_status, sf_engine_set_param, (sf_engine* engine, int32_t param, double value), (engine, param, value))
+FORWARD(sf_status, sf_engine_destroy, (sf_engine * engine), (engine))
+FORWARD(sf_status, sf_engine_load_style, (sf_engine * engine, const char* name), (engine, name))
+FORWARD(sf_status, sf_engine_set_param, (sf_engine * engine, int32_t param, double value), (engine, param, value))
 FORWARD(sf_status, sf_list_styles, (char* buffer, size_t size, size_t* needed), (buffer, size, needed))
 
 #ifndef SHIM_OLD_ENGINE
-FORWARD(sf_status, sf_engine_get_style_mix_count, (sf_engine* engine, int32_t* count), (engine, count))
-FORWARD(sf_status, sf_engine_set_style_mix, (sf_engine* engine, const float* weights, int32_t count), (engine, weights, count))
-FORWARD(sf_status, sf_engine_get_style_mix_name, (sf_engine* engine, int32_t index, char* buffer, size_t size),
+FORWARD(sf_status, sf_engine_get_style_mix_count, (sf_engine * engine, int32_t* count), (engine, count))
+FORWARD(sf_status, sf_engine_set_style_mix, (sf_engine * engine, const float* weights, int32_t count),
+        (engine, weights, count))
+FORWARD(sf_status, sf_engine_get_style_mix_name, (sf_engine * engine, int32_t index, char* buffer, size_t size),
         (engine, index, buffer, size))
 FORWARD(sf_status, sf_get_style_info, (const char* name_or_path, sf_style_info* out), (name_or_path, out))
 #endif

@@ -38,12 +38,19 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 bool SchemaType(const std::string& n, PropType* t)
 {
     static const std::map<std::string, PropType> schema = {
-        {kOfxPropType, PropType::String}, {kOfxPropName, PropType::String}, {kOfxPropLabel, PropType::String},
-        {kOfxPropShortLabel, PropType::String}, {kOfxPropLongLabel, PropType::String},
-        {kOfxPropVersion, PropType::Int}, {kOfxPropVersionLabel, PropType::String},
-        {kOfxPropPluginDescription, PropType::String}, {kOfxPropTime, PropType::Double},
-        {kOfxPropInstanceData, PropType::Pointer}, {kOfxPropIsInteractive, PropType::Int},
-        {kOfxPropChangeReason, PropType::String}, {kOfxPluginPropFilePath, PropType::String},
+        {kOfxPropType, PropType::String},
+        {kOfxPropName, PropType::String},
+        {kOfxPropLabel, PropType::String},
+        {kOfxPropShortLabel, PropType::String},
+        {kOfxPropLongLabel, PropType::String},
+        {kOfxPropVersion, PropType::Int},
+        {kOfxPropVersionLabel, PropType::String},
+        {kOfxPropPluginDescription, PropType::String},
+        {kOfxPropTime, PropType::Double},
+        {kOfxPropInstanceData, PropType::Pointer},
+        {kOfxPropIsInteractive, PropType::Int},
+        {kOfxPropChangeReason, PropType::String},
+        {kOfxPluginPropFilePath, PropType::String},
         {kOfxImageEffectPluginPropGrouping, PropType::String},
         {kOfxImageEffectPropSupportedContexts, PropType::String},
         {kOfxImageEffectPropSupportedPixelDepths, PropType::String},
@@ -51,26 +58,40 @@ bool SchemaType(const std::string& n, PropType* t)
         {kOfxImageEffectPluginRenderThreadSafety, PropType::String},
         {kOfxImageEffectPluginPropSingleInstance, PropType::Int},
         {kOfxImageEffectPluginPropHostFrameThreading, PropType::Int},
-        {kOfxImageEffectPropSupportsTiles, PropType::Int}, {kOfxImageEffectPropSupportsMultiResolution, PropType::Int},
+        {kOfxImageEffectPropSupportsTiles, PropType::Int},
+        {kOfxImageEffectPropSupportsMultiResolution, PropType::Int},
         {kOfxImageEffectPropTemporalClipAccess, PropType::Int},
         {kOfxImageEffectPropSupportsMultipleClipDepths, PropType::Int},
         {kOfxImageEffectPropSupportsMultipleClipPARs, PropType::Int},
-        {kOfxImageEffectFrameVarying, PropType::Int}, {kOfxImageClipPropOptional, PropType::Int},
-        {kOfxImageClipPropIsMask, PropType::Int}, {kOfxImageClipPropContinuousSamples, PropType::Int},
+        {kOfxImageEffectFrameVarying, PropType::Int},
+        {kOfxImageClipPropOptional, PropType::Int},
+        {kOfxImageClipPropIsMask, PropType::Int},
+        {kOfxImageClipPropContinuousSamples, PropType::Int},
         {kOfxImageEffectPropRegionOfDefinition, PropType::Double},
         {kOfxImageEffectPropRegionOfInterest, PropType::Double},
-        {kOfxImageEffectPropRenderWindow, PropType::Int}, {kOfxImageEffectPropRenderScale, PropType::Double},
-        {kOfxImageEffectPropFrameRange, PropType::Double}, {kOfxImagePropBounds, PropType::Int},
-        {kOfxImagePropRowBytes, PropType::Int}, {kOfxImagePropData, PropType::Pointer},
-        {kOfxImageEffectPropPixelDepth, PropType::String}, {kOfxImageEffectPropComponents, PropType::String},
+        {kOfxImageEffectPropRenderWindow, PropType::Int},
+        {kOfxImageEffectPropRenderScale, PropType::Double},
+        {kOfxImageEffectPropFrameRange, PropType::Double},
+        {kOfxImagePropBounds, PropType::Int},
+        {kOfxImagePropRowBytes, PropType::Int},
+        {kOfxImagePropData, PropType::Pointer},
+        {kOfxImageEffectPropPixelDepth, PropType::String},
+        {kOfxImageEffectPropComponents, PropType::String},
         {kOfxImageEffectPropPreMultiplication, PropType::String},
-        {kOfxParamPropScriptName, PropType::String}, {kOfxParamPropHint, PropType::String},
-        {kOfxParamPropChoiceOption, PropType::String}, {kOfxParamPropStringMode, PropType::String},
-        {kOfxParamPropDoubleType, PropType::String}, {kOfxParamPropAnimates, PropType::Int},
-        {kOfxParamPropDigits, PropType::Int}, {kOfxParamPropIncrement, PropType::Double},
-        {kOfxParamPropStringFilePathExists, PropType::Int}, {kOfxParamPropEvaluateOnChange, PropType::Int},
-        {kOfxParamPropSecret, PropType::Int}, {kOfxParamPropEnabled, PropType::Int},
-        {kOfxParamPropCanUndo, PropType::Int}, {kOfxParamPropParent, PropType::String},
+        {kOfxParamPropScriptName, PropType::String},
+        {kOfxParamPropHint, PropType::String},
+        {kOfxParamPropChoiceOption, PropType::String},
+        {kOfxParamPropStringMode, PropType::String},
+        {kOfxParamPropDoubleType, PropType::String},
+        {kOfxParamPropAnimates, PropType::Int},
+        {kOfxParamPropDigits, PropType::Int},
+        {kOfxParamPropIncrement, PropType::Double},
+        {kOfxParamPropStringFilePathExists, PropType::Int},
+        {kOfxParamPropEvaluateOnChange, PropType::Int},
+        {kOfxParamPropSecret, PropType::Int},
+        {kOfxParamPropEnabled, PropType::Int},
+        {kOfxParamPropCanUndo, PropType::Int},
+        {kOfxParamPropParent, PropType::String},
     };
     auto it = schema.find(n);
     if (it != schema.end()) {
@@ -96,15 +117,32 @@ PropertySet* AsProps(OfxPropertySetHandle h)
 }
 
 template <PropType T>
-std::vector<typename std::conditional<T == PropType::Int, int,
-                typename std::conditional<T == PropType::Double, double,
-                    typename std::conditional<T == PropType::String, std::string, void*>::type>::type>::type>&
+std::vector<typename std::conditional<
+    T == PropType::Int, int,
+    typename std::conditional<T == PropType::Double, double,
+                              typename std::conditional<T == PropType::String, std::string, void*>::type>::type>::type>&
 Values(Prop& p);
 
-template <> std::vector<int>& Values<PropType::Int>(Prop& p) { return p.i; }
-template <> std::vector<double>& Values<PropType::Double>(Prop& p) { return p.d; }
-template <> std::vector<std::string>& Values<PropType::String>(Prop& p) { return p.s; }
-template <> std::vector<void*>& Values<PropType::Pointer>(Prop& p) { return p.p; }
+template <>
+std::vector<int>& Values<PropType::Int>(Prop& p)
+{
+    return p.i;
+}
+template <>
+std::vector<double>& Values<PropType::Double>(Prop& p)
+{
+    return p.d;
+}
+template <>
+std::vector<std::string>& Values<PropType::String>(Prop& p)
+{
+    return p.s;
+}
+template <>
+std::vector<void*>& Values<PropType::Pointer>(Prop& p)
+{
+    return p.p;
+}
 
 /// Finds (or, for a set, creates) a property of type T, checking the type.
 template <PropType T>
@@ -121,7 +159,8 @@ OfxStatus Lookup(OfxPropertySetHandle h, const char* name, bool create, Prop** o
         if (!create) return kOfxStatErrUnknown;
         PropType st;
         if (SchemaType(name, &st) && st != T) {
-            g_host->Violation(std::string("set ") + name + " as " + TypeName(T) + ", the specification says " + TypeName(st));
+            g_host->Violation(std::string("set ") + name + " as " + TypeName(T) + ", the specification says " +
+                              TypeName(st));
             return kOfxStatErrValue;
         }
         Prop p;
@@ -188,24 +227,42 @@ OfxStatus GetMany(OfxPropertySetHandle h, const char* name, int count, V* out)
 
 // ---- property suite ----
 
-OfxStatus propSetPointer(OfxPropertySetHandle h, const char* n, int i, void* v) { return SetOne<PropType::Pointer>(h, n, i, v); }
+OfxStatus propSetPointer(OfxPropertySetHandle h, const char* n, int i, void* v)
+{
+    return SetOne<PropType::Pointer>(h, n, i, v);
+}
 OfxStatus propSetString(OfxPropertySetHandle h, const char* n, int i, const char* v)
 {
     if (!v) return kOfxStatErrValue;
     return SetOne<PropType::String>(h, n, i, std::string(v));
 }
-OfxStatus propSetDouble(OfxPropertySetHandle h, const char* n, int i, double v) { return SetOne<PropType::Double>(h, n, i, v); }
+OfxStatus propSetDouble(OfxPropertySetHandle h, const char* n, int i, double v)
+{
+    return SetOne<PropType::Double>(h, n, i, v);
+}
 OfxStatus propSetInt(OfxPropertySetHandle h, const char* n, int i, int v) { return SetOne<PropType::Int>(h, n, i, v); }
-OfxStatus propSetPointerN(OfxPropertySetHandle h, const char* n, int c, void* const* v) { return SetMany<PropType::Pointer>(h, n, c, v); }
+OfxStatus propSetPointerN(OfxPropertySetHandle h, const char* n, int c, void* const* v)
+{
+    return SetMany<PropType::Pointer>(h, n, c, v);
+}
 OfxStatus propSetStringN(OfxPropertySetHandle h, const char* n, int c, const char* const* v)
 {
     std::vector<std::string> s;
     for (int k = 0; k < c; ++k) s.push_back(v && v[k] ? v[k] : "");
     return SetMany<PropType::String>(h, n, c, s.data());
 }
-OfxStatus propSetDoubleN(OfxPropertySetHandle h, const char* n, int c, const double* v) { return SetMany<PropType::Double>(h, n, c, v); }
-OfxStatus propSetIntN(OfxPropertySetHandle h, const char* n, int c, const int* v) { return SetMany<PropType::Int>(h, n, c, v); }
-OfxStatus propGetPointer(OfxPropertySetHandle h, const char* n, int i, void** v) { return GetOne<PropType::Pointer>(h, n, i, v); }
+OfxStatus propSetDoubleN(OfxPropertySetHandle h, const char* n, int c, const double* v)
+{
+    return SetMany<PropType::Double>(h, n, c, v);
+}
+OfxStatus propSetIntN(OfxPropertySetHandle h, const char* n, int c, const int* v)
+{
+    return SetMany<PropType::Int>(h, n, c, v);
+}
+OfxStatus propGetPointer(OfxPropertySetHandle h, const char* n, int i, void** v)
+{
+    return GetOne<PropType::Pointer>(h, n, i, v);
+}
 OfxStatus propGetString(OfxPropertySetHandle h, const char* n, int i, char** v)
 {
     Prop* p = nullptr;
@@ -215,9 +272,15 @@ OfxStatus propGetString(OfxPropertySetHandle h, const char* n, int i, char** v)
     *v = const_cast<char*>(p->s[(size_t)i].c_str());
     return kOfxStatOK;
 }
-OfxStatus propGetDouble(OfxPropertySetHandle h, const char* n, int i, double* v) { return GetOne<PropType::Double>(h, n, i, v); }
+OfxStatus propGetDouble(OfxPropertySetHandle h, const char* n, int i, double* v)
+{
+    return GetOne<PropType::Double>(h, n, i, v);
+}
 OfxStatus propGetInt(OfxPropertySetHandle h, const char* n, int i, int* v) { return GetOne<PropType::Int>(h, n, i, v); }
-OfxStatus propGetPointerN(OfxPropertySetHandle h, const char* n, int c, void** v) { return GetMany<PropType::Pointer>(h, n, c, v); }
+OfxStatus propGetPointerN(OfxPropertySetHandle h, const char* n, int c, void** v)
+{
+    return GetMany<PropType::Pointer>(h, n, c, v);
+}
 OfxStatus propGetStringN(OfxPropertySetHandle h, const char* n, int c, char** v)
 {
     Prop* p = nullptr;
@@ -227,8 +290,14 @@ OfxStatus propGetStringN(OfxPropertySetHandle h, const char* n, int c, char** v)
     for (int k = 0; k < c; ++k) v[k] = const_cast<char*>(p->s[(size_t)k].c_str());
     return kOfxStatOK;
 }
-OfxStatus propGetDoubleN(OfxPropertySetHandle h, const char* n, int c, double* v) { return GetMany<PropType::Double>(h, n, c, v); }
-OfxStatus propGetIntN(OfxPropertySetHandle h, const char* n, int c, int* v) { return GetMany<PropType::Int>(h, n, c, v); }
+OfxStatus propGetDoubleN(OfxPropertySetHandle h, const char* n, int c, double* v)
+{
+    return GetMany<PropType::Double>(h, n, c, v);
+}
+OfxStatus propGetIntN(OfxPropertySetHandle h, const char* n, int c, int* v)
+{
+    return GetMany<PropType::Int>(h, n, c, v);
+}
 OfxStatus propReset(OfxPropertySetHandle h, const char* n)
 {
     PropertySet* ps = AsProps(h);
@@ -252,9 +321,9 @@ OfxStatus propGetDimension(OfxPropertySetHandle h, const char* n, int* count)
 }
 
 const OfxPropertySuiteV1 kPropertySuite = {
-    propSetPointer, propSetString, propSetDouble, propSetInt, propSetPointerN, propSetStringN,
-    propSetDoubleN, propSetIntN, propGetPointer, propGetString, propGetDouble, propGetInt,
-    propGetPointerN, propGetStringN, propGetDoubleN, propGetIntN, propReset, propGetDimension,
+    propSetPointer,  propSetString,  propSetDouble,  propSetInt,    propSetPointerN, propSetStringN,
+    propSetDoubleN,  propSetIntN,    propGetPointer, propGetString, propGetDouble,   propGetInt,
+    propGetPointerN, propGetStringN, propGetDoubleN, propGetIntN,   propReset,       propGetDimension,
 };
 
 // ---- parameter suite ----
@@ -271,7 +340,10 @@ Param* AsParam(OfxParamHandle h)
     return (p && p->magic == 0x5041524d) ? p : nullptr;
 }
 
-bool IsIntParam(const std::string& t) { return t == kOfxParamTypeInteger || t == kOfxParamTypeBoolean || t == kOfxParamTypeChoice; }
+bool IsIntParam(const std::string& t)
+{
+    return t == kOfxParamTypeInteger || t == kOfxParamTypeBoolean || t == kOfxParamTypeChoice;
+}
 
 OfxStatus paramDefine(OfxParamSetHandle set, const char* type, const char* name, OfxPropertySetHandle* props)
 {
@@ -279,8 +351,9 @@ OfxStatus paramDefine(OfxParamSetHandle set, const char* type, const char* name,
     if (!ps) return kOfxStatErrBadHandle;
     if (!type || !name) return kOfxStatErrValue;
     std::string t = type;
-    if (t != kOfxParamTypeInteger && t != kOfxParamTypeDouble && t != kOfxParamTypeBoolean && t != kOfxParamTypeChoice &&
-        t != kOfxParamTypeString && t != kOfxParamTypeGroup && t != kOfxParamTypePage && t != kOfxParamTypePushButton)
+    if (t != kOfxParamTypeInteger && t != kOfxParamTypeDouble && t != kOfxParamTypeBoolean &&
+        t != kOfxParamTypeChoice && t != kOfxParamTypeString && t != kOfxParamTypeGroup && t != kOfxParamTypePage &&
+        t != kOfxParamTypePushButton)
         return kOfxStatErrUnknown;
     if (g_host->refusedParamTypes.count(t)) return kOfxStatErrUnsupported;
     if (ps->Find(name)) return kOfxStatErrExists;
@@ -404,16 +477,28 @@ OfxStatus SetValue(Param* p, bool keyed, double t, va_list ap)
 {
     if (p->type == kOfxParamTypeDouble) {
         double v = va_arg(ap, double);
-        if (keyed) p->dKeys[t] = v;
-        else { p->d = v; p->dKeys.clear(); }
+        if (keyed)
+            p->dKeys[t] = v;
+        else {
+            p->d = v;
+            p->dKeys.clear();
+        }
     } else if (IsIntParam(p->type)) {
         int v = va_arg(ap, int);
-        if (keyed) p->iKeys[t] = v;
-        else { p->i = v; p->iKeys.clear(); }
+        if (keyed)
+            p->iKeys[t] = v;
+        else {
+            p->i = v;
+            p->iKeys.clear();
+        }
     } else if (p->type == kOfxParamTypeString) {
         const char* v = va_arg(ap, const char*);
-        if (keyed) p->sKeys[t] = v ? v : "";
-        else { p->s = v ? v : ""; p->sKeys.clear(); }
+        if (keyed)
+            p->sKeys[t] = v ? v : "";
+        else {
+            p->s = v ? v : "";
+            p->sKeys.clear();
+        }
     } else {
         return kOfxStatErrUnsupported;
     }
@@ -507,9 +592,10 @@ OfxStatus paramEditBegin(OfxParamSetHandle, const char*) { return kOfxStatOK; }
 OfxStatus paramEditEnd(OfxParamSetHandle) { return kOfxStatOK; }
 
 const OfxParameterSuiteV1 kParameterSuite = {
-    paramDefine, paramGetHandle, paramSetGetPropertySet, paramGetPropertySet, paramGetValue, paramGetValueAtTime,
-    paramGetDerivative, paramGetIntegral, paramSetValue, paramSetValueAtTime, paramGetNumKeys, paramGetKeyTime,
-    paramGetKeyIndex, paramDeleteKey, paramDeleteAllKeys, paramCopy, paramEditBegin, paramEditEnd,
+    paramDefine,         paramGetHandle,     paramSetGetPropertySet, paramGetPropertySet, paramGetValue,
+    paramGetValueAtTime, paramGetDerivative, paramGetIntegral,       paramSetValue,       paramSetValueAtTime,
+    paramGetNumKeys,     paramGetKeyTime,    paramGetKeyIndex,       paramDeleteKey,      paramDeleteAllKeys,
+    paramCopy,           paramEditBegin,     paramEditEnd,
 };
 
 // ---- image effect suite ----
@@ -628,16 +714,17 @@ OfxStatus clipGetImage(OfxImageClipHandle h, OfxTime t, const OfxRectD* region, 
     img->props.what = "image of " + c->name;
     if (c->name == kOfxImageEffectOutputClipName) {
         if (std::fabs(t - e->renderTime) > 1e-9) {
-            host->Violation("output image fetched at " + std::to_string(t) + " while rendering " + std::to_string(e->renderTime));
+            host->Violation("output image fetched at " + std::to_string(t) + " while rendering " +
+                            std::to_string(e->renderTime));
             return kOfxStatFailed;
         }
         img->props = e->output->props;  // same pixels, its own handle
     } else {
         host->imageFetches++;
         if (t < e->allowed.min - 1e-9 || t > e->allowed.max + 1e-9) {
-            host->Violation("source frame " + std::to_string(t) + " fetched while rendering " + std::to_string(e->renderTime) +
-                            " but GetFramesNeeded declared [" + std::to_string(e->allowed.min) + ", " +
-                            std::to_string(e->allowed.max) + "]");
+            host->Violation("source frame " + std::to_string(t) + " fetched while rendering " +
+                            std::to_string(e->renderTime) + " but GetFramesNeeded declared [" +
+                            std::to_string(e->allowed.min) + ", " + std::to_string(e->allowed.max) + "]");
         }
         if (!host->source.Has(t)) return kOfxStatFailed;
         int w = 0, hh = 0;
@@ -692,7 +779,8 @@ OfxStatus clipGetRegionOfDefinition(OfxImageClipHandle h, OfxTime, OfxRectD* rod
     Clip* c = AsClip(h);
     if (!c || !rod) return kOfxStatErrBadHandle;
     const Sequence& s = g_host->source;
-    *rod = OfxRectD{(double)s.origin.x, (double)s.origin.y, (double)(s.origin.x + s.width), (double)(s.origin.y + s.height)};
+    *rod = OfxRectD{(double)s.origin.x, (double)s.origin.y, (double)(s.origin.x + s.width),
+                    (double)(s.origin.y + s.height)};
     return kOfxStatOK;
 }
 
@@ -739,8 +827,10 @@ OfxStatus imageMemoryUnlock(OfxImageMemoryHandle h)
 }
 
 const OfxImageEffectSuiteV1 kImageEffectSuite = {
-    getPropertySet, getParamSet, clipDefine, clipGetHandle, clipGetPropertySet, clipGetImage, clipReleaseImage,
-    clipGetRegionOfDefinition, abortRender, imageMemoryAlloc, imageMemoryFree, imageMemoryLock, imageMemoryUnlock,
+    getPropertySet,     getParamSet,      clipDefine,       clipGetHandle,
+    clipGetPropertySet, clipGetImage,     clipReleaseImage, clipGetRegionOfDefinition,
+    abortRender,        imageMemoryAlloc, imageMemoryFree,  imageMemoryLock,
+    imageMemoryUnlock,
 };
 
 // ---- memory suite ----
@@ -827,8 +917,8 @@ OfxStatus mutexTryLock(const OfxMutexHandle h)
 }
 
 const OfxMultiThreadSuiteV1 kMultiThreadSuite = {
-    multiThread, multiThreadNumCPUs, multiThreadIndex, multiThreadIsSpawnedThread,
-    mutexCreate, mutexDestroy, mutexLock, mutexUnLock, mutexTryLock,
+    multiThread, multiThreadNumCPUs, multiThreadIndex, multiThreadIsSpawnedThread, mutexCreate, mutexDestroy,
+    mutexLock,   mutexUnLock,        mutexTryLock,
 };
 
 // ---- message suite ----
@@ -873,7 +963,8 @@ const OfxMessageSuiteV2 kMessageSuite = {message, setPersistentMessage, clearPer
 const void* fetchSuite(OfxPropertySetHandle host, const char* name, int version)
 {
     if (!g_host || !name) return nullptr;
-    if (AsProps(host) != &g_host->hostProps) g_host->Violation("fetchSuite called with a handle other than OfxHost::host");
+    if (AsProps(host) != &g_host->hostProps)
+        g_host->Violation("fetchSuite called with a handle other than OfxHost::host");
     {
         std::lock_guard<std::mutex> g(g_host->lock);
         g_host->suitesFetched.insert(std::string(name) + " v" + std::to_string(version));
@@ -903,10 +994,34 @@ size_t Prop::Size() const
     return 0;
 }
 
-void PropertySet::SetInt(const std::string& n, std::vector<int> v) { Prop& p = props[n]; p = Prop(); p.type = PropType::Int; p.i = std::move(v); }
-void PropertySet::SetDouble(const std::string& n, std::vector<double> v) { Prop& p = props[n]; p = Prop(); p.type = PropType::Double; p.d = std::move(v); }
-void PropertySet::SetString(const std::string& n, std::vector<std::string> v) { Prop& p = props[n]; p = Prop(); p.type = PropType::String; p.s = std::move(v); }
-void PropertySet::SetPointer(const std::string& n, void* v) { Prop& p = props[n]; p = Prop(); p.type = PropType::Pointer; p.p = {v}; }
+void PropertySet::SetInt(const std::string& n, std::vector<int> v)
+{
+    Prop& p = props[n];
+    p = Prop();
+    p.type = PropType::Int;
+    p.i = std::move(v);
+}
+void PropertySet::SetDouble(const std::string& n, std::vector<double> v)
+{
+    Prop& p = props[n];
+    p = Prop();
+    p.type = PropType::Double;
+    p.d = std::move(v);
+}
+void PropertySet::SetString(const std::string& n, std::vector<std::string> v)
+{
+    Prop& p = props[n];
+    p = Prop();
+    p.type = PropType::String;
+    p.s = std::move(v);
+}
+void PropertySet::SetPointer(const std::string& n, void* v)
+{
+    Prop& p = props[n];
+    p = Prop();
+    p.type = PropType::Pointer;
+    p.p = {v};
+}
 
 int PropertySet::Int(const std::string& n, int index, int fallback) const
 {
@@ -917,7 +1032,8 @@ int PropertySet::Int(const std::string& n, int index, int fallback) const
 double PropertySet::Double(const std::string& n, int index, double fallback) const
 {
     auto it = props.find(n);
-    if (it == props.end() || it->second.type != PropType::Double || (size_t)index >= it->second.d.size()) return fallback;
+    if (it == props.end() || it->second.type != PropType::Double || (size_t)index >= it->second.d.size())
+        return fallback;
     return it->second.d[(size_t)index];
 }
 std::string PropertySet::String(const std::string& n, int index) const
@@ -1022,7 +1138,8 @@ bool Sequence::Has(double t) const
 
 const std::vector<uint8_t>& Sequence::At(double t) const { return frames[(size_t)(std::lround(t) - first)]; }
 
-std::vector<uint8_t> ScaledFrame(const Sequence& seq, double t, double scale, const std::string& depth, int* wOut, int* hOut)
+std::vector<uint8_t> ScaledFrame(const Sequence& seq, double t, double scale, const std::string& depth, int* wOut,
+                                 int* hOut)
 {
     const std::vector<uint8_t>& src = seq.At(t);
     int f = std::max(1, (int)std::lround(1.0 / scale));
@@ -1033,7 +1150,8 @@ std::vector<uint8_t> ScaledFrame(const Sequence& seq, double t, double scale, co
             for (int c = 0; c < 4; ++c) {
                 int sum = 0;
                 for (int dy = 0; dy < f; ++dy)
-                    for (int dx = 0; dx < f; ++dx) sum += src[(((size_t)(y * f + dy)) * seq.width + (size_t)(x * f + dx)) * 4 + c];
+                    for (int dx = 0; dx < f; ++dx)
+                        sum += src[(((size_t)(y * f + dy)) * seq.width + (size_t)(x * f + dx)) * 4 + c];
                 rgba8[((size_t)y * w + x) * 4 + c] = (uint8_t)((sum + f * f / 2) / (f * f));
             }
     *wOut = w;
@@ -1067,7 +1185,8 @@ Host::Host()
     hostProps.SetInt(kOfxImageEffectPropSupportsTiles, {1});
     hostProps.SetInt(kOfxImageEffectPropTemporalClipAccess, {1});
     hostProps.SetString(kOfxImageEffectPropSupportedComponents, {kOfxImageComponentRGBA, kOfxImageComponentAlpha});
-    hostProps.SetString(kOfxImageEffectPropSupportedContexts, {kOfxImageEffectContextFilter, kOfxImageEffectContextGeneral});
+    hostProps.SetString(kOfxImageEffectPropSupportedContexts,
+                        {kOfxImageEffectContextFilter, kOfxImageEffectContextGeneral});
     hostProps.SetString(kOfxImageEffectPropSupportedPixelDepths, {kOfxBitDepthByte, kOfxBitDepthFloat});
     hostProps.SetInt(kOfxImageEffectPropSupportsMultipleClipDepths, {0});
     hostProps.SetInt(kOfxImageEffectPropSupportsMultipleClipPARs, {0});
@@ -1194,7 +1313,8 @@ OfxStatus Host::Action(const char* action, const void* handle, PropertySet* inAr
         actionsSent.insert(action);
     }
     if (inArgs && inArgs->Has(kOfxPropTime)) t_currentTime = inArgs->Double(kOfxPropTime);
-    return plugin_->mainEntry(action, handle, inArgs ? inArgs->Handle() : nullptr, outArgs ? outArgs->Handle() : nullptr);
+    return plugin_->mainEntry(action, handle, inArgs ? inArgs->Handle() : nullptr,
+                              outArgs ? outArgs->Handle() : nullptr);
 }
 
 OfxStatus Host::Load() { return Action(kOfxActionLoad, nullptr, nullptr, nullptr); }
@@ -1275,9 +1395,12 @@ Effect* Host::CreateInstance(const std::string& context, const std::string& dept
         p->type = dp->type;
         p->props = dp->props;
         p->props.SetString(kOfxPropType, {kOfxTypeParameterInstance});
-        if (p->type == kOfxParamTypeDouble) p->d = p->props.Double(kOfxParamPropDefault);
-        else if (IsIntParam(p->type)) p->i = p->props.Int(kOfxParamPropDefault);
-        else if (p->type == kOfxParamTypeString) p->s = p->props.String(kOfxParamPropDefault);
+        if (p->type == kOfxParamTypeDouble)
+            p->d = p->props.Double(kOfxParamPropDefault);
+        else if (IsIntParam(p->type))
+            p->i = p->props.Int(kOfxParamPropDefault);
+        else if (p->type == kOfxParamTypeString)
+            p->s = p->props.String(kOfxParamPropDefault);
         e->params.params.push_back(std::move(p));
     }
     Effect* raw = e.get();
@@ -1317,7 +1440,10 @@ static void Changed(Host* host, Effect* e, const std::string& name)
 void Host::SetDouble(Effect* e, const std::string& name, double v)
 {
     Param* p = e->params.Find(name);
-    if (!p) { Violation("test set unknown parameter " + name); return; }
+    if (!p) {
+        Violation("test set unknown parameter " + name);
+        return;
+    }
     p->d = v;
     p->dKeys.clear();
     Changed(this, e, name);
@@ -1326,7 +1452,10 @@ void Host::SetDouble(Effect* e, const std::string& name, double v)
 void Host::SetDoubleKeys(Effect* e, const std::string& name, const std::map<double, double>& keys)
 {
     Param* p = e->params.Find(name);
-    if (!p) { Violation("test set unknown parameter " + name); return; }
+    if (!p) {
+        Violation("test set unknown parameter " + name);
+        return;
+    }
     p->dKeys = keys;
     Changed(this, e, name);
 }
@@ -1334,7 +1463,10 @@ void Host::SetDoubleKeys(Effect* e, const std::string& name, const std::map<doub
 void Host::SetInt(Effect* e, const std::string& name, int v)
 {
     Param* p = e->params.Find(name);
-    if (!p) { Violation("test set unknown parameter " + name); return; }
+    if (!p) {
+        Violation("test set unknown parameter " + name);
+        return;
+    }
     p->i = v;
     p->iKeys.clear();
     Changed(this, e, name);
@@ -1343,7 +1475,10 @@ void Host::SetInt(Effect* e, const std::string& name, int v)
 void Host::SetString(Effect* e, const std::string& name, const std::string& v)
 {
     Param* p = e->params.Find(name);
-    if (!p) { Violation("test set unknown parameter " + name); return; }
+    if (!p) {
+        Violation("test set unknown parameter " + name);
+        return;
+    }
     p->s = v;
     p->sKeys.clear();
     Changed(this, e, name);
@@ -1458,7 +1593,8 @@ Host::RenderResult Host::Render(Effect* e, double t, double scale, bool forceRen
 
     OfxRectD rod{0, 0, 0, 0};
     OfxStatus st = RegionOfDefinition(e, t, scale, &rod);
-    if (st != kOfxStatOK && st != kOfxStatReplyDefault) Violation("GetRegionOfDefinition failed: " + std::to_string(st));
+    if (st != kOfxStatOK && st != kOfxStatReplyDefault)
+        Violation("GetRegionOfDefinition failed: " + std::to_string(st));
     if (st == kOfxStatReplyDefault) rod = srcRod;
     if (rod.x1 != srcRod.x1 || rod.y1 != srcRod.y1 || rod.x2 != srcRod.x2 || rod.y2 != srcRod.y2)
         Violation("region of definition differs from the source's");
@@ -1469,7 +1605,8 @@ Host::RenderResult Host::Render(Effect* e, double t, double scale, bool forceRen
     if (st == kOfxStatOK && !forceRender) {
         r.identity = true;
         r.status = kOfxStatOK;
-        if (identityClip != kOfxImageEffectSimpleSourceClipName) Violation("IsIdentity named clip '" + identityClip + "'");
+        if (identityClip != kOfxImageEffectSimpleSourceClipName)
+            Violation("IsIdentity named clip '" + identityClip + "'");
         r.pixels = ScaledFrame(source, identityTime, scale, e->depth, &r.width, &r.height);
         return r;
     }
@@ -1525,13 +1662,14 @@ Host::RenderResult Host::Render(Effect* e, double t, double scale, bool forceRen
         size_t leaked = 0;
         for (auto& kv : liveImages)
             if (kv.first->Pointer("TestHostOwner") == e) leaked++;
-        if (leaked) violations.push_back(std::to_string(leaked) + " image(s) not released after rendering " + std::to_string(t));
+        if (leaked)
+            violations.push_back(std::to_string(leaked) + " image(s) not released after rendering " +
+                                 std::to_string(t));
     }
 
     r.pixels.resize((size_t)r.width * r.height * bpp);
     for (int y = 0; y < r.height; ++y)
-        std::memcpy(r.pixels.data() + (size_t)y * r.width * bpp, memoryRow(r.height - 1 - y),
-                    (size_t)r.width * bpp);
+        std::memcpy(r.pixels.data() + (size_t)y * r.width * bpp, memoryRow(r.height - 1 - y), (size_t)r.width * bpp);
     for (size_t k = 0; k + bpp <= r.pixels.size(); k += (size_t)bpp) {
         bool sentinel = true;
         for (int c = 0; c < bpp && sentinel; ++c) sentinel = r.pixels[k + (size_t)c] == 0xCD;

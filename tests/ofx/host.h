@@ -190,10 +190,10 @@ public:
 
     struct RenderResult {
         OfxStatus status = kOfxStatFailed;
-        bool identity = false;      // IsIdentity said so (and the host copied the source)
-        int width = 0, height = 0;  // output size in pixels
+        bool identity = false;        // IsIdentity said so (and the host copied the source)
+        int width = 0, height = 0;    // output size in pixels
         std::vector<uint8_t> pixels;  // top-down packed output (RGBA8 or RGBA32F)
-        bool fullyWritten = true;   // no sentinel bytes left in the render window
+        bool fullyWritten = true;     // no sentinel bytes left in the render window
     };
     /// Renders one frame the way a host does: RoD, IsIdentity (honoured unless forceRender), FramesNeeded,
     /// RoI, then Render into a fresh output image filled with a sentinel.

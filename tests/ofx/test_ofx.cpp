@@ -103,11 +103,11 @@ struct Engine {
             *error = dlerror();
             return false;
         }
-#define RESOLVE(field, name)                                                               \
-    field = reinterpret_cast<decltype(field)>(dlsym(lib, #name));                          \
-    if (!field) {                                                                          \
-        *error = "missing " #name;                                                         \
-        return false;                                                                      \
+#define RESOLVE(field, name)                                      \
+    field = reinterpret_cast<decltype(field)>(dlsym(lib, #name)); \
+    if (!field) {                                                 \
+        *error = "missing " #name;                                \
+        return false;                                             \
     }
         RESOLVE(abi_version, sf_abi_version)
         RESOLVE(last_error, sf_last_error)
@@ -262,7 +262,8 @@ std::vector<uint8_t> ReadRaw(const std::string& path, size_t bytes)
 }
 
 /// Source frames t-k .. t as the plugin receives them (top-down packed, render scale and depth applied).
-std::vector<std::vector<uint8_t>> Frames(Host& host, double t, int k, double scale, const std::string& depth, int* w, int* h)
+std::vector<std::vector<uint8_t>> Frames(Host& host, double t, int k, double scale, const std::string& depth, int* w,
+                                         int* h)
 {
     std::vector<std::vector<uint8_t>> frames;
     for (int j = k; j >= 0; --j) {
@@ -285,8 +286,8 @@ int ChainFrames(double t, double smoothing, double first = 0)
 }
 
 /// The engine's reference output for frame t of the host's source after the k frames before it.
-bool Expected(Reference& ref, const RefSettings& rs, Host& host, double t, int k, double scale, const std::string& depth,
-              std::vector<uint8_t>* out, std::string* error)
+bool Expected(Reference& ref, const RefSettings& rs, Host& host, double t, int k, double scale,
+              const std::string& depth, std::vector<uint8_t>* out, std::string* error)
 {
     int w = 0, h = 0;
     auto frames = Frames(host, t, k, scale, depth, &w, &h);
@@ -484,12 +485,14 @@ void CheckByValue(Host& host, const Options& opt)
         int sw = 0, sh = 0;
         const bool isFloat = std::string(c.depth) == kOfxBitDepthFloat;
         bool alphaKept = false;
-        const double off = MaxLevelsOff(r.pixels, ScaledFrame(host.source, c.t, 1, c.depth, &sw, &sh), isFloat,
-                                        [&](size_t) { return want; }, &alphaKept);
+        const double off = MaxLevelsOff(
+            r.pixels, ScaledFrame(host.source, c.t, 1, c.depth, &sw, &sh), isFloat, [&](size_t) { return want; },
+            &alphaKept);
         Check(st == kOfxStatOK && r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
               "%s, %s network, %s, frame %g (from frame %g): every pixel (%.2f, %.2f, %.2f) within %.3f levels, "
-              "alpha kept", c.what, c.grey ? "grey" : "identity", isFloat ? "float" : "8-bit", c.t, c.t - n, want.r,
-              want.g, want.b, off);
+              "alpha kept",
+              c.what, c.grey ? "grey" : "identity", isFloat ? "float" : "8-bit", c.t, c.t - n, want.r, want.g, want.b,
+              off);
         host.DestroyInstance(e);
     }
 
@@ -520,14 +523,18 @@ void CheckByValue(Host& host, const Options& opt)
             host.SetDouble(e, "strength", 0.6);
             auto r = host.Render(e, 10, 1, false);
             bool alphaKept = false;
-            double off = MaxLevelsOff(r.pixels, in, isFloat, [&](size_t i) {
-                const Rgb c = inColour(i);
-                const double y = Luma(c);
-                return Rgb{c.r + 0.6 * (y - c.r), c.g + 0.6 * (y - c.g), c.b + 0.6 * (y - c.b)};
-            }, &alphaKept);
+            double off = MaxLevelsOff(
+                r.pixels, in, isFloat,
+                [&](size_t i) {
+                    const Rgb c = inColour(i);
+                    const double y = Luma(c);
+                    return Rgb{c.r + 0.6 * (y - c.r), c.g + 0.6 * (y - c.g), c.b + 0.6 * (y - c.b)};
+                },
+                &alphaKept);
             Check(r.status == kOfxStatOK && off <= (isFloat ? 0.01 : 1) && alphaKept,
                   "36x32 texture, %s, grey network, strength 0.6: each pixel in + 0.6 (Y - in) within %.3f levels, its "
-                  "alpha kept", isFloat ? "float" : "8-bit", off);
+                  "alpha kept",
+                  isFloat ? "float" : "8-bit", off);
             host.SetDouble(e, "strength", 1.0);
             host.SetInt(e, "preserveColours", 1);
             r = host.Render(e, 10, 1, false);
@@ -571,12 +578,14 @@ int RunTests(const Options& opt)
     if (!loaded) return g_failures;
     OfxPlugin* plugin = host.Plugin();
     Check(host.PluginCount() == 1, "the binary holds one plugin (%d)", host.PluginCount());
-    Check(std::strcmp(plugin->pluginIdentifier, "org.stylefilter.NeuralStyle") == 0, "identifier %s", plugin->pluginIdentifier);
-    Check(plugin->pluginVersionMajor == 1 && plugin->pluginVersionMinor == 0, "version %u.%u", plugin->pluginVersionMajor,
-          plugin->pluginVersionMinor);
+    Check(std::strcmp(plugin->pluginIdentifier, "org.stylefilter.NeuralStyle") == 0, "identifier %s",
+          plugin->pluginIdentifier);
+    Check(plugin->pluginVersionMajor == 1 && plugin->pluginVersionMinor == 0, "version %u.%u",
+          plugin->pluginVersionMajor, plugin->pluginVersionMinor);
     Check(host.Load() == kOfxStatOK, "kOfxActionLoad");
     auto suites = host.SuitesFetched();
-    Check(suites.count("OfxPropertySuite v1") && suites.count("OfxImageEffectSuite v1") && suites.count("OfxParameterSuite v1"),
+    Check(suites.count("OfxPropertySuite v1") && suites.count("OfxImageEffectSuite v1") &&
+              suites.count("OfxParameterSuite v1"),
           "fetched the property, image effect and parameter suites (%s)", Join(suites).c_str());
 
     Engine engine;
@@ -591,7 +600,8 @@ int RunTests(const Options& opt)
     Check(host.Describe() == kOfxStatOK, "kOfxActionDescribe");
     PropertySet& d = host.Descriptor()->props;
     Check(d.String(kOfxPropLabel) == "Neural Style", "label '%s'", d.String(kOfxPropLabel).c_str());
-    Check(d.String(kOfxImageEffectPluginPropGrouping) == "Stylize", "grouping '%s'", d.String(kOfxImageEffectPluginPropGrouping).c_str());
+    Check(d.String(kOfxImageEffectPluginPropGrouping) == "Stylize", "grouping '%s'",
+          d.String(kOfxImageEffectPluginPropGrouping).c_str());
     Check(d.Int(kOfxPropVersion, 0) == 1 && d.Int(kOfxPropVersion, 1) == 0, "kOfxPropVersion 1.0");
     auto contexts = d.Strings(kOfxImageEffectPropSupportedContexts);
     Check(std::count(contexts.begin(), contexts.end(), kOfxImageEffectContextFilter) &&
@@ -602,7 +612,8 @@ int RunTests(const Options& opt)
               std::count(depths.begin(), depths.end(), kOfxBitDepthFloat),
           "pixel depths: byte and float");
     Check(d.Int(kOfxImageEffectPropTemporalClipAccess) == 1, "temporal clip access declared");
-    Check(d.String(kOfxImageEffectPluginRenderThreadSafety) == kOfxImageEffectRenderInstanceSafe, "render thread safety: instance safe");
+    Check(d.String(kOfxImageEffectPluginRenderThreadSafety) == kOfxImageEffectRenderInstanceSafe,
+          "render thread safety: instance safe");
     Check(d.Int(kOfxImageEffectPropSupportsTiles) == 0 && d.Int(kOfxImageEffectPropSupportsMultiResolution) == 1,
           "no tiles, multi-resolution");
     Check(host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK, "DescribeInContext(filter)");
@@ -612,13 +623,23 @@ int RunTests(const Options& opt)
     if (fd->clips.count("Source")) {
         PropertySet& sp = fd->clips["Source"]->props;
         Check(sp.Int(kOfxImageEffectPropTemporalClipAccess) == 1, "Source clip asks for temporal access");
-        Check(sp.Strings(kOfxImageEffectPropSupportedComponents) == std::vector<std::string>{kOfxImageComponentRGBA}, "Source clip: RGBA");
+        Check(sp.Strings(kOfxImageEffectPropSupportedComponents) == std::vector<std::string>{kOfxImageComponentRGBA},
+              "Source clip: RGBA");
     }
-    struct Expect { const char* name; const char* type; };
+    struct Expect {
+        const char* name;
+        const char* type;
+    };
     const Expect expected[] = {
-        {"style", kOfxParamTypeChoice}, {"customModel", kOfxParamTypeString}, {"strength", kOfxParamTypeDouble},
-        {"preserveColours", kOfxParamTypeBoolean}, {"smoothing", kOfxParamTypeDouble}, {"followMotion", kOfxParamTypeBoolean},
-        {"inferenceResolution", kOfxParamTypeChoice}, {"device", kOfxParamTypeChoice}, {"styleMix", kOfxParamTypeDouble},
+        {"style", kOfxParamTypeChoice},
+        {"customModel", kOfxParamTypeString},
+        {"strength", kOfxParamTypeDouble},
+        {"preserveColours", kOfxParamTypeBoolean},
+        {"smoothing", kOfxParamTypeDouble},
+        {"followMotion", kOfxParamTypeBoolean},
+        {"inferenceResolution", kOfxParamTypeChoice},
+        {"device", kOfxParamTypeChoice},
+        {"styleMix", kOfxParamTypeDouble},
     };
     for (const Expect& e : expected) {
         Param* p = fd->params.Find(e.name);
@@ -635,9 +656,11 @@ int RunTests(const Options& opt)
             if (ids[k] == "starry_night" && options[k] == "The Starry Night") starryIndex = (int)k;
             if (options[k] == ids[k]) byId++;
         }
-        Check(starryIndex >= 0, "Style offers the bundled 'starry_night' as \"The Starry Night\" (%s)", Join(options).c_str());
+        Check(starryIndex >= 0, "Style offers the bundled 'starry_night' as \"The Starry Night\" (%s)",
+              Join(options).c_str());
         Check(!ids.empty() && options.size() == ids.size() && byId == 0,
-              "every bundled style (%zu) is labelled with its title, not its folder name (%zu are not)", ids.size(), byId);
+              "every bundled style (%zu) is labelled with its title, not its folder name (%zu are not)", ids.size(),
+              byId);
         bool placeholder = false;
         for (size_t k = 0; k < options.size(); ++k)
             placeholder = placeholder || options[k].find("placeholder") != std::string::npos ||
@@ -651,7 +674,8 @@ int RunTests(const Options& opt)
                   p->props.Double(kOfxParamPropMax) == 1 && p->props.Double(kOfxParamPropDefault) == 1,
               "Strength: animatable, 0..1, default 1");
     if (Param* p = fd->params.Find("smoothing"))
-        Check(p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1, "Temporal smoothing: 0..1");
+        Check(p->props.Double(kOfxParamPropMin) == 0 && p->props.Double(kOfxParamPropMax) == 1,
+              "Temporal smoothing: 0..1");
     if (Param* p = fd->params.Find("followMotion"))
         Check(p->props.Int(kOfxParamPropDefault) == 1 && p->props.String(kOfxPropLabel) == "Follow camera motion",
               "Follow camera motion: on by default");
@@ -681,16 +705,19 @@ int RunTests(const Options& opt)
     st = host.RegionOfDefinition(a, 10, 1, &rod);
     Check(st == kOfxStatOK && rod.x1 == 0 && rod.y1 == 0 && rod.x2 == opt.width && rod.y2 == opt.height,
           "GetRegionOfDefinition = the source's (%g %g %g %g)", rod.x1, rod.y1, rod.x2, rod.y2);
-    struct FN { double smoothing, t, lo; };
+    struct FN {
+        double smoothing, t, lo;
+    };
     // smoothing 0.5: k = 2 frames before the group; frame 10 is third in group 8-15, so it runs from 8 - 2 = 6
-    const FN fns[] = {{0.5, 10, 6}, {1.0, 10, 5}, {0.2, 10, 7}, {0.0, 10, 10}, {0.5, 16, 14},
-                      {0.5, 23, 14}, {0.5, 5, 0}, {0.5, 1, 0}, {0.5, 0, 0}};
+    const FN fns[] = {{0.5, 10, 6},  {1.0, 10, 5}, {0.2, 10, 7}, {0.0, 10, 10}, {0.5, 16, 14},
+                      {0.5, 23, 14}, {0.5, 5, 0},  {0.5, 1, 0},  {0.5, 0, 0}};
     for (const FN& f : fns) {
         host.SetDouble(a, "smoothing", f.smoothing);
         OfxRangeD r{0, 0};
         st = host.FramesNeeded(a, f.t, &r);
-        Check(st == kOfxStatOK && r.min == f.lo && r.max == f.t, "GetFramesNeeded smoothing %.1f at %g: [%g, %g] (want [%g, %g])",
-              f.smoothing, f.t, r.min, r.max, f.lo, f.t);
+        Check(st == kOfxStatOK && r.min == f.lo && r.max == f.t,
+              "GetFramesNeeded smoothing %.1f at %g: [%g, %g] (want [%g, %g])", f.smoothing, f.t, r.min, r.max, f.lo,
+              f.t);
     }
     host.SetDouble(a, "smoothing", 0.5);
 
@@ -705,10 +732,12 @@ int RunTests(const Options& opt)
     Check(refOk, "reference for frame 10 (8-bit)%s%s", refOk ? "" : ": ", error.c_str());
     Expected(ref, rs, host, 10, 0, 1, kOfxBitDepthByte, &noWarm8, &error);
     auto r10 = host.Render(a, 10, 1, false);
-    Check(r10.status == kOfxStatOK && !r10.identity && r10.fullyWritten, "render 8-bit frame 10 (%dx%d)", r10.width, r10.height);
+    Check(r10.status == kOfxStatOK && !r10.identity && r10.fullyWritten, "render 8-bit frame 10 (%dx%d)", r10.width,
+          r10.height);
     stylised10 = r10.pixels;
     Diff dOut = Compare(r10.pixels, expect8, false);
-    Check(dOut.max <= 1 && dOut.mean < 0.05, "8-bit output equals the engine's (max %.0f, mean %.4f levels)", dOut.max, dOut.mean);
+    Check(dOut.max <= 1 && dOut.mean < 0.05, "8-bit output equals the engine's (max %.0f, mean %.4f levels)", dOut.max,
+          dOut.mean);
     Diff dIn = Compare(r10.pixels, in10, false);
     Check(dIn.mean > 5, "the output is stylised: mean %.1f levels from the source", dIn.mean);
     Diff dNoWarm = Compare(r10.pixels, noWarm8, false);
@@ -745,8 +774,10 @@ int RunTests(const Options& opt)
         bool ok = Expected(ref, rp, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(a, 10, 1, false);
         Diff dp = Compare(rr.pixels, expect, false);
-        Check(rr.status == kOfxStatOK && ok && dp.max <= 1 && !SameBytes(rr.pixels, stylised10),
-              "Preserve colours on, Inference resolution Half, Device CPU: equals the engine with those settings (max %.0f)", dp.max);
+        Check(
+            rr.status == kOfxStatOK && ok && dp.max <= 1 && !SameBytes(rr.pixels, stylised10),
+            "Preserve colours on, Inference resolution Half, Device CPU: equals the engine with those settings (max %.0f)",
+            dp.max);
         host.SetInt(a, "preserveColours", 0);
         host.SetInt(a, "inferenceResolution", 0);
         host.SetInt(a, "device", 0);
@@ -790,18 +821,21 @@ int RunTests(const Options& opt)
             for (size_t i = 0; i < f.size(); i += 4) {
                 unsigned alpha = f[i + 3];
                 if (alpha == 0 || alpha == 255) continue;
-                for (int c = 0; c < 3; ++c) f[i + (size_t)c] = (uint8_t)std::min(255u, (f[i + (size_t)c] * 255u + alpha / 2) / alpha);
+                for (int c = 0; c < 3; ++c)
+                    f[i + (size_t)c] = (uint8_t)std::min(255u, (f[i + (size_t)c] * 255u + alpha / 2) / alpha);
             }
         std::vector<uint8_t> expect;
         bool ok = ref.Run(rs, frames, pw, ph, false, &expect, &error);
         for (size_t i = 0; ok && i < expect.size(); i += 4)
-            for (int c = 0; c < 3; ++c) expect[i + (size_t)c] = (uint8_t)((expect[i + (size_t)c] * (unsigned)expect[i + 3] + 127u) / 255u);
+            for (int c = 0; c < 3; ++c)
+                expect[i + (size_t)c] = (uint8_t)((expect[i + (size_t)c] * (unsigned)expect[i + 3] + 127u) / 255u);
         Diff dp = Compare(rp.pixels, expect, false);
         bool valid = rp.pixels.size() == alphaIn.size();
         for (size_t i = 0; valid && i < rp.pixels.size(); i += 4)
-            valid = rp.pixels[i + 3] == alphaIn[i + 3] && rp.pixels[i] <= rp.pixels[i + 3] && rp.pixels[i + 1] <= rp.pixels[i + 3] &&
-                    rp.pixels[i + 2] <= rp.pixels[i + 3];
-        Check(rp.status == kOfxStatOK && ok && dp.max <= 1, "stylised straight colour, premultiplied back (max %.0f levels)", dp.max);
+            valid = rp.pixels[i + 3] == alphaIn[i + 3] && rp.pixels[i] <= rp.pixels[i + 3] &&
+                    rp.pixels[i + 1] <= rp.pixels[i + 3] && rp.pixels[i + 2] <= rp.pixels[i + 3];
+        Check(rp.status == kOfxStatOK && ok && dp.max <= 1,
+              "stylised straight colour, premultiplied back (max %.0f levels)", dp.max);
         Check(valid, "alpha kept and colour <= alpha everywhere (a valid premultiplied image)");
     }
     host.source = opaque;
@@ -816,7 +850,8 @@ int RunTests(const Options& opt)
     double idTime = -1;
     Check(host.IsIdentity(k, 0, 1, &idClip, &idTime) == kOfxStatOK && idClip == "Source" && idTime == 0,
           "IsIdentity at frame 0 (strength 0): Source at 0");
-    Check(host.IsIdentity(k, 5, 1, &idClip, &idTime) == kOfxStatReplyDefault, "IsIdentity at frame 5 (strength 0.25): no");
+    Check(host.IsIdentity(k, 5, 1, &idClip, &idTime) == kOfxStatReplyDefault,
+          "IsIdentity at frame 5 (strength 0.25): no");
     OfxRangeD r0{0, 0};
     host.FramesNeeded(k, 0, &r0);
     Check(r0.min == 0 && r0.max == 0, "GetFramesNeeded at strength 0: [0, 0]");
@@ -824,10 +859,12 @@ int RunTests(const Options& opt)
     Check(id0.identity, "the host skips the render at frame 0 (identity)");
     auto forced0 = host.Render(k, 0, 1, true);
     auto in0 = ScaledFrame(host.source, 0, 1, kOfxBitDepthByte, &w, &h);
-    Check(forced0.status == kOfxStatOK && SameBytes(forced0.pixels, in0), "rendered anyway at strength 0: an exact copy (8-bit)");
+    Check(forced0.status == kOfxStatOK && SameBytes(forced0.pixels, in0),
+          "rendered anyway at strength 0: an exact copy (8-bit)");
     host.SetDoubleKeys(fl, "strength", {{0.0, 0.0}, {20.0, 1.0}});
     auto forcedF = host.Render(fl, 0, 1, true);
-    Check(forcedF.status == kOfxStatOK && SameBytes(forcedF.pixels, ScaledFrame(host.source, 0, 1, kOfxBitDepthFloat, &w, &h)),
+    Check(forcedF.status == kOfxStatOK &&
+              SameBytes(forcedF.pixels, ScaledFrame(host.source, 0, 1, kOfxBitDepthFloat, &w, &h)),
           "rendered anyway at strength 0: an exact copy (float)");
     host.SetDouble(fl, "strength", 1.0);
     for (double t : {5.0, 10.0, 15.0}) {
@@ -837,8 +874,8 @@ int RunTests(const Options& opt)
         Expected(ref, rk, host, t, ChainFrames(t, 0.5), 1, kOfxBitDepthByte, &expect, &error);
         auto rr = host.Render(k, t, 1, false);
         Diff dd = Compare(rr.pixels, expect, false);
-        Check(rr.status == kOfxStatOK && !rr.identity && dd.max <= 1, "frame %g: strength %.2f read at the render time (max %.0f)",
-              t, rk.strength, dd.max);
+        Check(rr.status == kOfxStatOK && !rr.identity && dd.max <= 1,
+              "frame %g: strength %.2f read at the render time (max %.0f)", t, rk.strength, dd.max);
     }
 
     // ---- style mix ---------------------------------------------------------------------------------------------------------
@@ -858,7 +895,10 @@ int RunTests(const Options& opt)
     {
         RefSettings rm;
         rm.style = mixPack;
-        struct MixCase { double value; std::vector<float> weights; };
+        struct MixCase {
+            double value;
+            std::vector<float> weights;
+        };
         const MixCase cases[] = {{0.0, {1, 0}}, {1.0, {0, 1}}, {0.5, {0.5f, 0.5f}}};
         std::vector<std::vector<uint8_t>> outs;
         for (const MixCase& c : cases) {
@@ -868,13 +908,14 @@ int RunTests(const Options& opt)
             bool ok = Expected(ref, rm, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expect, &error);
             auto rr = host.Render(mx, 10, 1, false);
             Diff dm = Compare(rr.pixels, expect, false);
-            Check(ok && rr.status == kOfxStatOK && dm.max <= 1, "mix %.1f: equals the engine with weights {%g, %g} (max %.0f)%s%s",
-                  c.value, c.weights[0], c.weights[1], dm.max, ok ? "" : "; reference: ", ok ? "" : error.c_str());
+            Check(ok && rr.status == kOfxStatOK && dm.max <= 1,
+                  "mix %.1f: equals the engine with weights {%g, %g} (max %.0f)%s%s", c.value, c.weights[0],
+                  c.weights[1], dm.max, ok ? "" : "; reference: ", ok ? "" : error.c_str());
             outs.push_back(rr.pixels);
         }
         auto names = ref.MixNames();
-        Check(names == std::vector<std::string>{"red", "blue"}, "the engine names pack_mix's styles red, blue (%zu name(s))",
-              names.size());
+        Check(names == std::vector<std::string>{"red", "blue"},
+              "the engine names pack_mix's styles red, blue (%zu name(s))", names.size());
         // red minus blue, averaged: larger for the red end than for the blue end
         auto redness = [](const std::vector<uint8_t>& px) {
             double sum = 0;
@@ -882,7 +923,8 @@ int RunTests(const Options& opt)
             return px.empty() ? 0.0 : sum / (double)(px.size() / 4);
         };
         double r0 = redness(outs[0]), r1 = redness(outs[1]), rHalf = redness(outs[2]);
-        Check(r0 > rHalf && rHalf > r1, "mix 0 is the red end, 1 the blue end, 0.5 between (R-B %.1f, %.1f, %.1f)", r0, rHalf, r1);
+        Check(r0 > rHalf && rHalf > r1, "mix 0 is the red end, 1 the blue end, 0.5 between (R-B %.1f, %.1f, %.1f)", r0,
+              rHalf, r1);
 
         // keyframes 0 at frame 0 -> 1 at frame 10: frame 5 is the even blend. (Its earlier frames 0 .. 4 get the value at 5
         // too; with this pack that cannot be seen in the pixels: a split pack blends the encoder's features, which do not
@@ -894,8 +936,10 @@ int RunTests(const Options& opt)
         auto k9 = host.Render(mx, 9, 1, false);
         auto k5 = host.Render(mx, 5, 1, false);
         Diff d5 = Compare(k5.pixels, expect5, false);
-        Check(ok && k5.status == kOfxStatOK && d5.max <= 1, "keyframed 0 -> 1 over frames 0..10: frame 5 equals weights {0.5, 0.5} "
-              "(max %.0f)", d5.max);
+        Check(ok && k5.status == kOfxStatOK && d5.max <= 1,
+              "keyframed 0 -> 1 over frames 0..10: frame 5 equals weights {0.5, 0.5} "
+              "(max %.0f)",
+              d5.max);
         auto k5again = host.Render(mx, 5, 1, false);
         Check(k9.status == kOfxStatOK && SameBytes(k5.pixels, k5again.pixels) &&
                   Compare(k9.pixels, k5.pixels, false).mean > 0.5,
@@ -903,7 +947,8 @@ int RunTests(const Options& opt)
 
         // a single-style model: the parameter is disabled and has no effect
         host.SetString(mx, "customModel", zoo);
-        Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0, "back to zoo_dynamic (single style): Style mix disabled");
+        Check(mixParam && mixParam->props.Int(kOfxParamPropEnabled, 0, 1) == 0,
+              "back to zoo_dynamic (single style): Style mix disabled");
         host.SetDouble(mx, "styleMix", 0.7);
         auto single = host.Render(mx, 10, 1, false);
         Check(single.status == kOfxStatOK && SameBytes(single.pixels, stylised10),
@@ -938,8 +983,12 @@ int RunTests(const Options& opt)
     Section("two instances rendering concurrently");
     int locksBefore = host.MutexLocks();
     std::vector<std::vector<uint8_t>> parallel(11);
-    std::thread t1([&] { for (int t : {3, 5, 7, 9}) parallel[(size_t)t] = host.Render(solo, t, 1, false).pixels; });
-    std::thread t2([&] { for (int t : {4, 6, 8, 10}) parallel[(size_t)t] = host.Render(seq, t, 1, false).pixels; });
+    std::thread t1([&] {
+        for (int t : {3, 5, 7, 9}) parallel[(size_t)t] = host.Render(solo, t, 1, false).pixels;
+    });
+    std::thread t2([&] {
+        for (int t : {4, 6, 8, 10}) parallel[(size_t)t] = host.Render(seq, t, 1, false).pixels;
+    });
     t1.join();
     t2.join();
     bool same = true;
@@ -976,14 +1025,16 @@ int RunTests(const Options& opt)
     host.SetString(bad, "customModel", "");
     host.SetInt(bad, "style", starryIndex < 0 ? 0 : starryIndex);
     rb = host.Render(bad, 10, 1, false);
-    Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1, "bundled style 'starry_night' chosen by its title renders");
+    Check(rb.status == kOfxStatOK && Compare(rb.pixels, in10, false).mean > 1,
+          "bundled style 'starry_night' chosen by its title renders");
 
     CheckByValue(host, opt);
 
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
     bool destroyed = true;
-    for (Effect* e : {a, fl, pmi, k, mx, solo, seq, bad}) destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
+    for (Effect* e : {a, fl, pmi, k, mx, solo, seq, bad})
+        destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
     Check(destroyed, "kOfxActionDestroyInstance on every instance");
     Check(host.LiveImages() == 0, "every image released (%zu left)", host.LiveImages());
     Check(host.LiveImageMemory() == 0, "image memory freed (%zu left)", host.LiveImageMemory());
@@ -1008,7 +1059,8 @@ int RunNoEngine(const Options& opt)
     Section("bundle without its engine library");
     if (!LoadBundleWithPanningClip(host, opt)) return g_failures;
     Check(host.Load() == kOfxStatOK, "kOfxActionLoad still succeeds");
-    Check(host.Describe() == kOfxStatOK && host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK, "describe");
+    Check(host.Describe() == kOfxStatOK && host.DescribeInContext(kOfxImageEffectContextFilter) == kOfxStatOK,
+          "describe");
     Param* style = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style");
     Check(style && style->props.Strings(kOfxParamPropChoiceOption) == std::vector<std::string>{"(no bundled styles)"},
           "Style shows that no styles are available");
@@ -1047,8 +1099,11 @@ int RunOldEngine(const Options& opt)
     Check(engineOk, "the real engine behind the shim (reference)%s%s", engineOk ? "" : ": ", error.c_str());
     if (!engineOk) return g_failures;
     Reference ref(&engine);
-    auto options = host.ContextDescriptor(kOfxImageEffectContextFilter)->params.Find("style")->props.Strings(kOfxParamPropChoiceOption);
-    Check(options == engine.StyleIds(), "without sf_get_style_info, Style lists the styles' ids (%s)", Join(options).c_str());
+    auto options = host.ContextDescriptor(kOfxImageEffectContextFilter)
+                       ->params.Find("style")
+                       ->props.Strings(kOfxParamPropChoiceOption);
+    Check(options == engine.StyleIds(), "without sf_get_style_info, Style lists the styles' ids (%s)",
+          Join(options).c_str());
     OfxStatus st;
     Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     host.SetString(e, "customModel", opt.models + "/pack_mix");
@@ -1099,10 +1154,12 @@ int RunCache(const Options& opt)
     if (!ok) return g_failures;
     const std::string bin = opt.bundle + "/Contents/Linux-x86-64/";
     void* shim = dlopen((bin + "stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-    auto engineCalls = shim ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(shim, "sftest_engine_calls")) : nullptr;
+    auto engineCalls =
+        shim ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(shim, "sftest_engine_calls")) : nullptr;
     Engine engine;
     ok = engineCalls && engine.Load(bin + "stylefilter_real.so", &error);
-    Check(ok, "the counting shim (sftest_engine_calls) and the real engine behind it%s%s", ok ? "" : ": ", error.c_str());
+    Check(ok, "the counting shim (sftest_engine_calls) and the real engine behind it%s%s", ok ? "" : ": ",
+          error.c_str());
     if (!ok) return g_failures;
     auto frames = [&] {
         uint64_t process = 0, resets = 0;
@@ -1147,8 +1204,10 @@ int RunCache(const Options& opt)
     host.EndSequence(seq, 0, last, 1);
     Check(allOk, "rendered frames 0 .. %d in order", last);
     Check(pattern, "in order: 1 engine frame per render, 3 at frames 8, 16, 24, 32 (the first of a group)");
-    Check(total == last + 1 + 4 * 2, "%d frames in order took %ld engine frames (%.2f per frame; replaying 2 earlier "
-          "frames in every render took %ld)", last + 1, total, (double)total / (last + 1), replayed);
+    Check(total == last + 1 + 4 * 2,
+          "%d frames in order took %ld engine frames (%.2f per frame; replaying 2 earlier "
+          "frames in every render took %ld)",
+          last + 1, total, (double)total / (last + 1), replayed);
 
     // The semantics, from the engine's C ABI: frame 13 is the engine run over frames 6 .. 13 after a reset.
     {
@@ -1157,8 +1216,10 @@ int RunCache(const Options& opt)
         rs.style = zoo;
         std::vector<uint8_t> expect;
         bool refOk = Expected(ref, rs, host, 13, ChainFrames(13, 0.5), 1, kOfxBitDepthByte, &expect, &error);
-        Check(refOk && SameBytes(inOrder[13], expect), "frame 13 in order is bit-identical to the engine run over frames 6 "
-              ".. 13 from a reset%s%s", refOk ? "" : ": ", error.c_str());
+        Check(refOk && SameBytes(inOrder[13], expect),
+              "frame 13 in order is bit-identical to the engine run over frames 6 "
+              ".. 13 from a reset%s%s",
+              refOk ? "" : ": ", error.c_str());
     }
 
     // Alone: a fresh instance per frame.
@@ -1182,8 +1243,10 @@ int RunCache(const Options& opt)
             same = same && r.status == kOfxStatOK && SameBytes(r.pixels, inOrder[(size_t)t]);
             took += (took.empty() ? "" : " ") + std::to_string(t) + ":" + std::to_string(n);
         }
-        Check(same, "frames 30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24 on one instance: each bit-identical to in "
-              "order (frame:engine frames %s)", took.c_str());
+        Check(same,
+              "frames 30, 3, 17, 18, 19, 9, 8, 25, 27, 12, 31, 31, 24 on one instance: each bit-identical to in "
+              "order (frame:engine frames %s)",
+              took.c_str());
         host.DestroyInstance(e);
     }
 
@@ -1198,8 +1261,10 @@ int RunCache(const Options& opt)
         auto r10 = render(e, 10, &n10b);
         Check(n11 == 1 && n12 == 1 && n9 == ChainFrames(9, 0.5) + 1 && SameBytes(r9.pixels, inOrder[9]),
               "10, 11, 12 then back to 9: 9 is replayed from frame 6 (%ld engine frames) and bit-identical", n9);
-        Check(n10b == 1 && SameBytes(r10.pixels, inOrder[10]), "then 10 continues 9's history (%ld engine frame), "
-              "bit-identical", n10b);
+        Check(n10b == 1 && SameBytes(r10.pixels, inOrder[10]),
+              "then 10 continues 9's history (%ld engine frame), "
+              "bit-identical",
+              n10b);
         host.DestroyInstance(e);
     }
 
@@ -1216,7 +1281,8 @@ int RunCache(const Options& opt)
         auto a18 = host.Render(alone, 18, 1, false);
         Check(n == 1 && SameBytes(r18.pixels, a18.pixels) && !SameBytes(r18.pixels, inOrder[18]),
               "strength 1 -> 0.6 between frames 17 and 18: 18 continues (%ld engine frame), bit-identical to 18 alone "
-              "at 0.6", n);
+              "at 0.6",
+              n);
         // 0.6 runs from the same frame as 0.5 (k = 2), so only the settings tell the chains apart.
         host.SetDouble(e, "smoothing", 0.6);
         auto r19 = render(e, 19, &n);
@@ -1246,9 +1312,11 @@ int RunCache(const Options& opt)
         auto r14 = render(e, 14, &n);
         Effect* alone = instance();
         auto a14 = host.Render(alone, 14, 1, false);
-        Check(n == ChainFrames(14, 0.5) + 1 && SameBytes(r14.pixels, a14.pixels) && !SameBytes(r14.pixels, inOrder[14]),
-              "frame 13 changed after it was rendered: 14 restarts (%ld engine frames), bit-identical to 14 alone on the "
-              "new pixels (and not the old result)", n);
+        Check(
+            n == ChainFrames(14, 0.5) + 1 && SameBytes(r14.pixels, a14.pixels) && !SameBytes(r14.pixels, inOrder[14]),
+            "frame 13 changed after it was rendered: 14 restarts (%ld engine frames), bit-identical to 14 alone on the "
+            "new pixels (and not the old result)",
+            n);
         host.source.frames[13] = kept;
         host.DestroyInstance(e);
         // One byte of an earlier frame of the held chain: the top-left pixel's red (the top row is the last one an
@@ -1260,8 +1328,10 @@ int RunCache(const Options& opt)
         host.source.frames[9][0] ^= 1;
         auto r15 = render(e, 15, &n);
         auto a15 = host.Render(alone, 15, 1, false);
-        Check(n == ChainFrames(15, 0.5) + 1 && SameBytes(r15.pixels, a15.pixels),
-              "after 12, 13, 14 one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone", n);
+        Check(
+            n == ChainFrames(15, 0.5) + 1 && SameBytes(r15.pixels, a15.pixels),
+            "after 12, 13, 14 one byte of frame 9 changed: 15 restarts (%ld engine frames), bit-identical to 15 alone",
+            n);
         host.source.frames[9][0] ^= 1;
         host.DestroyInstance(e);
         host.DestroyInstance(alone);
@@ -1278,8 +1348,10 @@ int RunCache(const Options& opt)
         const size_t after = HeapInUse();
         const double grewMb = ((double)after - (double)before) / 1e6;
         const double frameMb = (double)opt.width * opt.height * 16 / 1e6;
-        Check(grewMb < 24 * frameMb, "99 float renders in order: the C heap grew %.2f MB (one float frame is %.2f MB; a "
-              "frame kept per render would be %.1f MB)", grewMb, frameMb, 99 * frameMb);
+        Check(grewMb < 24 * frameMb,
+              "99 float renders in order: the C heap grew %.2f MB (one float frame is %.2f MB; a "
+              "frame kept per render would be %.1f MB)",
+              grewMb, frameMb, 99 * frameMb);
         host.DestroyInstance(e);
     }
 
@@ -1317,8 +1389,8 @@ int RunHostLimits(const Options& opt)
     if (!engineOk || !style) return g_failures;
     auto ids = engine.StyleIds();
     int starry = (int)(std::find(ids.begin(), ids.end(), "starry_night") - ids.begin());
-    Check(starry > 0 && starry < (int)ids.size(), "the bundle has starry_night, not first in the list (index %d of %zu)",
-          starry, ids.size());
+    Check(starry > 0 && starry < (int)ids.size(),
+          "the bundle has starry_night, not first in the list (index %d of %zu)", starry, ids.size());
     Check(style->props.Int(kOfxParamPropDefault) == starry, "Style's declared default is starry_night (%d)",
           style->props.Int(kOfxParamPropDefault));
 
@@ -1336,7 +1408,8 @@ int RunHostLimits(const Options& opt)
     Effect* e = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
     auto r = host.Render(e, 8, 1, false);
     Diff d = Compare(r.pixels, expect, false);
-    Check(st == kOfxStatOK && r.status == kOfxStatOK && d.max <= 1, "a new instance renders starry_night (max %.0f)", d.max);
+    Check(st == kOfxStatOK && r.status == kOfxStatOK && d.max <= 1, "a new instance renders starry_night (max %.0f)",
+          d.max);
 
     host.unreadableParams = {"style"};
     Effect* u = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
@@ -1373,7 +1446,8 @@ int RunBench(const Options& opt)
         std::printf("FAIL  %s\n", error.c_str());
         return 1;
     }
-    if (host.Load() != kOfxStatOK || host.Describe() != kOfxStatOK || host.DescribeInContext(kOfxImageEffectContextFilter) != kOfxStatOK) {
+    if (host.Load() != kOfxStatOK || host.Describe() != kOfxStatOK ||
+        host.DescribeInContext(kOfxImageEffectContextFilter) != kOfxStatOK) {
         std::printf("FAIL  load/describe\n");
         return 1;
     }
@@ -1382,8 +1456,9 @@ int RunBench(const Options& opt)
         std::printf("FAIL  %s is missing (build/build.sh makes it)\n", placeholder.c_str());
         return 1;
     }
-    std::printf("bench: %dx%d 8-bit RGBA, untrained full-width network (placeholder.onnx), CPU, %u hardware threads, %d frames per figure\n",
-                opt.width, opt.height, std::thread::hardware_concurrency(), opt.benchFrames);
+    std::printf(
+        "bench: %dx%d 8-bit RGBA, untrained full-width network (placeholder.onnx), CPU, %u hardware threads, %d frames per figure\n",
+        opt.width, opt.height, std::thread::hardware_concurrency(), opt.benchFrames);
     std::fflush(stdout);
     int failures = 0;
     OfxStatus st;
@@ -1392,7 +1467,8 @@ int RunBench(const Options& opt)
     host.SetDouble(e, "smoothing", 0.0);
     auto t0 = std::chrono::steady_clock::now();
     if (host.Render(e, 4, 1, false).status != kOfxStatOK) failures++;
-    std::printf("  plugin, first render (loads the style):             %8.0f ms\n", Ms(std::chrono::steady_clock::now() - t0));
+    std::printf("  plugin, first render (loads the style):             %8.0f ms\n",
+                Ms(std::chrono::steady_clock::now() - t0));
     std::fflush(stdout);
 
     // The engine alone, same style and frame size: the cost of one engine frame.
@@ -1418,7 +1494,11 @@ int RunBench(const Options& opt)
         std::fflush(stdout);
     }
 
-    struct Case { double smoothing; int resolution; const char* label; };
+    struct Case {
+        double smoothing;
+        int resolution;
+        const char* label;
+    };
     const Case cases[] = {
         {0.0, 0, "plugin, smoothing 0   (1 engine frame/render):    "},
         {0.5, 0, "plugin, smoothing 0.5 (3, then 1 per render):     "},
@@ -1466,7 +1546,8 @@ int RunBenchSequential(const Options& opt)
         return 1;
     }
     void* lib = dlopen((opt.bundle + "/Contents/Linux-x86-64/stylefilter.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-    auto engineCalls = lib ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(lib, "sftest_engine_calls")) : nullptr;
+    auto engineCalls =
+        lib ? reinterpret_cast<void (*)(uint64_t*, uint64_t*)>(dlsym(lib, "sftest_engine_calls")) : nullptr;
     auto engineFrames = [&]() -> double {
         uint64_t process = 0, resets = 0;
         if (engineCalls) engineCalls(&process, &resets);
@@ -1497,14 +1578,15 @@ int RunBenchSequential(const Options& opt)
     };
     std::vector<int> inOrder;
     for (int i = 0; i < opt.benchFrames; ++i) inOrder.push_back(16 + i);
-    const std::vector<int> scattered = {45, 21, 38, 29, 50, 33, 18, 42};  // places 5, 5, 6, 5, 2, 1, 2, 2 in their groups
+    const std::vector<int> scattered = {45, 21, 38, 29,
+                                        50, 33, 18, 42};  // places 5, 5, 6, 5, 2, 1, 2, 2 in their groups
     double orderMs = 0, orderEngine = 0, scatterMs = 0, scatterEngine = 0;
     timeRenders(inOrder, &orderMs, &orderEngine);
     std::printf("  %2zu frames in order (16 ..):  %7.0f ms/frame, %5.2f engine frames/frame\n", inOrder.size(), orderMs,
                 orderEngine);
     timeRenders(scattered, &scatterMs, &scatterEngine);
-    std::printf("  %2zu frames scattered:         %7.0f ms/frame, %5.2f engine frames/frame\n", scattered.size(), scatterMs,
-                scatterEngine);
+    std::printf("  %2zu frames scattered:         %7.0f ms/frame, %5.2f engine frames/frame\n", scattered.size(),
+                scatterMs, scatterEngine);
     std::printf("RESULT in_order_ms=%.1f in_order_engine=%.3f scattered_ms=%.1f scattered_engine=%.3f failures=%d\n",
                 orderMs, engineCalls ? orderEngine : -1.0, scatterMs, engineCalls ? scatterEngine : -1.0, failures);
     std::fflush(stdout);
@@ -1527,20 +1609,34 @@ int main(int argc, char** argv)
             }
             return argv[++i];
         };
-        if (a == "--bundle") opt.bundle = next();
-        else if (a == "--models") opt.models = next();
-        else if (a == "--frames") opt.frames = next();
-        else if (a == "--width") opt.width = std::atoi(next().c_str());
-        else if (a == "--height") opt.height = std::atoi(next().c_str());
-        else if (a == "--bench") opt.bench = next();
-        else if (a == "--no-engine") opt.noEngine = true;
-        else if (a == "--old-engine") opt.oldEngine = true;
-        else if (a == "--host-limits") opt.hostLimits = true;
-        else if (a == "--cache") opt.cache = true;
-        else if (a == "--bench-sequential") opt.benchSequential = next();
-        else if (a == "--bench-frames") opt.benchFrames = std::max(1, std::atoi(next().c_str()));
+        if (a == "--bundle")
+            opt.bundle = next();
+        else if (a == "--models")
+            opt.models = next();
+        else if (a == "--frames")
+            opt.frames = next();
+        else if (a == "--width")
+            opt.width = std::atoi(next().c_str());
+        else if (a == "--height")
+            opt.height = std::atoi(next().c_str());
+        else if (a == "--bench")
+            opt.bench = next();
+        else if (a == "--no-engine")
+            opt.noEngine = true;
+        else if (a == "--old-engine")
+            opt.oldEngine = true;
+        else if (a == "--host-limits")
+            opt.hostLimits = true;
+        else if (a == "--cache")
+            opt.cache = true;
+        else if (a == "--bench-sequential")
+            opt.benchSequential = next();
+        else if (a == "--bench-frames")
+            opt.benchFrames = std::max(1, std::atoi(next().c_str()));
         else {
-            std::fprintf(stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n", argv[0]);
+            std::fprintf(
+                stderr, "usage: %s --bundle DIR --models DIR [--frames RGBA --width W --height H] | --bench RGBA ...\n",
+                argv[0]);
             return 2;
         }
     }

@@ -3,7 +3,7 @@
 # (Xvfb) with a 1280x720 photo source carrying the filter at its defaults, the source's Filters
 # window opens 2 s later (while the style is still loading), and the screen is captured SECONDS
 # after that without touching anything, so the picture shows whether the panel updated by itself.
-#   obs-plugin/tests/obs_panel_shot.sh OUT.png [SECONDS (default 20)]
+#   tests/obs/obs_panel_shot.sh OUT.png [SECONDS (default 20)]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=obs_env.sh

@@ -4,7 +4,7 @@
 # 640x360, 30 fps, for SECONDS; once with the Neural Style filter at its defaults on the photo, once
 # without it. Prints OBS's own "Number of lagged frames due to rendering lag/stalls" (and the
 # encoder's skipped frames) for both runs, the machine load before each, and the difference.
-#   obs-plugin/tests/obs_lag.sh [SECONDS (default 60)] [RUNS (default 1)]
+#   tests/obs/obs_lag.sh [SECONDS (default 60)] [RUNS (default 1)]
 #   STYLEFILTER_LAG_MAX_DIFF=5   exit 1 when the filter adds more than this many percentage points
 #   KEEP_LOG=PREFIX              keep each run's OBS log as PREFIX.<run>.txt
 # RUNS > 1 alternates the two recordings and compares the means (a busy machine varies a lot from run

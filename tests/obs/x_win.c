@@ -19,8 +19,9 @@ static long window_pid(Display *dpy, Window w, Atom pid_atom)
 	unsigned long count, after;
 	unsigned char *data = NULL;
 	long pid = -1;
-	if (XGetWindowProperty(dpy, w, pid_atom, 0, 1, False, XA_CARDINAL, &type, &format, &count, &after,
-			       &data) == Success && data && count == 1 && format == 32)
+	if (XGetWindowProperty(dpy, w, pid_atom, 0, 1, False, XA_CARDINAL, &type, &format, &count, &after, &data) ==
+		    Success &&
+	    data && count == 1 && format == 32)
 		pid = (long)*(unsigned long *)data;
 	if (data)
 		XFree(data);
@@ -75,7 +76,8 @@ int main(int argc, char **argv)
 				ask_to_close(dpy, children[i]);
 				found++;
 			} else if (title_contains(dpy, children[i], argv[3])) {
-				XMoveResizeWindow(dpy, children[i], 0, 0, (unsigned)atoi(argv[4]), (unsigned)atoi(argv[5]));
+				XMoveResizeWindow(dpy, children[i], 0, 0, (unsigned)atoi(argv[4]),
+						  (unsigned)atoi(argv[5]));
 				found++;
 			}
 		}

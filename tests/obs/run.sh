@@ -2,15 +2,14 @@
 # Builds the StyleFilter OBS plugin (cmake) and the libobs test harness, makes the test inputs and
 # runs the harness headless: real libobs with libobs-opengl on Xvfb (Mesa software rendering).
 # Exit status non-zero when a check fails.
-#   obs-plugin/tests/run.sh                 the tests (about 4 minutes on 2 cores)
-#   obs-plugin/tests/run.sh --bench [SECONDS] [HEIGHT]
+#   tests/obs/run.sh                        the tests (about 4 minutes on 2 cores)
+#   tests/obs/run.sh --bench [SECONDS] [HEIGHT]
 #                                           720p CPU figures: ms per frame, frames reused/skipped
 #   STYLEFILTER_OBS_VERBOSE=1               echo the whole libobs log
 # Needs build/build.sh to have run (out/native, out/test-models).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PLUGIN_SRC="$(cd "$HERE/.." && pwd)"
-REPO="$(cd "$PLUGIN_SRC/.." && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
 OUT="$REPO/out/obs/tests"
 PKG="$REPO/out/obs/package/stylefilter-obs"
 MODELS="$REPO/out/test-models"
@@ -24,7 +23,7 @@ done
 [ -f "$MODELS/zoo_dynamic.onnx" ] && [ -f "$MODELS/placeholder/placeholder.onnx" ] \
     || die "$MODELS is missing or old: run build/build.sh first"
 
-"$PLUGIN_SRC/build.sh"
+"$REPO/obs-plugin/build.sh"
 # The untrained placeholder network is for tests and timings only: neither the folder nor the zip ships it.
 shipped="$(find "$PKG" -iname '*placeholder*'; python3 -m zipfile -l "$REPO/out/obs/stylefilter-obs-linux-x64.zip" | grep -i placeholder || true)"
 [ -z "$shipped" ] || die "the plugin package ships the placeholder model: $shipped"

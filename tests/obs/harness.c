@@ -94,7 +94,10 @@ static void log_handler(int level, const char *format, va_list args, void *param
 	bool ours = strstr(buf, "[stylefilter]") != NULL;
 	if (opt_verbose || ours || level <= LOG_ERROR)
 		fprintf(stderr, "    obs %s| %s\n",
-			level <= LOG_ERROR ? "error  " : level <= LOG_WARNING ? "warning" : "info   ", buf);
+			level <= LOG_ERROR     ? "error  "
+			: level <= LOG_WARNING ? "warning"
+					       : "info   ",
+			buf);
 }
 
 static size_t log_mark(void)
@@ -580,16 +583,16 @@ static bool ref_open(void)
 	*(void **)&ref.reset_history = dlsym(ref.lib, "sf_engine_reset_history");
 	*(void **)&ref.set_style_mix = dlsym(ref.lib, "sf_engine_set_style_mix");
 	*(void **)&ref.device_status = dlsym(ref.lib, "sf_device_status");
-	if (!ref.last_error || !ref.create || !ref.destroy || !ref.load_style || !ref.set_param ||
-	    !ref.process_cpu || !ref.reset_history || !ref.device_status)
+	if (!ref.last_error || !ref.create || !ref.destroy || !ref.load_style || !ref.set_param || !ref.process_cpu ||
+	    !ref.reset_history || !ref.device_status)
 		return false;
 	return ref.create(NULL, &ref.engine) == SF_OK;
 }
 
 /* The engine's own output for `in` with the given style, strength and (optional) style mix, without
  * smoothing, at full size. */
-static bool ref_process_mix(const char *style, double alpha, const float *mix, int mix_count,
-			    const struct image *in, struct image *out)
+static bool ref_process_mix(const char *style, double alpha, const float *mix, int mix_count, const struct image *in,
+			    struct image *out)
 {
 	if (!ref.engine)
 		return false;
@@ -708,8 +711,7 @@ static obs_source_t *add_filter(obs_source_t *src, const char *name, obs_data_t 
 	return filter;
 }
 
-static obs_data_t *filter_settings(const char *style, const char *custom, int strength, int smoothing,
-				   int resolution)
+static obs_data_t *filter_settings(const char *style, const char *custom, int strength, int smoothing, int resolution)
 {
 	obs_data_t *s = obs_data_create();
 	obs_data_set_string(s, "style", style);
@@ -739,8 +741,7 @@ static void set_style(obs_source_t *filter, const char *style, const char *custo
 }
 
 /* Renders frames until the filter has shown `count` more fresh results (or max_frames pass). */
-static bool wait_results(obs_source_t *src, obs_source_t *filter, long long count, int max_frames,
-			 struct image *out)
+static bool wait_results(obs_source_t *src, obs_source_t *filter, long long count, int max_frames, struct image *out)
 {
 	struct fstats s;
 	get_stats(filter, &s);
@@ -874,12 +875,14 @@ static int run_bench(void)
 	       "provider %s\n",
 	       out.w, out.h, opt_bench_height, s.infer_w, s.infer_h, s.provider);
 	printf("BENCH %d video frames in %.1f s (%.1f fps rendered)\n", frames, secs, frames / secs);
-	printf("BENCH engine ms/frame: mean %.1f, p50 %.1f, p99 %.1f (worker %.1f incl. call)\n", s.mean_ms,
-	       s.p50_ms, s.p99_ms, s.worker_ms);
+	printf("BENCH engine ms/frame: mean %.1f, p50 %.1f, p99 %.1f (worker %.1f incl. call)\n", s.mean_ms, s.p50_ms,
+	       s.p99_ms, s.worker_ms);
 	printf("BENCH filter cost on the OBS graphics thread: %.2f ms per frame (capture, readback, upload, "
-	       "draw; the render never waits for inference)\n", s.render_ms);
+	       "draw; the render never waits for inference)\n",
+	       s.render_ms);
 	printf("BENCH harness render + readback of the source: %.2f ms unfiltered, %.2f ms with the filter "
-	       "(software OpenGL)\n", base_ns / 1e6 / 30.0, frames ? filtered_ns / 1e6 / frames : 0.0);
+	       "(software OpenGL)\n",
+	       base_ns / 1e6 / 30.0, frames ? filtered_ns / 1e6 / frames : 0.0);
 	printf("BENCH results %lld (%.2f per s), shown %lld, reused %lld (%.0f%% of frames), read back %lld, "
 	       "skipped %lld\n",
 	       results, results / secs, shown, reused, frames ? 100.0 * reused / frames : 0.0, read_back, dropped);
@@ -950,7 +953,8 @@ static void run_tests(void)
 			 obs_properties_get(props, "preserve_colour") && obs_properties_get(props, "resolution") &&
 			 obs_properties_get(props, "device") && obs_properties_get(props, "status") &&
 			 obs_properties_get(props, "custom_path") && obs_properties_get(props, "follow_motion");
-	check(all_props, "properties: strength, preserve colours, smoothing, follow camera motion, resolution, device, custom path, status");
+	check(all_props,
+	      "properties: strength, preserve colours, smoothing, follow camera motion, resolution, device, custom path, status");
 	const char *mix0_label = props ? obs_property_description(obs_properties_get(props, "mix_0")) : NULL;
 	check(mix0_label && strcmp(mix0_label, "Style mix: style 1") == 0,
 	      "style mix sliders are numbered before a model has named its styles (\"%s\")",
@@ -980,14 +984,14 @@ static void run_tests(void)
 	uint64_t t0 = os_gettime_ns();
 	bool got = wait_results(photo, f1, 2, 600, &out);
 	get_stats(f1, &s);
-	note("first results after %.1f s; engine %.1f ms/frame, provider %s", (os_gettime_ns() - t0) / 1e9,
-	     s.mean_ms, s.provider);
+	note("first results after %.1f s; engine %.1f ms/frame, provider %s", (os_gettime_ns() - t0) / 1e9, s.mean_ms,
+	     s.provider);
 	check(got && s.style_ready && strcmp(s.style, "placeholder") == 0,
 	      "custom model placeholder.onnx loaded and results shown (style '%s')", s.style);
 	ref_process(placeholder, 1.0, &in, &expect);
 	struct diff d_exp = image_diff(&out, &expect), d_in = image_diff(&out, &in);
-	note("output vs engine: mean %.3f max %d; output vs input: mean %.1f max %d", d_exp.mean, d_exp.max,
-	     d_in.mean, d_in.max);
+	note("output vs engine: mean %.3f max %d; output vs input: mean %.1f max %d", d_exp.mean, d_exp.max, d_in.mean,
+	     d_in.max);
 	check(matches(&out, &expect) && d_in.mean > 5.0,
 	      "image source + placeholder at 100%%: output equals the engine's own output for the frame "
 	      "(mean diff %.3f) and differs from the input (mean diff %.1f)",
@@ -1009,8 +1013,8 @@ static void run_tests(void)
 	d_in = image_diff(&in_lin, &in);
 	d_exp = image_diff(&out, &expect);
 	check(matches(&in_lin, &in) && matches(&out, &expect),
-	      "linear-sRGB rendering: same input (mean diff %.3f) and same stylized output (mean diff %.3f)",
-	      d_in.mean, d_exp.mean);
+	      "linear-sRGB rendering: same input (mean diff %.3f) and same stylized output (mean diff %.3f)", d_in.mean,
+	      d_exp.mean);
 	image_free(&in_lin);
 	test_linear_srgb = false;
 
@@ -1123,10 +1127,9 @@ static void run_tests(void)
 		resized = matches(&out, &expect);
 	}
 	check(resized && out.w == 256 && out.h == 144,
-	      "source resized 320x180 -> %ux%u: output equals the engine's for the new frame after %d frames",
-	      out.w, out.h, frames);
-	check(log_has(mark, "'NS-main'", "source size changed from 320x180 to 256x144", NULL),
-	      "size change logged");
+	      "source resized 320x180 -> %ux%u: output equals the engine's for the new frame after %d frames", out.w,
+	      out.h, frames);
+	check(log_has(mark, "'NS-main'", "source size changed from 320x180 to 256x144", NULL), "size change logged");
 
 	int panel_before_mix = panel_mark();
 	/* ---- 6. style mix of a multi-style pack (pack_mix: red, blue) ---- */
@@ -1153,7 +1156,8 @@ static void run_tests(void)
 	const char *label1 = fprops ? obs_property_description(obs_properties_get(fprops, "mix_1")) : NULL;
 	char labels[256];
 	snprintf(labels, sizeof(labels), "\"%s\", \"%s\"", label0 ? label0 : "(null)", label1 ? label1 : "(null)");
-	bool named = label0 && label1 && strcmp(label0, "Style mix: red") == 0 && strcmp(label1, "Style mix: blue") == 0;
+	bool named =
+		label0 && label1 && strcmp(label0, "Style mix: red") == 0 && strcmp(label1, "Style mix: blue") == 0;
 	obs_properties_destroy(fprops);
 	check(mixed && s.mix_count == 2 && sliders,
 	      "style mix: pack_mix offers %d styles (2 sliders shown), mix 0%%/100%% gives the engine's "
@@ -1172,7 +1176,8 @@ static void run_tests(void)
 			     20000, panel, sizeof(panel));
 	check(rebuilt && !strstr(panel, "sf_engine") && !strstr(panel, "SF_ERR"),
 	      "the panel rebuilt itself when a load failed, with a plain sentence (no internal names) and the "
-	      "previous style's sliders kept:\n%s", panel);
+	      "previous style's sliders kept:\n%s",
+	      panel);
 	mark_panel = panel_mark();
 	set_style(f1, "__custom__", pack_dir);
 	rebuilt = wait_panel(mark_panel, photo, "Style: Basic Test Painting", 0, 20000, panel, sizeof(panel));
@@ -1203,7 +1208,8 @@ static void run_tests(void)
 	get_stats(f2, &s);
 	check(logged && passthrough && !s.style_ready && strncmp(s.error, "The model file '", 16) == 0 &&
 		      !strstr(s.error, "sf_engine") && !strstr(s.error, "SF_ERR"),
-	      "corrupt model: error logged, video passes through unchanged, status says in plain words \"%s\"", s.error);
+	      "corrupt model: error logged, video passes through unchanged, status says in plain words \"%s\"",
+	      s.error);
 	check(log_has(mark, "'NS-corrupt'", "could not load style", "(SF_ERR_MODEL)"),
 	      "the technical detail (function, status code) is in the log");
 
@@ -1832,8 +1838,10 @@ int main(int argc, char **argv)
 		/* libobs itself keeps one allocation per source still referenced at obs_shutdown (checked
 		 * without this plugin); anything above that would be a leak of the plugin. */
 		long leaks = bnum_allocs();
-		check(leaks <= kept, "no memory leaks after shutdown (bnum_allocs = %ld; libobs keeps %d for the "
-				     "sources deliberately left alive)", leaks, kept);
+		check(leaks <= kept,
+		      "no memory leaks after shutdown (bnum_allocs = %ld; libobs keeps %d for the "
+		      "sources deliberately left alive)",
+		      leaks, kept);
 		XCloseDisplay(display);
 		printf("%d checks, %d failed\n", checks, failures);
 		return failures ? 1 : 0;
