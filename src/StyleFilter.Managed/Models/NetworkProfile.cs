@@ -24,10 +24,10 @@ public sealed record NetworkProfile(double Gflop, IReadOnlyDictionary<string, in
         var folder = Directory.CreateTempSubdirectory("stylefilter-profile-");
         try
         {
-            var asWritten = RunProfiled(source, width, height, new SessionConfig(intraOpThreads, provider)
-                { Optimize = false, ProfilePrefix = Path.Combine(folder.FullName, "written") });
-            var optimised = RunProfiled(source, width, height, new SessionConfig(intraOpThreads, provider)
-                { ProfilePrefix = Path.Combine(folder.FullName, "optimised") });
+            SessionConfig Profiled(string name, bool optimize) =>
+                new(intraOpThreads, provider) { Optimize = optimize, ProfilePrefix = Path.Combine(folder.FullName, name) };
+            var asWritten = RunProfiled(source, width, height, Profiled("written", optimize: false));
+            var optimised = RunProfiled(source, width, height, Profiled("optimised", optimize: true));
             double flop = asWritten.Where(n => n.Op == "Conv").Sum(ConvFlop);
             var kernels = optimised.Where(n => n.Op.Contains("Conv", StringComparison.Ordinal))
                 .GroupBy(n => n.Op).ToDictionary(g => g.Key, g => g.Count());
