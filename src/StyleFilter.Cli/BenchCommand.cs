@@ -95,7 +95,7 @@ public static class BenchCommand
                     foreach (var e in engines) e.ResetHistory();
                     var (iw, ih) = raw.InferenceSize(w, h, scale);
                     var profile = Models.NetworkProfile.Measure(engines[0].Style!.Source, iw, ih, threads, engines[0].Provider);
-                    kernels.Add($"{engines[0].Style!.Name} ({Network(engines[0], profile)}) at {iw}x{ih}: {(profile.ConvKernels.Count == 0 ? "no convolutions" : profile.KernelSummary)} (time: {profile.TimeSummary()})");
+                    kernels.Add($"{Path.GetFileName(engines[0].Style!.Source.TrimEnd('/'))} at {iw}x{ih}: {(profile.ConvKernels.Count == 0 ? "no convolutions" : profile.KernelSummary)} (time: {profile.TimeSummary()})");
                     var counts = new int[engines.Count];
                     var timings = TimeInterleaved(frames, warmup, [.. engines.Select((e, i) => (Action)(() =>
                         e.Process(counts[i]++ % 2 == 0 ? input : moved, output, w, h, PixelFormat.Rgba8)))],
