@@ -23,7 +23,7 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var image = new Option<string?>("--image") { Description = "Picture to use as the input frame (default: assets/content/tubingen.jpg)" };
-        var device = new Option<ExecutionDevice>("--device") { Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML", DefaultValueFactory = _ => ExecutionDevice.Auto };
+        var device = Cli.DeviceOption();
         var tier = Cli.TierOption();
         var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
         var paths = new Option<string>("--paths") { Description = "Frame paths to time alternately, comma-separated: auto, managed, graphs", DefaultValueFactory = _ => "auto" };
@@ -65,6 +65,7 @@ public static class BenchCommand
         if (s.Shake is < 0 or > 256) throw new CliException("--shake must be 0 .. 256 pixels", ExitCodes.BadArguments);
         using var loggers = Cli.CreateLoggerFactory(parse);
         var rows = new List<string[]>();
+        var passedOver = new SortedSet<string>(StringComparer.Ordinal); // why better providers were not used, once each
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var engines = new List<StyleEngine>();
@@ -80,6 +81,8 @@ public static class BenchCommand
                         engine.MotionCompensation = compensation;
                     }
                 using var raw = new Models.RawInference(engines[0].Style!.Source, threads, engines[0].Provider);   // the network the engine chose
+                foreach (var e in engines)
+                    if (e.Stats.Fallbacks.Count > 0) passedOver.Add(e.Stats.ProviderWithFallbacks);
                 foreach (var (w, h) in sizes)
                 {
                     // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
@@ -122,6 +125,7 @@ public static class BenchCommand
         foreach (var c in Columns) table.AddColumn(new TableColumn(c) { Alignment = c.EndsWith("ms", StringComparison.Ordinal) || c is "FPS" or "Overhead" ? Justify.Right : Justify.Left });
         foreach (var r in rows) table.AddRow(r.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
+        foreach (var line in passedOver) AnsiConsole.MarkupLine(Markup.Escape("provider: " + line));
         if (s.Markdown is { } md) File.AppendAllText(md, MarkdownTable(heading, rows));
         return ExitCodes.Ok;
     }
