@@ -3,6 +3,9 @@
 # ONNX Runtime beside it (out/native), the CLI (out/cli) and the test models (out/test-models, with the
 # untrained placeholder network in out/test-models/placeholder/). Safe to run again; it redoes little.
 #   STYLEFILTER_VERBOSE=1  show compiler warnings too
+#   STYLEFILTER_GPU=1      ONNX Runtime's GPU natives (CUDA, TensorRT providers; 300 MB more) instead of the CPU
+#                          ones, in out/native, out/cli and the plugins (docs/gpu.md); the next build without it
+#                          goes back to the CPU natives
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
 
@@ -26,15 +29,25 @@ make_models --out "$OUT/test-models"
 # and the copy in the CLI's build output.
 rm -rf "$REPO/models/placeholder" "$REPO"/src/StyleFilter.Cli/bin/*/*/models/placeholder
 
+# Switching between the CPU and GPU natives: MSBuild copies the new package's libraries but leaves the other's
+# beside them in the bin folders (a CUDA provider of 1.31.0 beside the CPU library of 1.31.1), so remove them all once.
+flavour_stamp="$OUT/.ort-flavour"
+if [ "$(cat "$flavour_stamp" 2>/dev/null || true)" != "$ORT_FLAVOUR" ]; then
+    find src tests -path '*/bin/*' -name 'libonnxruntime*.so*' -delete
+    mkdir -p "$OUT"
+    echo "$ORT_FLAVOUR" > "$flavour_stamp"
+fi
+
 log "dotnet build StyleFilter.sln (Release)"
 dotnet build StyleFilter.sln -c Release "${DOTNET_QUIET[@]}"
 
-log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT)"
+log "dotnet publish src/StyleFilter.Native -> out/native (NativeAOT, ONNX Runtime $ORT_FLAVOUR)"
 dotnet publish src/StyleFilter.Native -c Release -o "$OUT/native" "${DOTNET_QUIET[@]}"
 # ONNX Runtime's native library comes from the restored NuGet package (Microsoft.ML.OnnxRuntime, CPU): the
 # publish copies runtimes/linux-x64/native/* beside the engine; copy it again from the package, so out/native is
 # self-contained even when the publish left it out, and check it.
 ort_native="$(ort_native_dir)"
+rm -f "$OUT/native"/libonnxruntime*.so*   # a GPU build's providers must not outlive it beside the CPU library, nor the reverse
 cp -f "$ort_native"/*.so "$OUT/native/"
 [ -f "$OUT/native/libonnxruntime.so" ] || die "libonnxruntime.so is missing from $OUT/native"
 ln -sfn libonnxruntime.so "$OUT/native/libonnxruntime.so.1"

@@ -24,7 +24,7 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var scale = new Option<float>("--scale") { Description = "Fraction of the frame size used for inference, (0, 1]", DefaultValueFactory = _ => 1f };
         var image = new Option<string?>("--image") { Description = "Picture to use as the input frame (default: assets/content/tubingen.jpg)" };
-        var device = new Option<ExecutionDevice>("--device") { Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML", DefaultValueFactory = _ => ExecutionDevice.Auto };
+        var device = Cli.DeviceOption();
         var tier = Cli.TierOption();
         var markdown = new Option<string?>("--markdown") { Description = "Also append the table to this Markdown file" };
         var paths = new Option<string>("--paths") { Description = "Frame paths to time alternately, comma-separated: auto, managed, graphs", DefaultValueFactory = _ => "auto" };
@@ -67,6 +67,7 @@ public static class BenchCommand
         using var loggers = Cli.CreateLoggerFactory(parse);
         var rows = new List<string[]>();
         var kernels = new List<string>();
+        var passedOver = new SortedSet<string>(StringComparer.Ordinal); // why better providers were not used, once each
         foreach (var style in styleList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var engines = new List<StyleEngine>();
@@ -82,6 +83,8 @@ public static class BenchCommand
                         engine.MotionCompensation = compensation;
                     }
                 using var raw = new Models.RawInference(engines[0].Style!.Source, threads, engines[0].Provider);   // the network the engine chose
+                foreach (var e in engines)
+                    if (e.Stats.Fallbacks.Count > 0) passedOver.Add(e.Stats.ProviderWithFallbacks);
                 foreach (var (w, h) in sizes)
                 {
                     // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
@@ -129,6 +132,7 @@ public static class BenchCommand
         AnsiConsole.Write(table);
         var kernelNote = "Convolution kernels ONNX Runtime ran, and where one run's time went (its profiler): " + string.Join("; ", kernels.Distinct());
         AnsiConsole.WriteLine(kernelNote);
+        foreach (var line in passedOver) AnsiConsole.MarkupLine(Markup.Escape("provider: " + line));
         if (s.Markdown is { } md) File.AppendAllText(md, MarkdownTable(heading, rows) + kernelNote + "\n\n");
         return ExitCodes.Ok;
     }

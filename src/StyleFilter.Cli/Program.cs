@@ -134,6 +134,12 @@ namespace StyleFilter.Cli
             return engine;
         }
 
+        public static Option<ExecutionDevice> DeviceOption() => new("--device")
+        {
+            Description = "Where models run: Auto, Cpu, Cuda, TensorRT or DirectML (an unavailable one falls back, and the output says why)",
+            DefaultValueFactory = _ => ExecutionDevice.Auto,
+        };
+
         public static Option<ModelTier> TierOption() => new("--tier")
         {
             Description = "Which network of the style: Auto (Fast on the CPU, Full on a GPU, where the style has them), Fast, Compact or Full",

@@ -25,20 +25,21 @@ public static class RenderCommand
         var compensation = new Option<bool?>("--motion-compensation") { Description = "Warp the smoothing's history along the camera's motion: true or false (default: the engine's, true)" };
         var motion = new Option<float?>("--motion-threshold") { Description = "Input colour change (0..1) at which a pixel counts as moving and is not smoothed (default: the engine's)" };
         var tier = Cli.TierOption();
+        var device = Cli.DeviceOption();
         var lossless = new Option<bool>("--lossless") { Description = "Write video losslessly (RGB H.264, .mkv or .mp4) for measuring; alpha is dropped" };
-        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, compensation, tier, lossless };
+        var command = new Command("render", "Style a video or an image") { input, output, style, alpha, smoothing, preserve, scale, threads, blend, motion, compensation, tier, device, lossless };
         command.SetAction(parse => Cli.Run(parse, () =>
         {
             var settings = new Settings(parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(style)!, parse.GetValue(alpha),
                 parse.GetValue(smoothing), parse.GetValue(preserve), parse.GetValue(scale), parse.GetValue(threads), parse.GetValue(blend),
-                parse.GetValue(motion), parse.GetValue(compensation), parse.GetValue(tier), parse.GetValue(lossless));
+                parse.GetValue(motion), parse.GetValue(compensation), parse.GetValue(tier), parse.GetValue(device), parse.GetValue(lossless));
             return Execute(parse, settings);
         }));
         return command;
     }
 
     private sealed record Settings(string Input, string Output, string Style, float Alpha, float? Smoothing, bool PreserveColour, float Scale, int Threads, TemporalLevel Blend,
-        float? MotionThreshold, bool? MotionCompensation, ModelTier Tier, bool Lossless);
+        float? MotionThreshold, bool? MotionCompensation, ModelTier Tier, ExecutionDevice Device, bool Lossless);
 
     private static int Execute(ParseResult parse, Settings s)
     {
@@ -60,7 +61,7 @@ public static class RenderCommand
                 : $"'{s.Input}' is a video: write it to a video file (.mp4, .mkv, .mov), not '{s.Output}'", ExitCodes.BadArguments);
 
         using var loggers = Cli.CreateLoggerFactory(parse);
-        using var engine = Cli.CreateEngine(s.Style, s.Threads, loggers, tier: s.Tier);
+        using var engine = Cli.CreateEngine(s.Style, s.Threads, loggers, s.Device, s.Tier);
         engine.Alpha = s.Alpha;
         if (s.Smoothing is { } sm) engine.Smoothing = sm;
         engine.TemporalLevel = s.Blend;
@@ -92,7 +93,7 @@ public static class RenderCommand
         var ms = clock.Elapsed.TotalMilliseconds;
         Ffmpeg.EncodeImage(s.Output, output, info.Width, info.Height, keepAlpha: info.HasAlpha);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"styled {info.Width}x{info.Height} image with '{engine.Style?.Name ?? s.Style}' in {ms:F0} ms ({engine.Stats.Provider}) -> {s.Output}"));
+            $"styled {info.Width}x{info.Height} image with '{engine.Style?.Name ?? s.Style}' in {ms:F0} ms ({engine.Stats.ProviderWithFallbacks}) -> {s.Output}"));
         return ExitCodes.Ok;
     }
 
@@ -152,7 +153,7 @@ public static class RenderCommand
         var fps = frames / Math.Max(loopSeconds, 1e-9);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"rendered {frames} frames ({frames / info.Fps:F2} s of video, {w}x{h}) in {loopSeconds:F2} s: {fps:F1} FPS, " +
-            $"engine p50 {stats.P50Ms:F1} ms, p99 {stats.P99Ms:F1} ms ({stats.Provider}) -> {s.Output}"));
+            $"engine p50 {stats.P50Ms:F1} ms, p99 {stats.P99Ms:F1} ms ({stats.ProviderWithFallbacks}) -> {s.Output}"));
         return ExitCodes.Ok;
     }
 

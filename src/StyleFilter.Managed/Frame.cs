@@ -75,7 +75,15 @@ public enum FramePath
 
 /// <summary>What the engine has done so far; latency covers a whole Process call.</summary>
 public readonly record struct EngineStats(
-    long Frames, double MeanMs, double P50Ms, double P99Ms, string Provider, long HistoryResets, long PassThroughFrames);
+    long Frames, double MeanMs, double P50Ms, double P99Ms, string Provider, long HistoryResets, long PassThroughFrames)
+{
+    /// <summary>Each provider better than <see cref="Provider"/> that was passed over, as "Device: reason".</summary>
+    public IReadOnlyList<string> Fallbacks { get => _fallbacks ?? []; init => _fallbacks = value; }
+    private readonly IReadOnlyList<string>? _fallbacks; // null in default(EngineStats)
+
+    /// <summary>The provider with the reasons better ones were passed over, for one line of output.</summary>
+    public string ProviderWithFallbacks => Fallbacks.Count == 0 ? Provider : $"{Provider}; passed over {string.Join("; ", Fallbacks)}";
+}
 
 /// <summary>Where temporal smoothing blends with the previous frame.</summary>
 public enum TemporalLevel

@@ -185,15 +185,20 @@ public sealed class StyleEngine : IDisposable
             provider = ExecutionProviders.Select(Device, _log);
             (path, tier, var note) = StyleCatalog.ResolveTier(nameOrPath, Tier, provider.IsGpu);
             if (note is not null) _log.LogWarning("{Note}", note);
-            try
+            while (true)
             {
-                model = ModelLoader.Load(path, _config with { Provider = provider }, _log);
-            }
-            catch (StyleFilterException e) when (provider.Provider != ProviderChoice.Cpu.Provider && e.Code is StatusCode.RuntimeError or StatusCode.ModelError)
-            {
-                _log.LogWarning("the {Provider} provider failed on this model ({Message}); using the CPU", provider.Provider, e.Message);
-                provider = ProviderChoice.Cpu with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };
-                model = ModelLoader.Load(path, _config, _log);
+                try
+                {
+                    model = ModelLoader.Load(path, _config with { Provider = provider }, _log);
+                    break;
+                }
+                catch (StyleFilterException e) when (provider.Provider != ProviderChoice.Cpu.Provider && e.Code is StatusCode.RuntimeError or StatusCode.ModelError)
+                {
+                    var next = provider.Next;
+                    _log.LogWarning("the {Provider} provider failed on this model ({Message}); using {Next}", provider.Provider, e.Message,
+                        next.Provider == ProviderChoice.Cpu.Provider ? "the CPU" : next.Provider);
+                    provider = next with { Fallbacks = [.. provider.Fallbacks, $"{provider.Provider}: {e.Message}"] };
+                }
             }
         }
         catch (StyleFilterException e)
@@ -349,7 +354,8 @@ public sealed class StyleEngine : IDisposable
             {
                 var (mean, p50, p99) = _latency.Summary();
                 return new EngineStats(_frames, mean, p50, p99, _provider.Provider,
-                    _blender.Resets + _retiredGraphResets + (_graphs?.Resets ?? 0), _passThrough);
+                    _blender.Resets + _retiredGraphResets + (_graphs?.Resets ?? 0), _passThrough)
+                { Fallbacks = _provider.Fallbacks };
             }
         }
     }
