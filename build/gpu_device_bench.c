@@ -20,10 +20,11 @@
 #include <string.h>
 #include <time.h>
 
-#define SF_USED(X)                                                                                                   \
-    X(sf_last_error)                                                                                                 \
-    X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) X(sf_engine_load_style) X(sf_engine_process_cpu) \
-        X(sf_engine_get_stats) X(sf_device_status)
+// clang-format off
+#define SF_USED(X) \
+    X(sf_last_error) X(sf_set_log_callback) X(sf_engine_create) X(sf_engine_destroy) X(sf_engine_load_style) \
+    X(sf_engine_process_cpu) X(sf_engine_get_stats) X(sf_device_status)
+// clang-format on
 #define SF_POINTER(name) static __typeof__(&name) p_##name;
 SF_USED(SF_POINTER)
 
