@@ -315,6 +315,12 @@ def write_test_models(out):
     zip_folder(basic, os.path.join(out, "pack_basic.zip"),
                ["manifest.json", "encoder.onnx", "decoder.onnx"])
 
+    # Its fast network size (models/README.md, "tier"): a decoder of other weights, so the picture tells which of the
+    # two a host loaded by the name pack_basic (Auto on a CPU: this one; Compact: pack_basic itself).
+    write_pack(os.path.join(out, "pack_basic_fast"), encoder_model(2), decoder_model(7),
+               manifest("Basic test pack (fast)", title="Basic Test Painting (fast)", tier="fast",
+                        tier_of="pack_basic"), written)
+
     write_pack(os.path.join(out, "pack_mix"), encoder_model(2), decoder_model(3, mix=True),
                manifest("Mix test pack", description="Two styles: red and blue tint",
                         styles=["red", "blue"], style_input="style"), written)
