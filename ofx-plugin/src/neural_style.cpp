@@ -357,9 +357,11 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     // So does the network size. An engine older than the parameter refuses it and loads the style's own network.
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_NETWORK_TIER, s.network) != SF_OK) {
         static std::atomic<bool> logged{false};
-        if (!logged.exchange(true))
-            Log("warning", std::string("the engine does not take Network (an older engine?): ") +
-                               g_engine->LastError() + "; styles load their own network");
+        if (!logged.exchange(true)) {
+            const std::string why = g_engine->LastError();
+            Log("warning", "the engine does not take Network (an older engine?)" + (why.empty() ? "" : ": " + why) +
+                               "; styles load their own network");
+        }
     }
     if (g_engine->engine_load_style(inst->engine, s.style.c_str()) != SF_OK) {
         std::string why = g_engine->LastError();

@@ -11,7 +11,7 @@
  *
  * DIR for --plugin is the packaged plugin folder (…/stylefilter-obs, with bin/64bit and data).
  * --test-models is out/test-models (make_models.py), with placeholder/placeholder.onnx.
- * --tier-models holds copies of its pack_basic and pack_basic_fast (pack_basic's fast network) only: the harness
+ * --tier-models holds copies of its pack_tiered and pack_tiered_fast (pack_tiered's fast network) only: the harness
  * lists them as bundled styles (STYLEFILTER_MODELS), so that the Network setting has a style with two sizes.
  * --work holds the inputs made by run.sh: chicago_320.png, golden_256.png, chicago_720.png, clip.mp4.
  */
@@ -1368,15 +1368,15 @@ static bool until_matches(obs_source_t *src, const struct image *want, int max_f
 	return false;
 }
 
-/* Network: the bundled test style pack_basic (--tier-models) has a fast network, pack_basic_fast, whose decoder has
- * other weights. Auto on the CPU takes it, Compact takes pack_basic itself, Full (which it lacks) its own; each
+/* Network: the bundled test style pack_tiered (--tier-models) has a fast network, pack_tiered_fast, whose decoder has
+ * other weights. Auto on the CPU takes it, Compact takes pack_tiered itself, Full (which it lacks) its own; each
  * change reloads the style, and the status names what runs (the fast pack's title says "(fast)"). */
 static void test_network(void)
 {
 	char *chicago = work_file("chicago_320.png");
 	char fast_path[4096], base_path[4096];
-	snprintf(fast_path, sizeof(fast_path), "%s/pack_basic_fast", opt_tier_models);
-	snprintf(base_path, sizeof(base_path), "%s/pack_basic", opt_tier_models);
+	snprintf(fast_path, sizeof(fast_path), "%s/pack_tiered_fast", opt_tier_models);
+	snprintf(base_path, sizeof(base_path), "%s/pack_tiered", opt_tier_models);
 	obs_source_t *src = make_image("network source", chicago);
 	obs_source_t *src_ref = make_image("network reference", chicago);
 	struct image in = {0}, fast = {0}, base = {0}, out = {0};
@@ -1390,7 +1390,7 @@ static void test_network(void)
 	      apart.mean);
 
 	size_t mark = log_mark();
-	obs_data_t *fs = filter_settings("pack_basic", NULL, 100, 0, 0); /* Network not set: the default, Auto */
+	obs_data_t *fs = filter_settings("pack_tiered", NULL, 100, 0, 0); /* Network not set: the default, Auto */
 	obs_source_t *f = add_filter(src, "NS-network", fs);
 	obs_data_release(fs);
 	signal_handler_connect(obs_source_get_signal_handler(f), "update_properties", on_update_properties, f);
@@ -1398,14 +1398,14 @@ static void test_network(void)
 	struct fstats s;
 	bool shown = until_matches(src, &fast, 900, &out);
 	get_stats(f, &s);
-	check(shown && strcmp(s.style, "Basic Test Painting (fast)") == 0,
-	      "Network Auto (the default), device CPU: style pack_basic runs its fast network (output equals "
-	      "pack_basic_fast's; the engine names the style \"%s\")",
+	check(shown && strcmp(s.style, "Tiered Test Painting (fast)") == 0,
+	      "Network Auto (the default), device CPU: style pack_tiered runs its fast network (output equals "
+	      "pack_tiered_fast's; the engine names the style \"%s\")",
 	      s.style);
 	char status[2048] = "";
-	bool named = wait_panel(panel, src, "Style: Basic Test Painting (fast)\n", -1, 20000, status, sizeof(status));
+	bool named = wait_panel(panel, src, "Style: Tiered Test Painting (fast)\n", -1, 20000, status, sizeof(status));
 	check(named && log_has(mark, "'NS-network'", "network: Auto", NULL),
-	      "the status says which network runs (\"Style: Basic Test Painting (fast)\"); the load is logged with the "
+	      "the status says which network runs (\"Style: Tiered Test Painting (fast)\"); the load is logged with the "
 	      "network asked for");
 
 	struct {
@@ -1414,9 +1414,9 @@ static void test_network(void)
 		const struct image *want;
 		const char *title, *which;
 	} steps[] = {
-		{SF_TIER_COMPACT, "Compact", &base, "Basic Test Painting", "pack_basic"},
-		{SF_TIER_FULL, "Full", &base, "Basic Test Painting", "pack_basic, which has no full network"},
-		{SF_TIER_FAST, "Fast", &fast, "Basic Test Painting (fast)", "pack_basic_fast"},
+		{SF_TIER_COMPACT, "Compact", &base, "Tiered Test Painting", "pack_tiered"},
+		{SF_TIER_FULL, "Full", &base, "Tiered Test Painting", "pack_tiered, which has no full network"},
+		{SF_TIER_FAST, "Fast", &fast, "Tiered Test Painting (fast)", "pack_tiered_fast"},
 	};
 	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 		char changed[128], needle[300];
@@ -1431,11 +1431,12 @@ static void test_network(void)
 		named = wait_panel(panel, src, needle, -1, 20000, status, sizeof(status));
 		check(reloaded && log_has(mark, "'NS-network'", changed, NULL) && shown &&
 			      strcmp(s.style, steps[k].title) == 0 && named,
-		      "Network %s: the style reloads (logged) and the output is %s's; the status names \"%s\"",
+		      "Network %s: the style reloads (logged) and the output equals the engine's for %s; the status names "
+		      "\"%s\"",
 		      steps[k].name, steps[k].which, s.style);
 	}
 	check(log_has(0, "engine:", "has no full network; using its compact one", NULL),
-	      "the engine logs that pack_basic has no full network");
+	      "the engine logs that pack_tiered has no full network");
 
 	signal_handler_disconnect(obs_source_get_signal_handler(f), "update_properties", on_update_properties, f);
 	obs_source_filter_remove(src, f);

@@ -41,16 +41,16 @@ echo "== building the test host"
 build_test_host "$TEST_OUT/ofx_test_host"
 
 if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ] \
-    || [ ! -f "$MODELS/pack_basic_fast/manifest.json" ]; then
-    echo "$MODELS is missing or old (no zoo_dynamic.onnx, placeholder/placeholder.onnx or pack_basic_fast): run build/build.sh first" >&2
+    || [ ! -f "$MODELS/pack_tiered_fast/manifest.json" ]; then
+    echo "$MODELS is missing or old (no zoo_dynamic.onnx, placeholder/placeholder.onnx or pack_tiered_fast): run build/build.sh first" >&2
     exit 1
 fi
-# pack_basic and its fast network alone, for the host to list as bundled styles (the Network parameter picks between
+# pack_tiered and its fast network alone, for the host to list as bundled styles (the Network parameter picks between
 # them by the style's id); the other test models would join the Style list.
 TIERS="$TEST_OUT/tier-models"
 rm -rf "$TIERS"
 mkdir -p "$TIERS"
-cp -r "$MODELS/pack_basic" "$MODELS/pack_basic_fast" "$TIERS/"
+cp -r "$MODELS/pack_tiered" "$MODELS/pack_tiered_fast" "$TIERS/"
 
 if [ "$bench" = 1 ]; then
     frames="$(decode 1920 1080)"

@@ -2,7 +2,7 @@
 //
 //   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --models out/test-models --tier-models DIR
 //                 [--frames FILE --width W --height H]        source picture, raw RGBA8 (else a synthetic one)
-//                 DIR holds copies of pack_basic and pack_basic_fast only (its fast network), listed as bundled styles
+//                 DIR holds copies of pack_tiered and pack_tiered_fast only (its fast network), listed as bundled styles
 //   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
@@ -250,7 +250,7 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
 struct Options {
-    // tierModels: a folder holding only pack_basic and pack_basic_fast (its fast network), listed as bundled styles
+    // tierModels: a folder holding only pack_tiered and pack_tiered_fast (its fast network), listed as bundled styles
     std::string bundle, models, tierModels, frames, bench, benchSequential;
     bool noEngine = false, oldEngine = false, hostLimits = false, cache = false;
     int width = 160, height = 90, benchFrames = 2;
@@ -969,22 +969,22 @@ int RunTests(const Options& opt)
     }
 
     // ---- network size ------------------------------------------------------------------------------------------------
-    Section("network (the bundled test style pack_basic and its fast network pack_basic_fast, Device CPU)");
+    Section("network (the bundled test style pack_tiered and its fast network pack_tiered_fast, Device CPU)");
     Effect* net = nullptr;
     {
         const auto ids = engine.StyleIds();
-        const auto at = std::find(ids.begin(), ids.end(), "pack_basic");
-        const bool folded = std::find(ids.begin(), ids.end(), "pack_basic_fast") == ids.end();
+        const auto at = std::find(ids.begin(), ids.end(), "pack_tiered");
+        const bool folded = std::find(ids.begin(), ids.end(), "pack_tiered_fast") == ids.end();
         Check(at != ids.end() && folded,
-              "Style offers pack_basic (from --tier-models) and not its fast network on its own (%s)",
+              "Style offers pack_tiered (from --tier-models) and not its fast network on its own (%s)",
               Join(ids).c_str());
         net = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
         Check(st == kOfxStatOK, "kOfxActionCreateInstance (8-bit)");
         host.SetInt(net, "device", 1);  // the CPU, where Auto means the fast network, whatever this machine has
         if (at != ids.end()) host.SetInt(net, "style", (int)(at - ids.begin()));
         RefSettings fast, compact;  // the two networks loaded by path: exactly those
-        fast.style = opt.tierModels + "/pack_basic_fast";
-        compact.style = opt.tierModels + "/pack_basic";
+        fast.style = opt.tierModels + "/pack_tiered_fast";
+        compact.style = opt.tierModels + "/pack_tiered";
         std::vector<uint8_t> expectFast, expectCompact;
         bool ok = Expected(ref, fast, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expectFast, &error) &&
                   Expected(ref, compact, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expectCompact, &error);
@@ -998,17 +998,17 @@ int RunTests(const Options& opt)
             const std::vector<uint8_t>* expect;
             const char* which;
         };
-        const NetCase cases[] = {{-1, "Auto (the default)", &expectFast, "pack_basic_fast"},
-                                 {2, "Compact", &expectCompact, "pack_basic"},
-                                 {3, "Full", &expectCompact, "pack_basic (it has no full network)"},
-                                 {1, "Fast", &expectFast, "pack_basic_fast"},
-                                 {0, "back to Auto", &expectFast, "pack_basic_fast"}};
+        const NetCase cases[] = {{-1, "Auto (the default)", &expectFast, "pack_tiered_fast"},
+                                 {2, "Compact", &expectCompact, "pack_tiered"},
+                                 {3, "Full", &expectCompact, "pack_tiered (it has no full network)"},
+                                 {1, "Fast", &expectFast, "pack_tiered_fast"},
+                                 {0, "back to Auto", &expectFast, "pack_tiered_fast"}};
         for (const NetCase& c : cases) {
             if (c.choice >= 0) host.SetInt(net, "network", c.choice);
             auto rr = host.Render(net, 10, 1, false);
             Diff dn = Compare(rr.pixels, *c.expect, false);
-            Check(ok && rr.status == kOfxStatOK && dn.max <= 1, "Network %s: frame 10 is %s's (max %.0f)", c.name,
-                  c.which, dn.max);
+            Check(ok && rr.status == kOfxStatOK && dn.max <= 1,
+                  "Network %s: frame 10 equals the engine's for %s (max %.0f)", c.name, c.which, dn.max);
         }
     }
 
