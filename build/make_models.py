@@ -315,6 +315,15 @@ def write_test_models(out):
     zip_folder(basic, os.path.join(out, "pack_basic.zip"),
                ["manifest.json", "encoder.onnx", "decoder.onnx"])
 
+    # A style with two network sizes (models/README.md, "tier"): pack_tiered has pack_basic's networks, its fast size
+    # a decoder of other weights, so the picture tells which of the two a host loaded by the name pack_tiered (Auto on
+    # a CPU: the fast one; Compact: pack_tiered itself). Apart from pack_basic, whose name keeps loading exactly it.
+    write_pack(os.path.join(out, "pack_tiered"), encoder_model(2), decoder_model(3),
+               manifest("Tiered test pack", title="Tiered Test Painting"), written)
+    write_pack(os.path.join(out, "pack_tiered_fast"), encoder_model(2), decoder_model(7),
+               manifest("Tiered test pack (fast)", title="Tiered Test Painting (fast)", tier="fast",
+                        tier_of="pack_tiered"), written)
+
     write_pack(os.path.join(out, "pack_mix"), encoder_model(2), decoder_model(3, mix=True),
                manifest("Mix test pack", description="Two styles: red and blue tint",
                         styles=["red", "blue"], style_input="style"), written)

@@ -44,6 +44,13 @@
 #define TEXT_DEVICE obs_module_text("Device")
 #define TEXT_DEVICE_HELP obs_module_text("Device.Help")
 #define TEXT_DEVICE_AUTO obs_module_text("Device.Auto")
+#define SETTING_NETWORK "network"
+#define TEXT_NETWORK obs_module_text("Network")
+#define TEXT_NETWORK_HELP obs_module_text("Network.Help")
+#define TEXT_NETWORK_AUTO obs_module_text("Network.Auto")
+#define TEXT_NETWORK_FAST obs_module_text("Network.Fast")
+#define TEXT_NETWORK_COMPACT obs_module_text("Network.Compact")
+#define TEXT_NETWORK_FULL obs_module_text("Network.Full")
 #define SETTING_STATUS "status"
 #define SETTING_REFRESH "refresh_status"
 #define TEXT_REFRESH obs_module_text("RefreshStatus")
@@ -74,6 +81,21 @@ const char *device_name(int device)
 		return "TensorRT";
 	case SF_DEVICE_DIRECTML:
 		return "DirectML";
+	}
+	return "?";
+}
+
+const char *tier_name(int tier)
+{
+	switch (tier) {
+	case SF_TIER_AUTO:
+		return "Auto";
+	case SF_TIER_FAST:
+		return "Fast";
+	case SF_TIER_COMPACT:
+		return "Compact";
+	case SF_TIER_FULL:
+		return "Full";
 	}
 	return "?";
 }
@@ -319,6 +341,7 @@ void style_filter_defaults(obs_data_t *settings)
 	obs_data_set_default_int(settings, SETTING_RESOLUTION, RESOLUTION_AUTO);
 	obs_data_set_default_int(settings, SETTING_CPU_THREADS, default_cpu_threads());
 	obs_data_set_default_int(settings, SETTING_DEVICE, SF_DEVICE_AUTO);
+	obs_data_set_default_int(settings, SETTING_NETWORK, SF_TIER_AUTO);
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
 		snprintf(key, sizeof(key), SETTING_MIX_FMT, i);
@@ -347,6 +370,9 @@ void style_filter_update(void *data, obs_data_t *settings)
 	int device = (int)obs_data_get_int(settings, SETTING_DEVICE);
 	if (device < SF_DEVICE_AUTO || device > SF_DEVICE_DIRECTML)
 		device = SF_DEVICE_AUTO;
+	int tier = (int)obs_data_get_int(settings, SETTING_NETWORK);
+	if (tier < SF_TIER_AUTO || tier > SF_TIER_FULL)
+		tier = SF_TIER_AUTO;
 	float mix[MAX_MIX];
 	for (int i = 0; i < MAX_MIX; i++) {
 		char key[16];
@@ -357,6 +383,7 @@ void style_filter_update(void *data, obs_data_t *settings)
 	pthread_mutex_lock(&f->mutex);
 	bool style_changed = style && !str_eq(style, f->req_style);
 	bool device_changed = device != f->req_device;
+	bool tier_changed = tier != f->req_tier;
 	bool threads_changed = threads != f->req_threads;
 	f->alpha = alpha;
 	f->smoothing = smoothing;
@@ -368,11 +395,12 @@ void style_filter_update(void *data, obs_data_t *settings)
 		memcpy(f->mix_weights, mix, sizeof(mix));
 		f->mix_gen++;
 	}
-	/* A new style, device or thread count goes to the loader; the current style keeps running meanwhile. */
-	bool request = style_changed || ((device_changed || threads_changed) && f->req_style);
+	/* A new style, device, network or thread count goes to the loader; the current style keeps running meanwhile. */
+	bool request = style_changed || ((device_changed || tier_changed || threads_changed) && f->req_style);
 	if (style_changed)
 		set_str(&f->req_style, style);
 	f->req_device = device;
+	f->req_tier = tier;
 	f->req_threads = threads;
 	if (request) {
 		f->req_gen++;
@@ -387,6 +415,8 @@ void style_filter_update(void *data, obs_data_t *settings)
 		flog(LOG_INFO, f, "custom model selected but no file chosen yet; keeping the current style");
 	if (request && !style_changed && device_changed)
 		flog(LOG_INFO, f, "device preference changed to %s; reloading the style", device_name(device));
+	if (request && !style_changed && tier_changed)
+		flog(LOG_INFO, f, "network changed to %s; reloading the style", tier_name(tier));
 	if (request && !style_changed && threads_changed)
 		flog(LOG_INFO, f, "CPU threads changed to %d; reloading the style", threads);
 	bfree(style);
@@ -553,6 +583,13 @@ obs_properties_t *style_filter_properties(void *data)
 	add_device(p, "DirectML", SF_DEVICE_DIRECTML, &help);
 	obs_property_set_long_description(p, help.array);
 	dstr_free(&help);
+
+	p = obs_properties_add_list(props, SETTING_NETWORK, TEXT_NETWORK, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_INT);
+	obs_property_list_add_int(p, TEXT_NETWORK_AUTO, SF_TIER_AUTO);
+	obs_property_list_add_int(p, TEXT_NETWORK_FAST, SF_TIER_FAST);
+	obs_property_list_add_int(p, TEXT_NETWORK_COMPACT, SF_TIER_COMPACT);
+	obs_property_list_add_int(p, TEXT_NETWORK_FULL, SF_TIER_FULL);
+	obs_property_set_long_description(p, TEXT_NETWORK_HELP);
 
 	/* Read-only status: OBS shows the description when the setting is empty (it always is). */
 	obs_properties_add_text(props, SETTING_STATUS, "", OBS_TEXT_INFO); /* no help: it is the help */

@@ -4,8 +4,9 @@
  * The inference worker takes the newest frame the render thread handed over, runs the engine on it and
  * publishes the result; with the "Auto" resolution it picks the inference size from the time each frame
  * took. The style loader creates the engine (again, when the CPU thread count changes) and loads styles
- * in the background while the current one keeps serving frames; when a load finishes or fails it asks
- * OBS to rebuild the panel.
+ * in the background while the current one keeps serving frames (again when the device or the network size
+ * changes: the engine takes both at the next load); when a load finishes or fails it asks OBS to rebuild
+ * the panel.
  *
  * CPU budget: both threads run at a lower priority (nice +10) than OBS's render, encoder and UI threads,
  * so inference only gets the CPU those leave; ONNX Runtime's own threads are created by the loader and
@@ -347,11 +348,24 @@ struct loaded_style {
 	char *mix_names[MAX_MIX];
 };
 
-/* Loads `style` into `engine`; on failure fills error. */
-static bool load_style(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, const char *style,
-		       int device, struct loaded_style *loaded, struct dstr *error)
+/* Asks `engine` for network size `tier` at its next load. An engine older than SF_PARAM_NETWORK_TIER refuses it
+ * and loads the style's own network: worth a line in the log, once, not a failed load. */
+static void apply_tier(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, int tier)
 {
-	flog(LOG_INFO, f, "loading style '%s' (device preference: %s)", style, device_name(device));
+	if (sf->engine_set_param(engine, SF_PARAM_NETWORK_TIER, tier) == SF_OK || f->tier_refused)
+		return;
+	f->tier_refused = true;
+	flog(LOG_WARNING, f, "the engine does not take the network size (an older engine?): %s; styles load their own",
+	     engine_detail(sf->last_error()));
+}
+
+/* Loads `style` into `engine`; on failure fills error. The name the engine reports (a pack's title) tells which
+ * network size it loaded: the fast packs' titles say so, e.g. "The Starry Night (fast)". */
+static bool load_style(struct style_filter *f, const struct sf_api *sf, sf_engine *engine, const char *style,
+		       int device, int tier, struct loaded_style *loaded, struct dstr *error)
+{
+	flog(LOG_INFO, f, "loading style '%s' (device preference: %s, network: %s)", style, device_name(device),
+	     tier_name(tier));
 	uint64_t t0 = os_gettime_ns();
 	sf_status st = sf->engine_load_style(engine, style);
 	double ms = (double)(os_gettime_ns() - t0) / 1e6;
@@ -435,7 +449,7 @@ void *loader_main(void *data)
 
 		uint64_t gen = f->req_gen;
 		char *style = f->req_style ? bstrdup(f->req_style) : NULL;
-		int device = f->req_device, threads = f->req_threads;
+		int device = f->req_device, tier = f->req_tier, threads = f->req_threads;
 		sf_engine *engine = f->engine;
 		bool new_engine = !engine || threads != f->engine_threads;
 		bool had_style = f->style_ready;
@@ -454,7 +468,8 @@ void *loader_main(void *data)
 				flog(LOG_WARNING, f, "could not select device %s: %s", device_name(device),
 				     sf->last_error());
 			if (style && *style) {
-				ok = load_style(f, sf, target, style, device, &loaded, &error);
+				apply_tier(f, sf, target, tier);
+				ok = load_style(f, sf, target, style, device, tier, &loaded, &error);
 				if (!ok && had_style)
 					flog(LOG_INFO, f, "keeping the previous style '%s'", previous ? previous : "?");
 				else if (!ok)

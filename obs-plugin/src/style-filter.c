@@ -134,6 +134,7 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 	f->name = bstrdup(obs_source_get_name(source));
 	f->created_ns = os_gettime_ns();
 	f->req_device = -1;
+	f->req_tier = -1;
 	f->req_threads = -1;
 
 	f->mutex_ok = pthread_mutex_init(&f->mutex, NULL) == 0;
@@ -197,9 +198,10 @@ static void *style_filter_create(obs_data_t *settings, obs_source_t *source)
 		snprintf(resolution, sizeof(resolution), "%dp", f->resolution);
 	flog(LOG_INFO, f,
 	     "created: style '%s', strength %.0f%%, smoothing %.0f%%, preserve colours %s, inference resolution %s, "
-	     "device %s, %d CPU thread%s at low priority",
+	     "device %s, network %s, %d CPU thread%s at low priority",
 	     f->req_style ? f->req_style : "(none)", f->alpha * 100.0, f->smoothing * 100.0, f->preserve ? "on" : "off",
-	     resolution, device_name(f->req_device), f->req_threads, f->req_threads == 1 ? "" : "s");
+	     resolution, device_name(f->req_device), tier_name(f->req_tier), f->req_threads,
+	     f->req_threads == 1 ? "" : "s");
 	pthread_mutex_unlock(&f->mutex);
 	return f;
 }

@@ -113,6 +113,9 @@ struct style_filter {
 	uint64_t fail_run;
 	struct auto_resolution auto_res;
 
+	/* ---- style loader only ---- */
+	bool tier_refused; /* the engine refused SF_PARAM_NETWORK_TIER (an older engine): logged once */
+
 	/* ---- shared, guarded by mutex ---- */
 	pthread_mutex_t mutex;
 	pthread_cond_t work_cond; /* worker: a frame is pending, or stop */
@@ -135,6 +138,7 @@ struct style_filter {
 
 	char *req_style; /* bundled style name or path requested by the settings */
 	int req_device;
+	int req_tier; /* network size, one of sf_tier; the loader sets it on the engine before each load */
 	int req_threads;
 	uint64_t req_gen, done_gen;
 	bool loading;
@@ -230,6 +234,7 @@ static inline void fb_reserve(struct frame_buf *fb, uint32_t width, uint32_t hei
 
 /* ---- style-filter-settings.c ---- */
 const char *device_name(int device);
+const char *tier_name(int tier);
 int default_cpu_threads(void);
 void style_filter_defaults(obs_data_t *settings);
 void style_filter_update(void *data, obs_data_t *settings);

@@ -11,8 +11,8 @@
 // a render that cannot continue resets the history and runs the chain's earlier frames first (fetched with temporal
 // clip access and declared in GetFramesNeeded).
 //
-// The style is loaded when the instance is created and when Style, Custom model or Device change (so Style mix can be
-// enabled for multi-style models only); a render loads it itself if it still has to.
+// The style is loaded when the instance is created and when Style, Custom model, Device or Network change (so Style mix
+// can be enabled for multi-style models only); a render loads it itself if it still has to.
 //
 // Errors (engine library missing, bad model, inference failure) are reported through the message suite and the
 // output is a copy of the source; nothing is thrown across the C boundary.
@@ -99,6 +99,12 @@ constexpr const char* kParamDeviceLabel = "Device";
 constexpr const char* kParamDeviceHint =
     "Where inference runs. Auto picks the best available GPU provider, else the CPU.";
 
+constexpr const char* kParamNetwork = "network";
+constexpr const char* kParamNetworkLabel = "Network";
+constexpr const char* kParamNetworkHint =
+    "The style's network size. Auto picks Fast on a CPU and Full on a GPU where the style has them; a style without "
+    "the chosen size uses its own.";
+
 /// The style a new instance starts on (when the bundle has it): the Style parameter's declared default.
 constexpr const char* kDefaultStyleId = "starry_night";
 
@@ -117,6 +123,8 @@ const char* const kResolutionLabels[] = {"Full", "Half", "Quarter"};
 const double kResolutionScales[] = {1.0, 0.5, 0.25};
 const char* const kDeviceLabels[] = {"Auto", "CPU", "CUDA", "TensorRT", "DirectML"};
 const int kDeviceValues[] = {SF_DEVICE_AUTO, SF_DEVICE_CPU, SF_DEVICE_CUDA, SF_DEVICE_TENSORRT, SF_DEVICE_DIRECTML};
+const char* const kNetworkLabels[] = {"Auto", "Fast (real time on a CPU)", "Compact", "Full (for GPUs)"};
+const int kNetworkValues[] = {SF_TIER_AUTO, SF_TIER_FAST, SF_TIER_COMPACT, SF_TIER_FULL};
 
 /// Frames played before a group for a given smoothing: 0 for none, else ceil(3 s), so 1 frame up to 0.33, 2 up to
 /// 0.67 and 3 above.
@@ -152,7 +160,7 @@ struct Instance {
     OfxImageClipHandle output = nullptr;
     OfxParamHandle style = nullptr, customModel = nullptr, strength = nullptr, preserveColours = nullptr,
                    smoothing = nullptr, followMotion = nullptr, resolution = nullptr, device = nullptr,
-                   styleMix = nullptr;
+                   network = nullptr, styleMix = nullptr;
 
     sf_engine* engine = nullptr;
     std::string engineError;  // why there is no engine
@@ -161,7 +169,7 @@ struct Instance {
     InstanceMutex renderMutex;
 
     // Style loading state (guarded by the render lock).
-    std::string loadedKey;  // device + style of the last load attempt
+    std::string loadedKey;  // device + network + style of the last load attempt
     bool loadOk = false;
     std::string loadError;
     std::atomic<bool> forceReload{false};  // set when a style parameter changed (retry a failed path)
@@ -211,7 +219,8 @@ struct Settings {
     bool preserveColours = false;
     double inferenceScale = 1;
     int device = SF_DEVICE_AUTO;
-    std::string style;  // bundled style name or model path
+    int network = SF_TIER_AUTO;  // network size, one of sf_tier
+    std::string style;           // bundled style name or model path
     bool custom = false;
     double styleMix = 0;  // 0 = the first style .. 1 = the last (multi-style models only)
 };
@@ -235,6 +244,8 @@ Settings ReadSettings(Instance* inst, OfxTime t)
     s.inferenceScale = kResolutionScales[res];
     int dev = std::clamp(ParamInt(inst->device, t, 0), 0, (int)(sizeof kDeviceValues / sizeof kDeviceValues[0]) - 1);
     s.device = kDeviceValues[dev];
+    int net = std::clamp(ParamInt(inst->network, t, 0), 0, (int)(sizeof kNetworkValues / sizeof kNetworkValues[0]) - 1);
+    s.network = kNetworkValues[net];
     s.styleMix = std::clamp(ParamDouble(inst->styleMix, t, 0.0), 0.0, 1.0);
     std::string custom = Trim(ParamString(inst->customModel, t));
     if (!custom.empty()) {
@@ -314,8 +325,9 @@ void ReadStyleMix(Instance* inst)
     }
 }
 
-/// Makes sure the wanted style is loaded on the wanted device. Returns false (with inst->loadError set) when it
-/// could not be loaded; the failure is remembered until the style, the device or a style parameter changes.
+/// Makes sure the wanted style is loaded on the wanted device, in the wanted network size. Returns false (with
+/// inst->loadError set) when it could not be loaded; the failure is remembered until the style, the device, the network
+/// or a style parameter changes.
 bool EnsureStyle(Instance* inst, const Settings& s)
 {
     if (s.style.empty()) {
@@ -328,7 +340,8 @@ bool EnsureStyle(Instance* inst, const Settings& s)
         inst->mixNames.clear();
         return false;
     }
-    std::string key = std::to_string(s.device) + (s.custom ? "|file|" : "|name|") + s.style;
+    std::string key =
+        std::to_string(s.device) + "|net=" + std::to_string(s.network) + (s.custom ? "|file|" : "|name|") + s.style;
     bool retry = inst->forceReload.exchange(false);
     if (key == inst->loadedKey && !retry) return inst->loadOk;
     inst->loadedKey = key;
@@ -340,6 +353,15 @@ bool EnsureStyle(Instance* inst, const Settings& s)
     if (g_engine->engine_set_param(inst->engine, SF_PARAM_DEVICE, s.device) != SF_OK) {
         inst->loadError = "device not accepted: " + g_engine->LastError();
         return false;
+    }
+    // So does the network size. An engine older than the parameter refuses it and loads the style's own network.
+    if (g_engine->engine_set_param(inst->engine, SF_PARAM_NETWORK_TIER, s.network) != SF_OK) {
+        static std::atomic<bool> logged{false};
+        if (!logged.exchange(true)) {
+            const std::string why = g_engine->LastError();
+            Log("warning", "the engine does not take Network (an older engine?)" + (why.empty() ? "" : ": " + why) +
+                               "; styles load their own network");
+        }
     }
     if (g_engine->engine_load_style(inst->engine, s.style.c_str()) != SF_OK) {
         std::string why = g_engine->LastError();
@@ -583,6 +605,12 @@ OfxStatus OnDescribeInContext(OfxImageEffectHandle effect, OfxPropertySetHandle 
     for (int i = 0; i < 5; ++i) SetString(p, kOfxParamPropChoiceOption, kDeviceLabels[i], i);
     SetInt(p, kOfxParamPropDefault, 0);
     SetInt(p, kOfxParamPropAnimates, 0);
+
+    p = DefineParam(params, kOfxParamTypeChoice, kParamNetwork, kParamNetworkLabel, kParamNetworkHint);
+    if (!p) return kOfxStatFailed;
+    for (int i = 0; i < 4; ++i) SetString(p, kOfxParamPropChoiceOption, kNetworkLabels[i], i);
+    SetInt(p, kOfxParamPropDefault, 0);
+    SetInt(p, kOfxParamPropAnimates, 0);
     return kOfxStatOK;
 }
 
@@ -608,6 +636,7 @@ OfxStatus OnCreateInstance(OfxImageEffectHandle effect)
     inst->followMotion = ParamHandle(effect, kParamFollowMotion);
     inst->resolution = ParamHandle(effect, kParamInferenceResolution);
     inst->device = ParamHandle(effect, kParamDevice);
+    inst->network = ParamHandle(effect, kParamNetwork);
     inst->styleMix = ParamHandle(effect, kParamStyleMix);
 
     SetInstanceData(effect, inst);
@@ -651,7 +680,8 @@ OfxStatus OnInstanceChanged(OfxImageEffectHandle effect, OfxPropertySetHandle in
     Instance* inst = GetInstance(effect);
     if (!inst) return kOfxStatErrBadHandle;
     std::string type = GetString(inArgs, kOfxPropType), name = GetString(inArgs, kOfxPropName);
-    if (type == kOfxTypeParameter && (name == kParamStyle || name == kParamCustomModel || name == kParamDevice)) {
+    if (type == kOfxTypeParameter &&
+        (name == kParamStyle || name == kParamCustomModel || name == kParamDevice || name == kParamNetwork)) {
         inst->forceReload = true;  // e.g. a model file fixed at the same path: try again
         PrepareStyle(inst, GetDouble(inArgs, kOfxPropTime, 0));
     }

@@ -6,11 +6,13 @@
  * frames through libobs, reads the pixels back and compares them with what the engine's C ABI
  * produces for the same input frame. Exit status 0 when every check passes.
  *
- *   harness --plugin DIR --obs-plugins DIR --obs-data DIR --work DIR --test-models DIR
+ *   harness --plugin DIR --obs-plugins DIR --obs-data DIR --work DIR --test-models DIR --tier-models DIR
  *           [--bench SECONDS] [--bench-height H] [--verbose]
  *
  * DIR for --plugin is the packaged plugin folder (…/stylefilter-obs, with bin/64bit and data).
  * --test-models is out/test-models (make_models.py), with placeholder/placeholder.onnx.
+ * --tier-models holds copies of its pack_tiered and pack_tiered_fast (pack_tiered's fast network) only: the harness
+ * lists them as bundled styles (STYLEFILTER_MODELS), so that the Network setting has a style with two sizes.
  * --work holds the inputs made by run.sh: chicago_320.png, golden_256.png, chicago_720.png, clip.mp4.
  */
 #define _GNU_SOURCE
@@ -40,7 +42,7 @@
 /* ------------------------------------------------------------------------------------------ */
 /* options, checks, log capture                                                                */
 
-static const char *opt_plugin, *opt_obs_plugins, *opt_obs_data, *opt_work, *opt_models;
+static const char *opt_plugin, *opt_obs_plugins, *opt_obs_data, *opt_work, *opt_models, *opt_tier_models;
 /* The untrained full-width network of the test models, loaded by path as a custom model: it is not a
  * bundled style (the style list must not offer it), and it is slow enough to keep the worker busy. */
 static char placeholder[4096];
@@ -791,7 +793,7 @@ static void check_panel_texts(obs_source_t *filter)
 			snprintf(missing + used, sizeof(missing) - used, " %s", name);
 		}
 	}
-	check(total >= 14 && without == 0, "every property (%d) has a one-line help text%s%s", total,
+	check(total >= 19 && without == 0, "every property (%d) has a one-line help text%s%s", total,
 	      without ? "; missing or too short:" : "", missing);
 
 	obs_property_t *list = obs_properties_get(props, "device");
@@ -952,9 +954,19 @@ static void run_tests(void)
 	bool all_props = props && obs_properties_get(props, "strength") && obs_properties_get(props, "smoothing") &&
 			 obs_properties_get(props, "preserve_colour") && obs_properties_get(props, "resolution") &&
 			 obs_properties_get(props, "device") && obs_properties_get(props, "status") &&
-			 obs_properties_get(props, "custom_path") && obs_properties_get(props, "follow_motion");
-	check(all_props,
-	      "properties: strength, preserve colours, smoothing, follow camera motion, resolution, device, custom path, status");
+			 obs_properties_get(props, "custom_path") && obs_properties_get(props, "follow_motion") &&
+			 obs_properties_get(props, "network");
+	check(all_props, "properties: strength, preserve colours, smoothing, follow camera motion, resolution, device, "
+			 "network, custom path, status");
+	/* Network: the engine's sf_tier numbers, in that order, labelled for people. */
+	obs_property_t *network = props ? obs_properties_get(props, "network") : NULL;
+	const char *const network_labels[] = {"Auto", "Fast (real time on a CPU)", "Compact", "Full (for GPUs)"};
+	bool network_ok = network && obs_property_list_item_count(network) == 4;
+	for (size_t i = 0; network_ok && i < 4; i++)
+		network_ok = obs_property_list_item_int(network, i) == (long long)i &&
+			     strcmp(obs_property_list_item_name(network, i), network_labels[i]) == 0;
+	check(network_ok, "Network offers Auto, Fast (real time on a CPU), Compact, Full (for GPUs) as SF_TIER_AUTO .. "
+			  "SF_TIER_FULL");
 	const char *mix0_label = props ? obs_property_description(obs_properties_get(props, "mix_0")) : NULL;
 	check(mix0_label && strcmp(mix0_label, "Style mix: style 1") == 0,
 	      "style mix sliders are numbered before a model has named its styles (\"%s\")",
@@ -963,8 +975,9 @@ static void run_tests(void)
 	obs_data_t *defaults = obs_get_source_defaults("stylefilter_filter");
 	check(obs_data_get_int(defaults, "strength") == 100 && obs_data_get_int(defaults, "smoothing") == 75 &&
 		      obs_data_get_bool(defaults, "follow_motion") &&
-		      strcmp(obs_data_get_string(defaults, "style"), "starry_night") == 0,
-	      "defaults: style starry_night, strength 100%%, smoothing 75%% following camera motion");
+		      strcmp(obs_data_get_string(defaults, "style"), "starry_night") == 0 &&
+		      obs_data_get_int(defaults, "network") == SF_TIER_AUTO,
+	      "defaults: style starry_night, strength 100%%, smoothing 75%% following camera motion, network Auto");
 	obs_data_release(defaults);
 
 	/* ---- a real image source, and an unfiltered copy of it as the input reference ---- */
@@ -1344,6 +1357,96 @@ done:
 static bool until_results(obs_source_t *src, obs_source_t *filter, long long count, int max_frames, struct image *out)
 {
 	return wait_results(src, filter, count, max_frames, out);
+}
+
+/* Renders until the filter's output matches `want` (the engine's output of one network); false after max_frames. */
+static bool until_matches(obs_source_t *src, const struct image *want, int max_frames, struct image *out)
+{
+	for (int i = 0; i < max_frames; i++)
+		if (render_frame(src, out) && matches(out, want))
+			return true;
+	return false;
+}
+
+/* Network: the bundled test style pack_tiered (--tier-models) has a fast network, pack_tiered_fast, whose decoder has
+ * other weights. Auto on the CPU takes it, Compact takes pack_tiered itself, Full (which it lacks) its own; each
+ * change reloads the style, and the status names what runs (the fast pack's title says "(fast)"). */
+static void test_network(void)
+{
+	char *chicago = work_file("chicago_320.png");
+	char fast_path[4096], base_path[4096];
+	snprintf(fast_path, sizeof(fast_path), "%s/pack_tiered_fast", opt_tier_models);
+	snprintf(base_path, sizeof(base_path), "%s/pack_tiered", opt_tier_models);
+	obs_source_t *src = make_image("network source", chicago);
+	obs_source_t *src_ref = make_image("network reference", chicago);
+	struct image in = {0}, fast = {0}, base = {0}, out = {0};
+	for (int i = 0; i < 100 && in.w != 320; i++)
+		render_frame(src_ref, &in);
+	obs_source_release(src_ref);
+	/* by path: exactly that pack, whatever the engine's network setting */
+	bool refs = ref_process(fast_path, 1.0, &in, &fast) && ref_process(base_path, 1.0, &in, &base);
+	struct diff apart = image_diff(&fast, &base);
+	check(refs && apart.mean > 5.0, "the two test networks give different pictures (mean %.1f levels apart)",
+	      apart.mean);
+
+	size_t mark = log_mark();
+	obs_data_t *fs = filter_settings("pack_tiered", NULL, 100, 0, 0); /* Network not set: the default, Auto */
+	obs_source_t *f = add_filter(src, "NS-network", fs);
+	obs_data_release(fs);
+	signal_handler_connect(obs_source_get_signal_handler(f), "update_properties", on_update_properties, f);
+	int panel = panel_mark();
+	struct fstats s;
+	bool shown = until_matches(src, &fast, 900, &out);
+	get_stats(f, &s);
+	check(shown && strcmp(s.style, "Tiered Test Painting (fast)") == 0,
+	      "Network Auto (the default), device CPU: style pack_tiered runs its fast network (output equals "
+	      "pack_tiered_fast's; the engine names the style \"%s\")",
+	      s.style);
+	char status[2048] = "";
+	bool named = wait_panel(panel, src, "Style: Tiered Test Painting (fast)\n", -1, 20000, status, sizeof(status));
+	check(named && log_has(mark, "'NS-network'", "network: Auto", NULL),
+	      "the status says which network runs (\"Style: Tiered Test Painting (fast)\"); the load is logged with the "
+	      "network asked for");
+
+	struct {
+		int tier;
+		const char *name;
+		const struct image *want;
+		const char *title, *which;
+	} steps[] = {
+		{SF_TIER_COMPACT, "Compact", &base, "Tiered Test Painting", "pack_tiered"},
+		{SF_TIER_FULL, "Full", &base, "Tiered Test Painting", "pack_tiered, which has no full network"},
+		{SF_TIER_FAST, "Fast", &fast, "Tiered Test Painting (fast)", "pack_tiered_fast"},
+	};
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		char changed[128], needle[300];
+		snprintf(changed, sizeof(changed), "network changed to %s; reloading the style", steps[k].name);
+		snprintf(needle, sizeof(needle), "Style: %s\n", steps[k].title);
+		mark = log_mark();
+		panel = panel_mark();
+		set_int(f, "network", steps[k].tier);
+		bool reloaded = wait_log(mark, "'NS-network'", "style '", "' loaded in", 20000);
+		shown = until_matches(src, steps[k].want, 900, &out);
+		get_stats(f, &s);
+		named = wait_panel(panel, src, needle, -1, 20000, status, sizeof(status));
+		check(reloaded && log_has(mark, "'NS-network'", changed, NULL) && shown &&
+			      strcmp(s.style, steps[k].title) == 0 && named,
+		      "Network %s: the style reloads (logged) and the output equals the engine's for %s; the status names "
+		      "\"%s\"",
+		      steps[k].name, steps[k].which, s.style);
+	}
+	check(log_has(0, "engine:", "has no full network; using its compact one", NULL),
+	      "the engine logs that pack_tiered has no full network");
+
+	signal_handler_disconnect(obs_source_get_signal_handler(f), "update_properties", on_update_properties, f);
+	obs_source_filter_remove(src, f);
+	obs_source_release(f);
+	obs_source_release(src);
+	image_free(&in);
+	image_free(&fast);
+	image_free(&base);
+	image_free(&out);
+	free(chicago);
 }
 
 /* A scene cut shows the new picture unstyled until its own result is out, never the old scene's result. */
@@ -1777,6 +1880,8 @@ int main(int argc, char **argv)
 			opt_work = v, i++;
 		else if (!strcmp(a, "--test-models") && v)
 			opt_models = v, i++;
+		else if (!strcmp(a, "--tier-models") && v)
+			opt_tier_models = v, i++;
 		else if (!strcmp(a, "--bench") && v)
 			opt_bench_seconds = atoi(v), i++;
 		else if (!strcmp(a, "--bench-height") && v)
@@ -1788,11 +1893,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!opt_plugin || !opt_obs_plugins || !opt_obs_data || !opt_work || !opt_models) {
-		fprintf(stderr, "usage: harness --plugin DIR --obs-plugins DIR --obs-data DIR --work DIR "
-				"--test-models DIR [--bench SECONDS] [--bench-height H] [--verbose]\n");
+	if (!opt_plugin || !opt_obs_plugins || !opt_obs_data || !opt_work || !opt_models || !opt_tier_models) {
+		fprintf(stderr,
+			"usage: harness --plugin DIR --obs-plugins DIR --obs-data DIR --work DIR "
+			"--test-models DIR --tier-models DIR [--bench SECONDS] [--bench-height H] [--verbose]\n");
 		return 2;
 	}
+	/* Read by the engine when it starts: bundled names then resolve in the tier folder first, the plugin's own
+	 * styles after it. */
+	setenv("STYLEFILTER_MODELS", opt_tier_models, 1);
 	snprintf(placeholder, sizeof(placeholder), "%s/placeholder/placeholder.onnx", opt_models);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	base_set_log_handler(log_handler, NULL);
@@ -1817,6 +1926,7 @@ int main(int argc, char **argv)
 		run_bench();
 	} else {
 		run_tests();
+		test_network();
 		test_scene_cut();
 		test_smoothing_by_value();
 		test_cpu_budget();

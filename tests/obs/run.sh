@@ -21,7 +21,7 @@ for tool in cc pkg-config ffmpeg xvfb-run; do
     command -v "$tool" >/dev/null || die "$tool is missing (build/setup.sh installs it)"
 done
 [ -f "$MODELS/zoo_dynamic.onnx" ] && [ -f "$MODELS/placeholder/placeholder.onnx" ] \
-    || die "$MODELS is missing or old: run build/build.sh first"
+    && [ -f "$MODELS/pack_tiered_fast/manifest.json" ] || die "$MODELS is missing or old: run build/build.sh first"
 
 "$REPO/obs-plugin/build.sh"
 # The untrained placeholder network is for tests and timings only: neither the folder nor the zip ships it.
@@ -39,6 +39,11 @@ W="$OUT/work"
 make_image() {  # make_image SRC WxH DEST
     [ -f "$3" ] || ffmpeg -v error -y -i "$1" -vf "scale=${2/x/:},format=rgb24" -frames:v 1 "$3"
 }
+# pack_tiered and its fast network alone, listed as bundled styles by the harness (the Network setting picks between
+# them by the style's id); the other test models would join the Style list.
+rm -rf "$W/tier-models"
+mkdir -p "$W/tier-models"
+cp -r "$MODELS/pack_tiered" "$MODELS/pack_tiered_fast" "$W/tier-models/"
 make_image "$REPO/assets/content/chicago.jpg" 320x180 "$W/chicago_320.png"
 make_image "$REPO/assets/content/golden_gate.jpg" 256x144 "$W/golden_256.png"
 make_image "$REPO/assets/content/chicago.jpg" 1280x720 "$W/chicago_720.png"
@@ -56,7 +61,8 @@ OBS_PLUGINS="$OBS_LIBDIR/obs-plugins"
 OBS_DATA="$(pkg-config --variable=prefix libobs)/share/obs/obs-plugins"
 [ -f "$OBS_PLUGINS/image-source.so" ] || die "$OBS_PLUGINS/image-source.so not found (apt-get install obs-plugins)"
 
-ARGS=(--plugin "$PKG" --obs-plugins "$OBS_PLUGINS" --obs-data "$OBS_DATA" --work "$W" --test-models "$MODELS")
+ARGS=(--plugin "$PKG" --obs-plugins "$OBS_PLUGINS" --obs-data "$OBS_DATA" --work "$W" --test-models "$MODELS"
+    --tier-models "$W/tier-models")
 LIMIT=900
 if [ "${1:-}" = "--bench" ]; then
     ARGS+=(--bench "${2:-20}" --bench-height "${3:-720}")

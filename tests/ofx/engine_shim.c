@@ -7,7 +7,7 @@
  *
  * Built with -DSHIM_OLD_ENGINE it stands for an engine built before the style mix calls and sf_get_style_info were
  * added to ABI 1: sf_engine_get_style_mix_count, sf_engine_set_style_mix, sf_engine_get_style_mix_name and
- * sf_get_style_info are missing.
+ * sf_get_style_info are missing, and sf_engine_set_param refuses SF_PARAM_NETWORK_TIER (added later still).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -82,7 +82,14 @@ FORWARD(const char*, sf_last_error, (void), ())
 FORWARD(sf_status, sf_engine_create, (const sf_engine_options* options, sf_engine** out), (options, out))
 FORWARD(sf_status, sf_engine_destroy, (sf_engine * engine), (engine))
 FORWARD(sf_status, sf_engine_load_style, (sf_engine * engine, const char* name), (engine, name))
-FORWARD(sf_status, sf_engine_set_param, (sf_engine * engine, int32_t param, double value), (engine, param, value))
+sf_status sf_engine_set_param(sf_engine* engine, int32_t param, double value)
+{
+    REAL(sf_engine_set_param)
+#ifdef SHIM_OLD_ENGINE
+    if (param == SF_PARAM_NETWORK_TIER) return SF_ERR_INVALID_ARGUMENT; /* an unknown id to that engine */
+#endif
+    return fn(engine, param, value);
+}
 FORWARD(sf_status, sf_list_styles, (char* buffer, size_t size, size_t* needed), (buffer, size, needed))
 
 #ifndef SHIM_OLD_ENGINE

@@ -4,7 +4,8 @@
 # then the history cache, through a copy of the bundle whose engine library counts the frames the plugin runs
 # (tests/ofx/engine_shim.c in front of the real engine); a host without string parameters; and two damaged copies of
 # the bundle: one without its engine library, and one whose engine lacks the style mix calls and sf_get_style_info
-# (engine_shim.c built with -DSHIM_OLD_ENGINE, like an engine built before they existed).
+# (engine_shim.c built with -DSHIM_OLD_ENGINE, like an engine built before they existed, which also refuses the network
+# size).
 #
 #   tests/ofx/run.sh           the checks (exit code non-zero on failure)
 #   tests/ofx/run.sh --bench   time 1920x1080 renders of the untrained full-width network instead (the test models'
@@ -39,10 +40,17 @@ echo "== building the bundle and installing it into ${PLUGINS#"$REPO"/}"
 echo "== building the test host"
 build_test_host "$TEST_OUT/ofx_test_host"
 
-if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ]; then
-    echo "$MODELS is missing or old (no zoo_dynamic.onnx or placeholder/placeholder.onnx): run build/build.sh first" >&2
+if [ ! -f "$MODELS/zoo_dynamic.onnx" ] || [ ! -f "$MODELS/placeholder/placeholder.onnx" ] \
+    || [ ! -f "$MODELS/pack_tiered_fast/manifest.json" ]; then
+    echo "$MODELS is missing or old (no zoo_dynamic.onnx, placeholder/placeholder.onnx or pack_tiered_fast): run build/build.sh first" >&2
     exit 1
 fi
+# pack_tiered and its fast network alone, for the host to list as bundled styles (the Network parameter picks between
+# them by the style's id); the other test models would join the Style list.
+TIERS="$TEST_OUT/tier-models"
+rm -rf "$TIERS"
+mkdir -p "$TIERS"
+cp -r "$MODELS/pack_tiered" "$MODELS/pack_tiered_fast" "$TIERS/"
 
 if [ "$bench" = 1 ]; then
     frames="$(decode 1920 1080)"
@@ -55,7 +63,8 @@ status=0
 shipped="$(find "$OUT/StyleFilter.ofx.bundle" "$BUNDLE" -iname '*placeholder*')"
 if [ -z "$shipped" ]; then echo "PASS  the bundle ships no placeholder model"; else echo "FAIL  the bundle ships $shipped"; status=1; fi
 echo "== OFX test host"
-"$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --frames "$frames" --width 160 --height 90 || status=1
+"$TEST_OUT/ofx_test_host" --bundle "$BUNDLE" --models "$MODELS" --tier-models "$TIERS" --frames "$frames" \
+    --width 160 --height 90 || status=1
 
 echo
 echo "== OFX test host: the history cache (engine frames counted by engine_shim.c)"
@@ -89,6 +98,13 @@ if grep -q "has no style mix calls" "$TEST_OUT/old-engine/stderr.txt"; then
     echo "PASS  the plugin logged that the engine has no style mix calls"
 else
     echo "FAIL  no log line about the missing style mix calls"
+    old_status=1
+fi
+refused="$(grep -c "does not take Network" "$TEST_OUT/old-engine/stderr.txt" || true)"
+if [ "$refused" = 1 ]; then
+    echo "PASS  the plugin logged once that the engine refuses the network size, and rendered anyway"
+else
+    echo "FAIL  $refused log lines about the refused network size (want 1)"
     old_status=1
 fi
 [ "$old_status" = 0 ] || status=1

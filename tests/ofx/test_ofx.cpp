@@ -1,7 +1,8 @@
 // test_ofx.cpp - drives the StyleFilter OpenFX bundle through the test host (host.h) and checks what it renders.
 //
-//   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --models out/test-models
+//   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --models out/test-models --tier-models DIR
 //                 [--frames FILE --width W --height H]        source picture, raw RGBA8 (else a synthetic one)
+//                 DIR holds copies of pack_tiered and pack_tiered_fast only (its fast network), listed as bundled styles
 //   ofx_test_host --bundle ... --models out/test-models --bench FILE --width 1920 --height 1080 [--bench-frames N]
 //                 times the untrained full-width network (placeholder/placeholder.onnx of the test models)
 //   ofx_test_host --bundle BUNDLE_WITHOUT_ENGINE --no-engine    the bundle with stylefilter.so removed
@@ -12,7 +13,8 @@
 //   ofx_test_host --bundle out/ofx/StyleFilter.ofx.bundle --host-limits
 //                 a host without string parameters, and one that cannot give the Style parameter's value
 //   ofx_test_host --bundle OLD_ENGINE_BUNDLE --old-engine --models out/test-models
-//                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info
+//                 the bundle whose stylefilter.so lacks the style mix calls and sf_get_style_info and refuses
+//                 SF_PARAM_NETWORK_TIER
 //                 (engine_shim.c built with -DSHIM_OLD_ENGINE in front of the real engine, stylefilter_real.so)
 //
 // The checks compare the plugin's output with the engine's own output for the same frames, computed through the
@@ -248,7 +250,8 @@ bool SameBytes(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) { r
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
 struct Options {
-    std::string bundle, models, frames, bench, benchSequential;
+    // tierModels: a folder holding only pack_tiered and pack_tiered_fast (its fast network), listed as bundled styles
+    std::string bundle, models, tierModels, frames, bench, benchSequential;
     bool noEngine = false, oldEngine = false, hostLimits = false, cache = false;
     int width = 160, height = 90, benchFrames = 2;
 };
@@ -572,6 +575,9 @@ int RunTests(const Options& opt)
     // ---- loading -----------------------------------------------------------------------------------------------
     Section("loading the bundle");
     std::string error;
+    // The tier test packs become bundled styles (after the bundle's own, which the plugin puts first), so that the
+    // Network parameter has a style with two sizes to choose between. The engine reads the variable when it starts.
+    if (!opt.tierModels.empty()) setenv("STYLEFILTER_MODELS", opt.tierModels.c_str(), 1);
     bool loaded = host.LoadBundle(opt.bundle, &error);
     Check(loaded, "dlopen %s, OfxGetNumberOfPlugins, OfxGetPlugin%s%s", host.BinaryPath().c_str(), loaded ? "" : ": ",
           error.c_str());
@@ -639,6 +645,7 @@ int RunTests(const Options& opt)
         {"followMotion", kOfxParamTypeBoolean},
         {"inferenceResolution", kOfxParamTypeChoice},
         {"device", kOfxParamTypeChoice},
+        {"network", kOfxParamTypeChoice},
         {"styleMix", kOfxParamTypeDouble},
     };
     for (const Expect& e : expected) {
@@ -690,6 +697,12 @@ int RunTests(const Options& opt)
               "Inference resolution: Full / Half / Quarter");
     if (Param* p = fd->params.Find("device"))
         Check(p->props.Strings(kOfxParamPropChoiceOption).size() == 5, "Device: 5 choices");
+    if (Param* p = fd->params.Find("network"))
+        Check(p->props.Strings(kOfxParamPropChoiceOption) ==
+                      std::vector<std::string>{"Auto", "Fast (real time on a CPU)", "Compact", "Full (for GPUs)"} &&
+                  p->props.Int(kOfxParamPropDefault) == 0 && p->props.String(kOfxPropLabel) == "Network" &&
+                  p->props.String(kOfxParamPropHint).find("Auto picks Fast on a CPU") != std::string::npos,
+              "Network: Auto / Fast / Compact / Full, default Auto, with a hint");
 
     // ---- an instance ----------------------------------------------------------------------------------------------
     Section("instance, region of definition, frames needed, clip preferences");
@@ -955,6 +968,50 @@ int RunTests(const Options& opt)
               "single-style model with Style mix 0.7: the same frame as without it (ignored)");
     }
 
+    // ---- network size ------------------------------------------------------------------------------------------------
+    Section("network (the bundled test style pack_tiered and its fast network pack_tiered_fast, Device CPU)");
+    Effect* net = nullptr;
+    {
+        const auto ids = engine.StyleIds();
+        const auto at = std::find(ids.begin(), ids.end(), "pack_tiered");
+        const bool folded = std::find(ids.begin(), ids.end(), "pack_tiered_fast") == ids.end();
+        Check(at != ids.end() && folded,
+              "Style offers pack_tiered (from --tier-models) and not its fast network on its own (%s)",
+              Join(ids).c_str());
+        net = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
+        Check(st == kOfxStatOK, "kOfxActionCreateInstance (8-bit)");
+        host.SetInt(net, "device", 1);  // the CPU, where Auto means the fast network, whatever this machine has
+        if (at != ids.end()) host.SetInt(net, "style", (int)(at - ids.begin()));
+        RefSettings fast, compact;  // the two networks loaded by path: exactly those
+        fast.style = opt.tierModels + "/pack_tiered_fast";
+        compact.style = opt.tierModels + "/pack_tiered";
+        std::vector<uint8_t> expectFast, expectCompact;
+        bool ok = Expected(ref, fast, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expectFast, &error) &&
+                  Expected(ref, compact, host, 10, ChainFrames(10, 0.5), 1, kOfxBitDepthByte, &expectCompact, &error);
+        Check(ok && Compare(expectFast, expectCompact, false).mean > 5,
+              "the two test networks give different pictures (mean %.1f levels apart)%s%s",
+              ok ? Compare(expectFast, expectCompact, false).mean : 0.0,
+              ok ? "" : "; reference: ", ok ? "" : error.c_str());
+        struct NetCase {
+            int choice;  // -1: the parameter's default, untouched
+            const char* name;
+            const std::vector<uint8_t>* expect;
+            const char* which;
+        };
+        const NetCase cases[] = {{-1, "Auto (the default)", &expectFast, "pack_tiered_fast"},
+                                 {2, "Compact", &expectCompact, "pack_tiered"},
+                                 {3, "Full", &expectCompact, "pack_tiered (it has no full network)"},
+                                 {1, "Fast", &expectFast, "pack_tiered_fast"},
+                                 {0, "back to Auto", &expectFast, "pack_tiered_fast"}};
+        for (const NetCase& c : cases) {
+            if (c.choice >= 0) host.SetInt(net, "network", c.choice);
+            auto rr = host.Render(net, 10, 1, false);
+            Diff dn = Compare(rr.pixels, *c.expect, false);
+            Check(ok && rr.status == kOfxStatOK && dn.max <= 1,
+                  "Network %s: frame 10 equals the engine's for %s (max %.0f)", c.name, c.which, dn.max);
+        }
+    }
+
     // ---- order independence ----------------------------------------------------------------------------------------------
     Section("order independence: frame 10 alone == frame 10 after 0..9");
     Effect* solo = host.CreateInstance(kOfxImageEffectContextFilter, kOfxBitDepthByte, &st);
@@ -1033,7 +1090,7 @@ int RunTests(const Options& opt)
     // ---- teardown ------------------------------------------------------------------------------------------------------
     Section("teardown");
     bool destroyed = true;
-    for (Effect* e : {a, fl, pmi, k, mx, solo, seq, bad})
+    for (Effect* e : {a, fl, pmi, k, mx, net, solo, seq, bad})
         destroyed = destroyed && host.DestroyInstance(e) == kOfxStatOK;
     Check(destroyed, "kOfxActionDestroyInstance on every instance");
     Check(host.LiveImages() == 0, "every image released (%zu left)", host.LiveImages());
@@ -1613,6 +1670,8 @@ int main(int argc, char** argv)
             opt.bundle = next();
         else if (a == "--models")
             opt.models = next();
+        else if (a == "--tier-models")
+            opt.tierModels = next();
         else if (a == "--frames")
             opt.frames = next();
         else if (a == "--width")
