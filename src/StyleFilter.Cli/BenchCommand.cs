@@ -18,7 +18,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var style = new Option<string?>("--style", "-s") { Description = "Style names or paths, comma-separated (default: the first bundled style)" };
-        var resolutions = new Option<string>("--resolutions", "-r") { Description = "Comma-separated WxH list", DefaultValueFactory = _ => "640x360,1024x576,1280x720,1920x1080" };
+        var resolutions = new Option<string>("--resolutions", "-r") { Description = "Comma-separated WxH list; WxH@N runs inference N pixels high at that size (e.g. 1920x1080@360), whatever --scale says", DefaultValueFactory = _ => "640x360,1024x576,1280x720,1920x1080" };
         var frames = new Option<int>("--frames", "-n") { Description = "Timed Process calls per resolution", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before timing", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0 = all cores)", DefaultValueFactory = _ => 0 };
@@ -78,15 +78,16 @@ public static class BenchCommand
                     {
                         var engine = Cli.CreateEngine(style, threads, loggers, s.Device, s.Tier);
                         engines.Add(engine);
-                        engine.InferenceScale = scale;
                         engine.FramePath = path;
                         engine.MotionCompensation = compensation;
                     }
                 using var raw = new Models.RawInference(engines[0].Style!.Source, threads, engines[0].Provider);   // the network the engine chose
                 foreach (var e in engines)
                     if (e.Stats.Fallbacks.Count > 0) passedOver.Add(e.Stats.ProviderWithFallbacks);
-                foreach (var (w, h) in sizes)
+                foreach (var (w, h, inferenceHeight) in sizes)
                 {
+                    float rowScale = inferenceHeight is { } n ? Math.Min(1f, (float)n / h) : scale;
+                    foreach (var e in engines) e.InferenceScale = rowScale;
                     // Fill the frame with the photo (scaled to cover, centre-cropped), like a real camera frame.
                     string Crop(int x, int y) =>
                         $"scale={w + s.Shake}:{h + s.Shake / 4}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h}:{x}:{y}";
@@ -96,7 +97,7 @@ public static class BenchCommand
                     var moved = s.Shake > 0 ? Ffmpeg.DecodeImage(image, w, h, "rgba", Crop(s.Shake, s.Shake / 4)) : input;
                     var output = new byte[input.Length];
                     foreach (var e in engines) e.ResetHistory();
-                    var (iw, ih) = raw.InferenceSize(w, h, scale);
+                    var (iw, ih) = raw.InferenceSize(w, h, rowScale);
                     var profile = Models.NetworkProfile.Measure(engines[0].Style!.Source, iw, ih, threads, engines[0].Provider);
                     kernels.Add($"{Path.GetFileName(engines[0].Style!.Source.TrimEnd('/'))} at {iw}x{ih}: {(profile.ConvKernels.Count == 0 ? "no convolutions" : profile.KernelSummary)} (time: {profile.TimeSummary()})");
                     var counts = new int[engines.Count];
@@ -207,15 +208,20 @@ public static class BenchCommand
 
     private static string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
 
-    public static List<(int W, int H)> ParseResolutions(string list)
+    /// <summary>"1280x720,1920x1080@360": frame sizes, each with an optional inference height.</summary>
+    public static List<(int W, int H, int? InferenceHeight)> ParseResolutions(string list)
     {
-        var result = new List<(int, int)>();
+        var result = new List<(int, int, int?)>();
         foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var parts = item.ToLowerInvariant().Split('x');
-            if (parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h) || w < 1 || h < 1 || w > FrameBuffer.MaxSide || h > FrameBuffer.MaxSide)
-                throw new CliException($"bad resolution '{item}' (expected WxH, e.g. 1280x720)", ExitCodes.BadArguments);
-            result.Add((w, h));
+            var at = item.Split('@');
+            var parts = at[0].ToLowerInvariant().Split('x');
+            int? inference = null;
+            if (at.Length == 2 && int.TryParse(at[1], out var n) && n >= 1) inference = n;
+            if (at.Length > 2 || (at.Length == 2 && inference is null) || parts.Length != 2 || !int.TryParse(parts[0], out var w) || !int.TryParse(parts[1], out var h)
+                || w < 1 || h < 1 || w > FrameBuffer.MaxSide || h > FrameBuffer.MaxSide)
+                throw new CliException($"bad resolution '{item}' (expected WxH or WxH@INFERENCE_HEIGHT, e.g. 1280x720 or 1920x1080@360)", ExitCodes.BadArguments);
+            result.Add((w, h, inference));
         }
         if (result.Count == 0) throw new CliException("--resolutions is empty", ExitCodes.BadArguments);
         return result;

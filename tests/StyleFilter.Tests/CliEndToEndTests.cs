@@ -145,6 +145,21 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Bench_RunsInferenceAtTheGivenHeightAndCountsTheNetworksWork()
+    {
+        var md = Path.Combine(_tmp, "at.md");
+        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "192x108@36", "--frames", "2", "--warmup", "0",
+            "--threads", "1", "--markdown", md);
+        AssertOk(r);
+        var cells = Assert.Single(File.ReadAllLines(md), l => l.Contains("| 192x108 |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
+        Assert.Equal("64x36", cells[4]);                 // inference at 36 pixels high
+        Assert.Equal("compact", cells[11]);              // a plain .onnx is a compact network, run in float
+        Assert.Equal((2.0 * 3 * 3 * 64 * 36 / 1e9).ToString("F2", CultureInfo.InvariantCulture), cells[12]); // its 1x1 convolution
+        Assert.Contains("1 Conv", r.StdOut);             // the kernel ONNX Runtime ran
+        Assert.Equal(2, Cli("bench", "--resolutions", "64x36@").ExitCode);
+    }
+
+    [Fact]
     public void Bench_TimesBothFramePathsInOneRun()
     {
         var md = Path.Combine(_tmp, "paths.md");
