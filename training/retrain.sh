@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled styles with the ImageNet ResNet18 loss network, exactly as models/README.md records them.
 #   training/retrain.sh [STEP...]   steps: identity mix7_base mix7 full_starry_base full_starry singles_base singles
-#                                   singles_short fast7_base fast7 stable stable_more stable_full export (default: all); evaluate (docs/, after build/build.sh)
+#                                   singles_short fast7_base fast7 stable stable_more stable_full fast_stable export (default: all); evaluate (docs/, after build/build.sh)
 # Every step resumes where it stopped (--resume) when its run folder already holds a checkpoint, so a run cut
 # short by the end of a session goes on in the next one. The final checkpoints are copied into
 # training/checkpoints/ (a few MB each, committed) so that a later session can resume or fine-tune them.
@@ -86,9 +86,10 @@ step_fast7() {          # then the temporal and noise-stability losses
 # The fast networks steadied (issue 15): fast7 flickered 3.6x more than the compact Starry Night per frame (warping
 # error 0.68 against 0.19 x 1e-3) and sat further from the painting (style distance 1.04 against 0.80). Each bundled
 # style's fast network continues fast7's row, distilled from the style's shipped (steadied) network, with the stable
-# step's temporal and noise terms, and three times the style weight (at weight 1 the steadied fast Starry Night's
-# warping error fell to 0.21 but its style distance rose to 1.25, the old tint's); the mix continues all seven rows
-# the same way.
+# step's temporal and noise terms; the mix continues all seven rows the same way. Style weight 3, except for The
+# Starry Night: there weight 1 kept the compact network's balance on the stability clips (warping error 0.21 against
+# 0.19 x 1e-3, style distance 1.25 against 1.21), where weight 3 bought a little style (1.11) with three times the
+# flicker (0.60).
 FAST_SINGLES="${FAST_SINGLES:-starry_night wave the_scream}"
 shipped() {   # the checkpoint of a style's bundled network (step_export's choice)
     case "$1" in
@@ -99,9 +100,11 @@ shipped() {   # the checkpoint of a style's bundled network (step_export's choic
 FAST_LOSSES=(--style-weight 3 --content-weight 1 --structure-weight 1 --tv-weight 0.5 --style-size 320)
 step_fast_stable() {
     for s in $FAST_SINGLES; do
+        local losses=("${FAST_LOSSES[@]}")
+        if [ "$s" = starry_night ]; then losses=("${LOSSES[@]}"); fi
         train "$RUNS/${s}_fast" --styles "$s" "${FAST[@]}" --init training/checkpoints/fast7.pt \
             --teacher "$(shipped "$s")" --teacher-weight 2 --iters 300 --batch 4 --size 192 --lr 5e-4 --lr-final 0.2 \
-            "${FAST_LOSSES[@]}" "${STABLE[@]}" --seed 41 --log-every 25 --sample-every 100 --save-every 25
+            "${losses[@]}" "${STABLE[@]}" --seed 41 --log-every 25 --sample-every 100 --save-every 25
     done
     local teachers="" s
     for s in ${STYLES7//,/ }; do teachers="$teachers,$(shipped "$s")"; done
@@ -181,6 +184,16 @@ step_export() {
     "$PY" -m training.export --checkpoint "$mix" --pack models/paintings_mix --name "Seven paintings (mix)" --verify
     "$PY" -m training.export --checkpoint "$RUNS/starry_full_stable/checkpoint.pt" --pack models/starry_night_full \
         --name "The Starry Night (full width)" --tier-of starry_night --verify
+    # the CPU tier: a network of its own for each of FAST_SINGLES, the steadied seven-painting one for the rest and the mix
+    local title
+    for s in ${STYLES7//,/ }; do
+        title="$("$PY" -c "from training.export import short_title; print(short_title('$s'))")"
+        if [[ " $FAST_SINGLES " == *" $s "* ]]; then run="$RUNS/${s}_fast/checkpoint.pt"; style=()
+        else run="$RUNS/fast7_stable/checkpoint.pt"; style=(--style "$s"); fi
+        "$PY" -m training.export --checkpoint "$run" "${style[@]}" --pack "models/${s}_fast" --name "$title (fast)" --tier-of "$s" --verify
+    done
+    "$PY" -m training.export --checkpoint "$RUNS/fast7_stable/checkpoint.pt" --pack models/paintings_mix_fast \
+        --name "Seven paintings (mix, fast)" --tier-of paintings_mix --verify
     mkdir -p training/checkpoints
     cp "$RUNS/mix7/checkpoint.pt" training/checkpoints/mix7.pt
     # weights only (an --init start, not --resume): with Adam's state the full width would be 17 MB
@@ -191,6 +204,8 @@ step_export() {
     weights_only "$RUNS/starry_night_stable/checkpoint.pt" training/checkpoints/starry_night_stable.pt
     weights_only "$RUNS/starry_full_stable/checkpoint.pt" training/checkpoints/starry_night_full_stable.pt
     for s in $STABLE_SINGLES; do weights_only "$RUNS/${s}_stable/checkpoint.pt" "training/checkpoints/${s}_stable.pt"; done
+    for s in $FAST_SINGLES; do weights_only "$RUNS/${s}_fast/checkpoint.pt" "training/checkpoints/${s}_fast.pt"; done
+    weights_only "$RUNS/fast7_stable/checkpoint.pt" training/checkpoints/fast7_stable.pt
     for s in $STABLE_MORE; do weights_only "$RUNS/${s}_stable4/checkpoint.pt" "training/checkpoints/${s}_stable4.pt"; done
 }
 
@@ -220,7 +235,7 @@ step_evaluate() {        # docs/: contact sheets, distance table, warping error 
 }
 
 steps=("$@")
-if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles singles_short fast7_base fast7 stable stable_more stable_full export); fi
+if [ "${#steps[@]}" -eq 0 ]; then steps=(identity mix7_base mix7 full_starry_base full_starry singles_base singles singles_short fast7_base fast7 stable stable_more stable_full fast_stable export); fi
 for s in "${steps[@]}"; do
     echo "== training/retrain.sh: $s" >&2
     "step_$s"
