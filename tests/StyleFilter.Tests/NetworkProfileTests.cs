@@ -9,7 +9,10 @@ public class NetworkProfileTests
     [Fact]
     public void AOneByOneConvolutionCostsTwoFlopPerWeightPerPixel()
     {
+        int ProfilesHere() => Directory.GetFiles(Directory.GetCurrentDirectory(), "onnxruntime_profile_*").Length;
+        int before = ProfilesHere();
         var p = NetworkProfile.Measure(TestPaths.TestModel("identity.onnx"), 64, 36, intraOpThreads: 1);
+        Assert.Equal(before, ProfilesHere()); // every profile went to its temporary folder (loading runs the model too)
         Assert.Equal(2.0 * 3 * 3 * 64 * 36, p.Gflop * 1e9, 6); // 3 outputs x 3 inputs per pixel, multiply and add
         Assert.Equal(1, p.ConvKernels.Values.Sum());
     }

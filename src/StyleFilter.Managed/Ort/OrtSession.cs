@@ -119,8 +119,8 @@ public sealed class OrtSession : IDisposable
             if (!config.Spin) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             if (config.ProfilePrefix is { } prefix)
             {
+                options.ProfileOutputPathPrefix = prefix; // first: enabling takes the prefix set at that moment
                 options.EnableProfiling = true;
-                options.ProfileOutputPathPrefix = prefix;
             }
             if (config.Provider is not null) ExecutionProviders.Append(options, config.Provider);
             try { session = open(options); }
