@@ -21,6 +21,6 @@ mkdir -p "$(dirname "$report")"
 : > "$report"
 uptime | tee -a "$report"
 dotnet "$OUT/cli/stylefilter.dll" bench --style "$int8,models/starry_night_fast,models/starry_night,models/starry_night_full" \
-    --resolutions 640x360,1280x720,1920x1080@360 --frames 20 --warmup 3 --threads 2 --markdown "$report" "$@"
+    --resolutions 640x360,1280x720,1920x1080@360 --frames 20 --warmup 3 --markdown "$report" "$@"
 uptime | tee -a "$report"
 log "table in $report"
