@@ -165,3 +165,17 @@ def test_loss_net_is_fixed_and_seeded(kind):
     assert all(torch.equal(u, v) for u, v in zip(sa, sb)) and torch.equal(ca, cb)
     assert not any(p.requires_grad for p in a.parameters())
     assert not torch.equal(make_loss_net(kind, seed=8)(x)[1], ca)
+
+
+def test_output_temporal_loss_forgives_the_inputs_own_brightness_change():
+    """An output that brightens exactly as its input did costs nothing; one that brightens on its own does
+    (without the input's term, both would cost the same)."""
+    g = torch.Generator().manual_seed(3)
+    in1 = torch.rand(1, 3, 16, 16, generator=g) * 200
+    out1 = torch.rand(1, 3, 16, 16, generator=g) * 200
+    still = torch.zeros(1, 2, 16, 16)
+    mask = torch.ones(1, 1, 16, 16)
+    followed = losses.output_temporal_loss(out1, out1 + 20, in1, in1 + 20, still, mask)
+    on_its_own = losses.output_temporal_loss(out1, out1 + 20, in1, in1, still, mask)
+    assert followed.item() < 1e-8
+    assert on_its_own.item() == pytest.approx((20 / 255) ** 2, rel=1e-4)
