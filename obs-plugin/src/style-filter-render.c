@@ -121,15 +121,17 @@ static bool want_new_frame(struct style_filter *f)
 {
 	pthread_mutex_lock(&f->mutex);
 	bool busy = f->worker_busy, waiting = f->pending_full;
-	double busy_ms = (double)(os_gettime_ns() - f->work_started_ns) / 1e6;
+	uint64_t now = os_gettime_ns();
+	double busy_ms = (double)(now - f->work_started_ns) / 1e6;
+	double rest_ms = f->rest_until_ns > now ? (double)(f->rest_until_ns - now) / 1e6 : 0.0;
 	double last_ms = f->last_infer_ms;
 	pthread_mutex_unlock(&f->mutex);
 	if (waiting || (busy && last_ms <= 0.0))
 		return false;
-	if (!busy)
-		return true;
 	video_t *video = obs_get_video();
 	double interval_ms = video ? (double)video_output_get_frame_time(video) / 1e6 : 33.3;
+	if (!busy) /* resting between frames (its CPU share): the frame it takes next is read back near the end */
+		return rest_ms <= 3.0 * interval_ms;
 	/* the readback lands a frame later (double buffering), so start 3 frames ahead */
 	return last_ms - busy_ms <= 3.0 * interval_ms;
 }

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How much lower than OBS's threads inference runs (Linux nice levels; each is ~1.25x less CPU share). */
@@ -134,6 +135,37 @@ static void adapt_resolution(struct style_filter *f, double ms, double target_ms
 		flog(LOG_INFO, f, "auto resolution: %up -> %up (%s)", before, after, why);
 }
 
+/* The share of one core the inference worker may keep busy: after a frame that took t it rests for
+ * t (1 - share) / share. On a 2-core machine OBS's render thread (software OpenGL included) and encoder need more
+ * than the core a back-to-back worker leaves them, even at nice +10 (docs/obs.md); the temporal smoothing turns the
+ * fewer style updates into a steady picture. STYLEFILTER_OBS_CPU_SHARE overrides it (0.1 .. 1) for measurements. */
+static double worker_cpu_share(void)
+{
+	const char *env = getenv("STYLEFILTER_OBS_CPU_SHARE");
+	if (env && *env) {
+		double v = atof(env);
+		if (v >= 0.1 && v <= 1.0)
+			return v;
+	}
+	return os_get_logical_cores() <= 2 ? 0.5 : 1.0;
+}
+
+/* Waits (mutex held) until rest_until_ns on the monotonic clock, or until the filter stops. */
+static void rest_until(struct style_filter *f, uint64_t rest_until_ns)
+{
+	for (;;) {
+		uint64_t now = os_gettime_ns();
+		if (f->stop || now >= rest_until_ns)
+			return;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts); /* the condition variable's clock */
+		uint64_t ns = (uint64_t)ts.tv_nsec + (rest_until_ns - now);
+		ts.tv_sec += (time_t)(ns / 1000000000ULL);
+		ts.tv_nsec = (long)(ns % 1000000000ULL);
+		pthread_cond_timedwait(&f->work_cond, &f->mutex, &ts);
+	}
+}
+
 void *worker_main(void *data)
 {
 	struct style_filter *f = data;
@@ -145,8 +177,13 @@ void *worker_main(void *data)
 	f->next_height = auto_resolution_height(&f->auto_res, 1080);
 	pthread_mutex_unlock(&f->mutex);
 
+	const double share = worker_cpu_share();
+	if (share < 1.0)
+		flog(LOG_INFO, f, "inference keeps at most %.0f%% of a core busy (%d logical cores)", share * 100.0,
+		     os_get_logical_cores());
 	pthread_mutex_lock(&f->mutex);
 	for (;;) {
+		rest_until(f, f->rest_until_ns);
 		while (!f->stop && !f->pending_full)
 			pthread_cond_wait(&f->work_cond, &f->mutex);
 		if (f->stop)
@@ -210,6 +247,7 @@ void *worker_main(void *data)
 		}
 
 		pthread_mutex_lock(&f->mutex);
+		f->rest_until_ns = os_gettime_ns() + (uint64_t)((double)elapsed * (1.0 - share) / share);
 		f->worker_busy = false;
 		f->worker_engine = NULL;
 		f->next_height = resolution == RESOLUTION_AUTO ? auto_resolution_height(&f->auto_res, in->source_h)

@@ -133,6 +133,7 @@ struct style_filter {
 	bool worker_busy;
 	sf_engine *worker_engine; /* the engine the busy worker is using */
 	uint64_t work_started_ns; /* when the worker took the frame it is busy with */
+	uint64_t rest_until_ns;   /* the worker rests until then after a frame (its CPU share) */
 	bool style_ready;         /* a style is loaded: frames are worth reading back */
 	bool refresh_on_result;   /* refresh the panel when the first result of a new style is out */
 
