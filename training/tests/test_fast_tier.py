@@ -32,6 +32,26 @@ def test_fast_net_shapes_and_cost():
     assert StyleNet.from_checkpoint({"config": fast.config, "state_dict": fast.state_dict()}).config["arch"] == "fast"
 
 
+def test_first_fast_networks_load_exactly_as_the_half_size_output_layer():
+    """The first fast networks ended with a 3x3 conv at full size after a nearest upsampling; loading them converts
+    that conv to the half-size conv + pixel shuffle, and the picture must not change, border rows included."""
+    torch.manual_seed(3)
+    net = StyleNet("tiny", 1, 1, "fast").eval()
+    state = net.state_dict()
+    old_w, old_b = torch.randn(3, 8, 3, 3) * 0.2, torch.randn(3)
+    state["decoder.out.conv.weight"], state["decoder.out.conv.bias"] = old_w, old_b
+    net.load_state_dict(state)
+    image = torch.rand(1, 3, 40, 56) * 255
+    with torch.no_grad():
+        out, features = net(image)
+        d = net.decoder
+        half = d.at_half(torch.nn.functional.interpolate(d.reduce(features), scale_factor=2.0, mode="nearest"))
+        full = torch.nn.functional.interpolate(half, scale_factor=2.0, mode="nearest")
+        expected = torch.sigmoid(torch.nn.functional.conv2d(torch.nn.functional.pad(full, (1, 1, 1, 1), mode="reflect"), old_w, old_b)) * 255
+    assert net.decoder.out.conv.weight.shape == (12, 8, 3, 3)
+    assert float((out - expected).abs().max()) < 1e-3
+
+
 def _distil(out, photos, teacher, weight):
     train_main(["--styles", "starry_night", "--out", str(out), "--data-list", photos, "--arch", "fast", "--width", "tiny",
                 "--res-blocks", "1", "--size", "64", "--batch", "2", "--style-size", "96", "--threads", "2", "--seed", "3",
