@@ -22,8 +22,8 @@ public sealed class StyleEngine : IDisposable
     private readonly ILogger _log;
     private readonly SessionConfig _config;
     private readonly TemporalBlender _blender = new();
-    private readonly Resampler _toModel = new(), _toFrame = new();
-    private readonly PlanarImage _input = new(), _stylised = new();
+    private readonly FrameResizer _resizer = new();
+    private readonly PlanarImage _copyScratch = new(); // PixelConverter.Copy's, when formats differ
     private readonly LatencyRecorder _latency = new();
     private StyleModel? _model;
     private ProviderChoice _provider = ProviderChoice.Cpu;
@@ -279,7 +279,7 @@ public sealed class StyleEngine : IDisposable
             {
                 var model = _model ?? throw new StyleFilterException(StatusCode.NoStyle, "no style loaded: the frame was passed through");
                 float alpha = _alpha;
-                if (alpha == 0) PixelConverter.Copy(input, output, _input);
+                if (alpha == 0) PixelConverter.Copy(input, output, _copyScratch);
                 else Stylise(model, input, output, alpha);
             }
             catch (Exception e)
@@ -320,22 +320,16 @@ public sealed class StyleEngine : IDisposable
                 _blender.MotionThreshold, _blender.SceneCutThreshold, _blender.MotionMargin, _blender.MotionCompensation));
             return;
         }
-        PixelConverter.Unpack(input, _input);
         var (w, h) = model.InferenceSize(input.Width, input.Height, _scale);
-        var tensor = model.PrepareInput(w, h);
-        _toModel.Resize(_input, tensor, 3);
+        _resizer.FromFrame(input, model.PrepareInput(w, h));
         var result = model.Run(_blender, _smoothing, EffectiveTemporalLevel);
-        _stylised.Resize(input.Width, input.Height, 3);
-        _toFrame.Resize(result, _stylised, 3, 0f, 255f);
-        if (_preserveColour) ColourOps.PreserveColour(_stylised, _input);
-        if (alpha < 1) ColourOps.Lerp(_stylised, _input, alpha);
-        PixelConverter.Pack(_stylised, _input, output);
+        _resizer.ToFrame(result, input, output, alpha, _preserveColour);
     }
 
     private void PassThrough(in FrameBuffer input, in FrameBuffer output, Exception cause)
     {
         lock (_statsGate) _passThrough++;
-        try { PixelConverter.Copy(input, output, _input); }
+        try { PixelConverter.Copy(input, output, _copyScratch); }
         catch (Exception copy) { _log.LogError("pass-through copy failed: {Message}", copy.Message); }
         // A broken model fails every frame: log each new reason once, and a repeated one every thousandth time.
         if (cause.Message != _lastPassThroughReason || _passThrough % 1000 == 0)
@@ -377,7 +371,7 @@ public sealed class StyleEngine : IDisposable
             RetireGraphs();
             _model?.Dispose();
             _model = null;
-            _blender.Dispose(); _toModel.Dispose(); _toFrame.Dispose(); _input.Dispose(); _stylised.Dispose();
+            _blender.Dispose(); _resizer.Dispose(); _copyScratch.Dispose();
         }
     }
 }

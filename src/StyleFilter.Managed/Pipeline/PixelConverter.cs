@@ -18,14 +18,19 @@ public static unsafe class PixelConverter
         planes.Resize(frame.Width, frame.Height, 4);
         for (int y = 0; y < frame.Height; y++)
         {
-            byte* row = (byte*)frame.Data + (long)y * frame.Stride;
             int o = y * frame.Width;
-            float* r = planes.Plane(0) + o, g = planes.Plane(1) + o, b = planes.Plane(2) + o, a = planes.Plane(3) + o;
-            if (frame.Format == PixelFormat.Rgba32F)
-                UnpackFloatRow((float*)row, frame.Width, r, g, b, a);
-            else
-                UnpackByteRow(row, frame.Width, frame.Format == PixelFormat.Bgra8, r, g, b, a);
+            UnpackRow(frame, y, planes.Plane(0) + o, planes.Plane(1) + o, planes.Plane(2) + o, planes.Plane(3) + o);
         }
+    }
+
+    /// <summary>Reads row <paramref name="y"/> of a frame into four channel runs (R, G, B, A), each frame.Width long, 0..255.</summary>
+    public static void UnpackRow(in FrameBuffer frame, int y, float* r, float* g, float* b, float* a)
+    {
+        byte* row = (byte*)frame.Data + (long)y * frame.Stride;
+        if (frame.Format == PixelFormat.Rgba32F)
+            UnpackFloatRow((float*)row, frame.Width, r, g, b, a);
+        else
+            UnpackByteRow(row, frame.Width, frame.Format == PixelFormat.Bgra8, r, g, b, a);
     }
 
     private static void UnpackByteRow(byte* row, int width, bool bgra, float* r, float* g, float* b, float* a)
@@ -74,14 +79,19 @@ public static unsafe class PixelConverter
     {
         for (int y = 0; y < frame.Height; y++)
         {
-            byte* row = (byte*)frame.Data + (long)y * frame.Stride;
             int o = y * frame.Width;
-            float* r = rgb.Plane(0) + o, g = rgb.Plane(1) + o, b = rgb.Plane(2) + o, a = alphaSource.Plane(3) + o;
-            if (frame.Format == PixelFormat.Rgba32F)
-                PackFloatRow((float*)row, frame.Width, r, g, b, a);
-            else
-                PackByteRow(row, frame.Width, frame.Format == PixelFormat.Bgra8, r, g, b, a);
+            PackRow(frame, y, rgb.Plane(0) + o, rgb.Plane(1) + o, rgb.Plane(2) + o, alphaSource.Plane(3) + o);
         }
+    }
+
+    /// <summary>Writes four channel runs (0..255, each frame.Width long) into row <paramref name="y"/> of a frame.</summary>
+    public static void PackRow(in FrameBuffer frame, int y, float* r, float* g, float* b, float* a)
+    {
+        byte* row = (byte*)frame.Data + (long)y * frame.Stride;
+        if (frame.Format == PixelFormat.Rgba32F)
+            PackFloatRow((float*)row, frame.Width, r, g, b, a);
+        else
+            PackByteRow(row, frame.Width, frame.Format == PixelFormat.Bgra8, r, g, b, a);
     }
 
     private static void PackByteRow(byte* row, int width, bool bgra, float* r, float* g, float* b, float* a)
