@@ -51,7 +51,7 @@ internal sealed unsafe class GraphPipeline : IDisposable
         _stages = model.Stages.Select(s => new Stage(s)).ToArray();
         _mix = new OrtTensor(model.Mix.Length);
         _memory = config.Provider?.DeviceMemory ?? OrtMemoryInfo.DefaultInstance;
-        var graphs = config with { Optimize = false, Spin = false }; // they are written as they should run
+        var graphs = config with { Optimize = false }; // they are written as they should run
         _unpack = new(FrameGraphs.Unpack, graphs, "unpack");
         _blend = new(FrameGraphs.Blend, graphs, "blend");
         _finish = new(FrameGraphs.Finish, graphs, "finish");

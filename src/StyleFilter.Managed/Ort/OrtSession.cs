@@ -23,9 +23,6 @@ public sealed record SessionConfig(int IntraOpThreads = 0, ProviderChoice? Provi
     /// </summary>
     public bool Optimize { get; init; } = true;
 
-    /// <summary>Whether the session's threads spin after a run waiting for more work (ONNX Runtime's default).</summary>
-    public bool Spin { get; init; } = true;
-
     /// <summary>When set, ONNX Runtime's profiler writes every run's operators to PREFIX_*.json (bench's network profile).</summary>
     public string? ProfilePrefix { get; init; }
 }
@@ -116,7 +113,10 @@ public sealed class OrtSession : IDisposable
             };
             if (config.IntraOpThreads > 0) options.IntraOpNumThreads = config.IntraOpThreads;
             options.AddSessionConfigEntry("session.use_env_allocators", "1"); // the environment's capped arena
-            if (!config.Spin) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            // No spinning: a style is two or more sessions (encoder, decoder, frame graphs), each with its own pool, and
+            // one's workers spinning after its run took the cores the next session needed: with 2 threads on 2 cores
+            // the fast network ran at 18 FPS spinning and 30 to 41 FPS without (docs/benchmarks.md).
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             if (config.ProfilePrefix is { } prefix)
             {
                 options.ProfileOutputPathPrefix = prefix; // first: enabling takes the prefix set at that moment
