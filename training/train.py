@@ -322,7 +322,8 @@ def load_init(net: StyleNet, path: str, names: list[str]):
     state, held = ckpt["state_dict"], ckpt.get("styles") or []
     own = net.state_dict()
     for k, v in state.items():
-        if k not in own or own[k].shape == v.shape or own[k].shape[1:] != v.shape[1:]:
+        per_style = k.endswith(("norm.weight", "norm.bias"))   # [styles, channels]; other shapes are the net's own
+        if not per_style or k not in own or own[k].shape == v.shape or own[k].shape[1:] != v.shape[1:]:
             continue
         if v.shape[0] == 1:
             state[k] = v.expand_as(own[k]).clone()
