@@ -168,7 +168,7 @@ class FastEncoder(Encoder):
 class FastDecoder(nn.Module):
     """The CPU tier's decoder: channels are cut at 1/4 size before each upsampling, and nothing runs at full
     resolution: the last 3x3 conv works at half size and gives each output pixel's 2x2 block (12 channels), which
-    a pixel shuffle lays out at full size. No transposed conv: no checkerboard.
+    a pixel shuffle lays out at full size. No learned transposed conv: no checkerboard.
 
     That last layer is exactly what a 3x3 conv to RGB after a nearest x2 upsampling computes (the first fast
     networks were trained that way; `subpixel_weights` converts their weights on loading): at full size it ran on
