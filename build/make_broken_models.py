@@ -259,7 +259,10 @@ def shape_models():
         g.op("Mul", [x, g.op("Cast", ["gain"], to=TensorProto.FLOAT)])
     extra_int = single(gain, "extra_int_input",
                        inputs=[mm.dyn_image("input1"), helper.make_tensor_value_info("gain", TensorProto.INT64, [1])])
+    # An 8x nearest upsampling: a 1080p frame would give a 15360x8640 image (1.6 GB of floats) to blend and resize.
+    oversized = single(lambda g, x: g.op("Resize", [x, "", g.f32([1, 1, 8, 8])], mode="nearest"), "oversized_output")
     return [
+        ("oversized_output", oversized, "output is 8x the input's size"),
         ("rank3_output", rank3, "output is 3xHxW (rank 3)"),
         ("four_channel_output", four_channel, "output is 1x4xHxW"),
         ("lying_output_shape", lying, "declares a 1x3xHxW output, produces 1x4xHxW"),

@@ -286,7 +286,9 @@ public sealed class StyleEngine : IDisposable
             {
                 ResetAllHistory(); // a failed frame may have left half an update (or NaN) in the history
                 PassThrough(input, output, e);
-                throw e as StyleFilterException ?? new StyleFilterException(StatusCode.Internal, $"frame failed: {e.Message}", e);
+                // An unexpected failure (out of memory under a host's limit, a bug) names the model it happened with.
+                throw e as StyleFilterException ?? new StyleFilterException(StatusCode.Internal,
+                    _model is { } m ? $"frame failed with model '{m.Info.Source}': {e.Message}" : $"frame failed: {e.Message}", e);
             }
             finally
             {

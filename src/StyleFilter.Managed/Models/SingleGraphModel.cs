@@ -55,15 +55,11 @@ internal sealed class SingleGraphModel : StyleModel
     /// <summary>The input declares a fixed height or width (<see cref="ModelLoader"/> tries to free it).</summary>
     public bool DeclaresSpatialSize => DeclaredInput.Shape[2] > 0 || DeclaredInput.Shape[3] > 0;
 
-    private readonly PlanarImage _blendView = new();
-
     protected override OrtTensor RunModel(TemporalBlender blender, PlanarImage input, float smoothing, TemporalLevel level)
     {
         FeedMix(_runner, _mixInput);
         _runner.Run();
-        var output = _runner.Output(0);
-        BlendOutput(output, blender, input, smoothing, _blendView); // no features to blend in a single graph
-        return output;
+        return _runner.Output(0); // Run blends the image: no features to blend in a single graph
     }
 
     public override void RunInferenceOnly()

@@ -12,7 +12,7 @@ internal sealed class SplitPackModel : StyleModel
     private readonly SessionRunner _encoder, _decoder;
     private readonly int _imageInput, _featuresOutput, _featuresInput, _imageOutput;
     private readonly int _encoderMix, _decoderMix;
-    private readonly PlanarImage _featuresView = new(), _outputView = new();
+    private readonly PlanarImage _featuresView = new();
 
     private SplitPackModel(StyleModelInfo info, TensorInfo image, int multiple, SessionRunner encoder, SessionRunner decoder, ModelPack pack)
         : base(info, image, multiple)
@@ -74,9 +74,7 @@ internal sealed class SplitPackModel : StyleModel
         if (level != TemporalLevel.Output) blender.Blend(WrapTensor(features, _featuresView), input, smoothing);
         _decoder.Borrow(_featuresInput, features);
         _decoder.Run();
-        var output = _decoder.Output(_imageOutput);
-        if (level == TemporalLevel.Output) BlendOutput(output, blender, input, smoothing, _outputView);
-        return output;
+        return _decoder.Output(_imageOutput); // at TemporalLevel.Output, Run blends the image
     }
 
     public override void RunInferenceOnly()

@@ -66,10 +66,18 @@ internal abstract unsafe class StyleModel : IDisposable
         var output = RunModel(blender, _inputView, smoothing, level);
         var shape = output.Shape;
         if (shape.Length != 4 || shape[1] != 3) throw NotAnImage(shape);
+        // Checked before the blend sizes its history by it: a corrupt graph can declare an image of any size.
+        if (shape[2] > MaxOutputScale * _inputView.Height || shape[3] > MaxOutputScale * _inputView.Width)
+            throw new StyleFilterException(StatusCode.ModelError,
+                $"model '{Info.Source}' produced a {shape[3]}x{shape[2]} image from a {_inputView.Width}x{_inputView.Height} input (more than {MaxOutputScale}x its size)");
         RequireFinite(output, "image");
         _outputView.Wrap(output.Data, (int)shape[3], (int)shape[2], 3);
+        if (BlendStage(level) == Stages.Count - 1) blender.Blend(_outputView, _inputView, smoothing);
         return _outputView;
     }
+
+    /// <summary>How much larger than its input a model's image may be; the engine resizes it to the frame anyway.</summary>
+    private const int MaxOutputScale = 4;
 
     /// <summary>Side of the test frame <see cref="Probe"/> runs, and how long it may take.</summary>
     private const int ProbeSide = 64;
@@ -186,12 +194,6 @@ internal abstract unsafe class StyleModel : IDisposable
     {
         if (inputIndex < 0) return;
         _mix.CopyTo(runner.Input(inputIndex, _mixShape).Span);
-    }
-
-    /// <summary>Blends a 1x3xHxW output image with the history, if it is one.</summary>
-    protected void BlendOutput(OrtTensor output, TemporalBlender blender, PlanarImage input, float smoothing, PlanarImage view)
-    {
-        if (output.Shape.Length == 4 && output.Shape[1] == 3) blender.Blend(WrapTensor(output, view), input, smoothing);
     }
 
     protected PlanarImage WrapTensor(OrtTensor tensor, PlanarImage view)
