@@ -6,7 +6,7 @@ namespace StyleFilter.Tests;
 
 /// <summary>
 /// FrameResizer works row by row on two threads; its pixels must equal the whole-plane pipeline it replaced
-/// (PixelConverter.Unpack, Resampler.Resize, ColourOps per plane, PixelConverter.Pack), bit for bit, on every
+/// (unpack the frame, Resampler.Resize, ColourOps over whole planes, pack), bit for bit, on every
 /// format, odd sizes (vector tails), both directions of resizing, one and two threads, and in place.
 /// </summary>
 public unsafe class FrameResizerTests
@@ -29,7 +29,7 @@ public unsafe class FrameResizerTests
         using var frame = HostFrame.Make(width, height, format, seed: 1);
         using var expected = new PlanarImage();
         using var planes = new PlanarImage();
-        PixelConverter.Unpack(frame.Buffer, planes);
+        UnpackPlanes(frame.Buffer, planes);
         expected.Resize(w, h, 3);
         using (var resampler = new Resampler()) resampler.Resize(planes, expected, 3);
 
@@ -72,7 +72,7 @@ public unsafe class FrameResizerTests
             using var frame = HostFrame.Make(width, height, PixelFormat.Rgba8, seed: width);
             using var planes = new PlanarImage();
             using var expected = new PlanarImage();
-            PixelConverter.Unpack(frame.Buffer, planes);
+            UnpackPlanes(frame.Buffer, planes);
             expected.Resize(64, 40, 3);
             using (var resampler = new Resampler()) resampler.Resize(planes, expected, 3);
             image.Resize(64, 40, 3);
@@ -101,19 +101,63 @@ public unsafe class FrameResizerTests
         }
     }
 
+    [Fact]
+    public void Copy_converts_between_formats_row_by_row()
+    {
+        using var rgba = HostFrame.Make(37, 23, PixelFormat.Rgba8, seed: 6);
+        using var bgra = HostFrame.Make(37, 23, PixelFormat.Bgra8, seed: 9);
+        using var floats = HostFrame.Make(37, 23, PixelFormat.Rgba32F, seed: 6);
+        using var back = HostFrame.Make(37, 23, PixelFormat.Rgba8, seed: 9);
+        using var scratch = new PlanarImage();
+        PixelConverter.Copy(rgba.Buffer, bgra.Buffer, scratch);
+        PixelConverter.Copy(floats.Buffer, back.Buffer, scratch);
+        for (int y = 0; y < 23; y++)
+            for (int x = 0; x < 37; x++)
+            {
+                var i = rgba.Pixel(x, y);
+                var b = bgra.Pixel(x, y);
+                Assert.Equal((i[0], i[1], i[2], i[3]), (b[2], b[1], b[0], b[3]));
+                // The float frame holds v / 255 * 1.1 - 0.05: back in bytes, clamped and rounded.
+                var f = back.Pixel(x, y);
+                for (int c = 0; c < 4; c++)
+                    Assert.InRange(f[c] - (int)(Math.Clamp(i[c] * 1.1f - 0.05f * 255f, 0f, 255f) + 0.5f), -1, 1); // float rounding
+            }
+    }
+
     /// <summary>The whole-plane pipeline the engine ran before FrameResizer.</summary>
     private static void Reference(PlanarImage stylised, in FrameBuffer input, in FrameBuffer output, float alpha, bool preserve)
     {
         using var inputPlanes = new PlanarImage();
         using var mixed = new PlanarImage();
-        PixelConverter.Unpack(input, inputPlanes);
+        UnpackPlanes(input, inputPlanes);
         mixed.Resize(input.Width, input.Height, 3);
         using (var resampler = new Resampler()) resampler.Resize(stylised, mixed, 3, 0f, 255f);
         if (preserve)
             ColourOps.PreserveColour(mixed.PlaneSpan(0), mixed.PlaneSpan(1), mixed.PlaneSpan(2), inputPlanes.PlaneSpan(0), inputPlanes.PlaneSpan(1), inputPlanes.PlaneSpan(2));
         if (alpha < 1)
             for (int p = 0; p < 3; p++) ColourOps.Lerp(mixed.PlaneSpan(p), inputPlanes.PlaneSpan(p), alpha);
-        PixelConverter.Pack(mixed, inputPlanes, output);
+        PackPlanes(mixed, inputPlanes, output);
+    }
+
+    /// <summary>A whole frame as four planes, R, G, B, A.</summary>
+    private static void UnpackPlanes(in FrameBuffer frame, PlanarImage planes)
+    {
+        planes.Resize(frame.Width, frame.Height, 4);
+        for (int y = 0; y < frame.Height; y++)
+        {
+            long o = (long)y * frame.Width;
+            PixelConverter.UnpackRow(frame, y, planes.Plane(0) + o, planes.Plane(1) + o, planes.Plane(2) + o, planes.Plane(3) + o);
+        }
+    }
+
+    /// <summary>Three RGB planes and the alpha plane of another image, into a frame.</summary>
+    private static void PackPlanes(PlanarImage rgb, PlanarImage alphaSource, in FrameBuffer frame)
+    {
+        for (int y = 0; y < frame.Height; y++)
+        {
+            long o = (long)y * frame.Width;
+            PixelConverter.PackRow(frame, y, rgb.Plane(0) + o, rgb.Plane(1) + o, rgb.Plane(2) + o, alphaSource.Plane(3) + o);
+        }
     }
 
     /// <summary>A network's output: smooth, with values outside 0..255 that the clamp must catch.</summary>
@@ -145,6 +189,9 @@ public unsafe class FrameResizerTests
             _data = (byte*)NativeMemory.AllocZeroed((nuint)_length);
             Buffer = new FrameBuffer((nint)_data, width, height, stride, format);
         }
+
+        /// <summary>Pixel (x, y) of an 8-bit frame.</summary>
+        public byte[] Pixel(int x, int y) => Bytes.Slice(y * Buffer.Stride + 4 * x, 4).ToArray();
 
         public static HostFrame Make(int width, int height, PixelFormat format, int seed)
         {

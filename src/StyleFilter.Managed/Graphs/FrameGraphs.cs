@@ -20,7 +20,7 @@ internal readonly record struct FinishKey(PixelFormat In, PixelFormat Out, int W
 /// <item><see cref="Blend"/>: the model's features or image -> blended with the previous frame's (the temporal history);</item>
 /// <item><see cref="Finish"/>: the stylised image -> frame size, colour preservation, alpha -> host pixels.</item>
 /// </list>
-/// Each does what the C# pipeline does (Pipeline/: PixelConverter, Resampler, TemporalBlender, ColourOps), step by
+/// Each does what the C# pipeline does (Pipeline/: FrameResizer, PixelConverter, Resampler, TemporalBlender, ColourOps), step by
 /// step and in the same float operations where ONNX has them; GraphPipelineTests hold the two side by side.
 /// Host frames come in and go out as HxWx4 tensors (RGBA8/BGRA8 bytes or RGBA32F floats).
 /// </summary>
@@ -37,7 +37,7 @@ internal static class FrameGraphs
 
     public static int ElementType(PixelFormat format) => format == PixelFormat.Rgba32F ? Float : Byte;
 
-    /// <summary>frame (HxWx4) -> image (1x3xhxw): PixelConverter.Unpack, then Resampler.Resize to the inference size.</summary>
+    /// <summary>frame (HxWx4) -> image (1x3xhxw): FrameResizer.FromFrame (unpack, then resize to the inference size).</summary>
     public static byte[] Unpack(UnpackKey k)
     {
         var g = new OnnxGraph("stylefilter_unpack");
@@ -129,7 +129,7 @@ internal static class FrameGraphs
 
     /// <summary>
     /// stylised (bx3xhxw, the first image used) + the host's frame -> pixels: Resampler.Resize to the frame's size
-    /// clamped to 0..255, ColourOps.PreserveColour, ColourOps.Lerp by alpha, PixelConverter.Pack with the input's alpha.
+    /// clamped to 0..255, ColourOps.PreserveColour, ColourOps.Lerp by alpha, packed with the input's alpha (FrameResizer.ToFrame).
     /// </summary>
     public static byte[] Finish(FinishKey k)
     {
@@ -264,7 +264,7 @@ internal static class FrameGraphs
     private static int DivideUp(int a, int b) => (a + b - 1) / b;
 
     /// <summary>
-    /// A host frame (HxWx4) read as float planes 0..255 (PixelConverter.Unpack): transposed once to 4xHxW, then the
+    /// A host frame (HxWx4) read as float planes 0..255 (PixelConverter.UnpackRow's values): transposed once to 4xHxW, then the
     /// planes each step needs, in RGB order whatever the host's byte order. Float frames are made finite first.
     /// </summary>
     private sealed class FrameReader(OnnxGraph g, string frame, PixelFormat format, int width, int height)

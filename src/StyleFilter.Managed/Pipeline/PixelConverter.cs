@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace StyleFilter.Pipeline;
 
 /// <summary>
-/// Host frames (RGBA8, BGRA8, RGBA32F, any stride) to and from RGBA planes in 0..255. The 8-bit paths move
+/// Host frame rows (RGBA8, BGRA8, RGBA32F, any stride) to and from R, G, B, A runs in 0..255. The 8-bit paths move
 /// four pixels per step with 128-bit vectors (a byte shuffle transposes RGBA quads into channel runs).
 /// </summary>
 public static unsafe class PixelConverter
@@ -11,17 +11,6 @@ public static unsafe class PixelConverter
     // Transposes four RGBA pixels into RRRR GGGG BBBB AAAA; the same permutation undoes itself.
     private static readonly Vector128<byte> Transpose = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     private static readonly Vector128<byte> TransposeSwapRb = Vector128.Create((byte)2, 6, 10, 14, 1, 5, 9, 13, 0, 4, 8, 12, 3, 7, 11, 15);
-
-    /// <summary>Reads a frame into four planes (R, G, B, A) scaled to 0..255.</summary>
-    public static void Unpack(in FrameBuffer frame, PlanarImage planes)
-    {
-        planes.Resize(frame.Width, frame.Height, 4);
-        for (int y = 0; y < frame.Height; y++)
-        {
-            int o = y * frame.Width;
-            UnpackRow(frame, y, planes.Plane(0) + o, planes.Plane(1) + o, planes.Plane(2) + o, planes.Plane(3) + o);
-        }
-    }
 
     /// <summary>Reads row <paramref name="y"/> of a frame into four channel runs (R, G, B, A), each frame.Width long, 0..255.</summary>
     public static void UnpackRow(in FrameBuffer frame, int y, float* r, float* g, float* b, float* a)
@@ -73,16 +62,6 @@ public static unsafe class PixelConverter
 
     /// <summary>Bounds finite input too: x 255 and the network's sums must not overflow to inf.</summary>
     private const float MaxFloatValue = 65504f; // the largest half float: no real HDR frame goes beyond it
-
-    /// <summary>Writes RGB planes plus the alpha plane into a frame (8-bit values are clamped and rounded).</summary>
-    public static void Pack(PlanarImage rgb, PlanarImage alphaSource, in FrameBuffer frame)
-    {
-        for (int y = 0; y < frame.Height; y++)
-        {
-            int o = y * frame.Width;
-            PackRow(frame, y, rgb.Plane(0) + o, rgb.Plane(1) + o, rgb.Plane(2) + o, alphaSource.Plane(3) + o);
-        }
-    }
 
     /// <summary>Writes four channel runs (0..255, each frame.Width long) into row <paramref name="y"/> of a frame.</summary>
     public static void PackRow(in FrameBuffer frame, int y, float* r, float* g, float* b, float* a)
@@ -138,7 +117,11 @@ public static unsafe class PixelConverter
                 Buffer.MemoryCopy((byte*)from.Data + (long)y * from.Stride, (byte*)to.Data + (long)y * to.Stride, rowBytes, rowBytes);
             return;
         }
-        Unpack(from, scratch);
-        Pack(scratch, scratch, to);
+        scratch.Resize(from.Width, 1, 4); // one row, R G B A
+        for (int y = 0; y < from.Height; y++)
+        {
+            UnpackRow(from, y, scratch.Plane(0), scratch.Plane(1), scratch.Plane(2), scratch.Plane(3));
+            PackRow(to, y, scratch.Plane(0), scratch.Plane(1), scratch.Plane(2), scratch.Plane(3));
+        }
     }
 }
