@@ -42,6 +42,4 @@ public static class ColourOps
         }
         for (; x < s.Length; x++) s[x] = i[x] + (s[x] - i[x]) * alpha;
     }
-
-    public static float Luma(float r, float g, float b) => Kr * r + Kg * g + Kb * b;
 }
