@@ -3,7 +3,8 @@
 # int8 and in float, its compact and its full-width network, each beside bare ONNX Runtime, at 640x360 and 1280x720
 # with inference at the frame's size and at 1920x1080 with inference at 640x360; with each network's GFLOP per frame,
 # the rate it achieved and the kernels ONNX Runtime ran. The int8 pack is made from the shipped fast checkpoint
-# (training.quantize) into out/tiers/ when missing or older than the network's code. Assumes build/build.sh; run it on an otherwise idle machine.
+# (training.quantize) into out/tiers/ when missing or older than the network's code. Assumes build/build.sh; run it
+# on an otherwise idle machine.
 #   build/bench_tiers.sh [--frames 20]        writes out/bench/tiers.md
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
