@@ -127,12 +127,8 @@ public sealed class CliEndToEndTests : IDisposable
     [Fact]
     public void Bench_PrintsAndWritesTheTableWithTheOrtBaseline()
     {
-        var md = Path.Combine(_tmp, "bench.md");
-        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "64x36,96x54", "--frames", "2", "--warmup", "0",
-            "--threads", "1", "--markdown", md);
-        AssertOk(r);
+        var (r, lines) = BenchIdentity("64x36,96x54");
         Assert.Contains("ORT p50", r.StdOut);
-        var lines = File.ReadAllLines(md);
         Assert.Contains(lines, l => l.StartsWith("| Style | Path | Resolution |", StringComparison.Ordinal));
         foreach (var size in new[] { "64x36", "96x54" })
         {
@@ -147,11 +143,8 @@ public sealed class CliEndToEndTests : IDisposable
     [Fact]
     public void Bench_RunsInferenceAtTheGivenHeightAndCountsTheNetworksWork()
     {
-        var md = Path.Combine(_tmp, "at.md");
-        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "192x108@36", "--frames", "2", "--warmup", "0",
-            "--threads", "1", "--markdown", md);
-        AssertOk(r);
-        var cells = Assert.Single(File.ReadAllLines(md), l => l.Contains("| 192x108 |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
+        var (r, lines) = BenchIdentity("192x108@36");
+        var cells = Assert.Single(lines, l => l.Contains("| 192x108 |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
         Assert.Equal("64x36", cells[4]);                 // inference at 36 pixels high
         Assert.Equal("compact", cells[11]);              // a plain .onnx is a compact network, run in float
         Assert.Equal((2.0 * 3 * 3 * 64 * 36 / 1e9).ToString("F2", CultureInfo.InvariantCulture), cells[12]); // its 1x1 convolution
@@ -162,11 +155,8 @@ public sealed class CliEndToEndTests : IDisposable
     [Fact]
     public void Bench_TimesBothFramePathsInOneRun()
     {
-        var md = Path.Combine(_tmp, "paths.md");
-        var r = Cli("bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", "64x36", "--frames", "2", "--warmup", "0",
-            "--threads", "1", "--paths", "managed,graphs", "--markdown", md);
-        AssertOk(r);
-        var rows = File.ReadAllLines(md).Where(l => l.Contains("| 64x36 |", StringComparison.Ordinal)).ToList();
+        var (_, lines) = BenchIdentity("64x36", "--paths", "managed,graphs");
+        var rows = lines.Where(l => l.Contains("| 64x36 |", StringComparison.Ordinal)).ToList();
         Assert.Equal(["CPU, C#", "CPU, graphs"], rows.Select(l => l.Split('|', StringSplitOptions.TrimEntries)[2]));
         Assert.Equal(2, Cli("bench", "--paths", "gpu").ExitCode); // bad arguments
     }
@@ -206,6 +196,16 @@ public sealed class CliEndToEndTests : IDisposable
     // ---- helpers ------------------------------------------------------------------------------------------
 
     private sealed record Result(int ExitCode, string StdOut, string StdErr);
+
+    /// <summary>bench on the identity model (2 timed frames, no warm-up, 1 thread) with --markdown: its output and the table's lines.</summary>
+    private (Result Output, string[] Lines) BenchIdentity(string resolutions, params string[] extra)
+    {
+        var md = Path.Combine(_tmp, $"bench-{Guid.NewGuid():N}.md");
+        var r = Cli(["bench", "--style", TestPaths.TestModel("identity.onnx"), "--resolutions", resolutions, "--frames", "2", "--warmup", "0",
+            "--threads", "1", "--markdown", md, .. extra]);
+        AssertOk(r);
+        return (r, File.ReadAllLines(md));
+    }
 
     private sealed record MediaFacts(int Width, int Height, long Frames, double Duration, bool HasAudio, string Codec);
 
